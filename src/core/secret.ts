@@ -1,0 +1,60 @@
+/**
+ * A secret renders into templates and SQL but prints as `***` everywhere else.
+ * Every secret's text is also registered so reporters can mask it wherever it
+ * leaks into command output, diffs or error messages.
+ */
+const registry = new Set<string>()
+
+export class Secret {
+  readonly #value: string
+  constructor(value: string) {
+    if (typeof value !== 'string' || value.length === 0) throw new Error('a secret needs a non-empty string value')
+    this.#value = value
+    registry.add(value)
+  }
+  /** The real text: only for rendering into content that travels on stdin or into 0600 files. */
+  reveal(): string {
+    return this.#value
+  }
+  toString(): string {
+    return '***'
+  }
+  toJSON(): string {
+    return '***'
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return 'Secret(***)'
+  }
+}
+
+export function secret(value: string): Secret {
+  return new Secret(value)
+}
+
+export function isSecret(v: unknown): v is Secret {
+  return v instanceof Secret
+}
+
+/** Replace every registered secret's text in `text` by `***`. */
+export function maskSecrets(text: string): string {
+  if (registry.size === 0 || !text) return text
+  let out = text
+  // longest first, so a secret that contains another is masked whole
+  for (const s of [...registry].sort((a, b) => b.length - a.length)) {
+    if (s.length < 3) continue // masking one or two characters would shred ordinary output
+    out = out.split(s).join('***')
+  }
+  return out
+}
+
+/** Deeply replace Secret values by their revealed text (for template rendering). */
+export function revealDeep(value: unknown): unknown {
+  if (value instanceof Secret) return value.reveal()
+  if (Array.isArray(value)) return value.map(revealDeep)
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = revealDeep(v)
+    return out
+  }
+  return value
+}

@@ -1,0 +1,110 @@
+import type { FactQuery, Prediction } from './fact.ts'
+import type { Connection, ExecResult } from '../ssh/connection.ts'
+import type { HostInfo } from '../inventory/types.ts'
+
+/** A resource reads a record of facts; its plan receives the same record, answered. */
+export type ProbeSpec = Record<string, FactQuery<any>>
+export type Observed<P extends ProbeSpec> = { [K in keyof P]: P[K] extends FactQuery<infer T> ? T : never }
+
+export interface RunOptions {
+  stdin?: string | Buffer
+  become?: boolean
+  timeoutMs?: number
+  /** Exit codes that count as success (default [0]). */
+  okCodes?: readonly number[]
+}
+
+/** What an apply may do: everything goes through the host's one connection. */
+export interface ApplyContext {
+  readonly host: HostInfo
+  readonly conn: Connection
+  /** Run a command; a non-zero exit (outside okCodes) throws RemoteCommandError with host, resource, command and stderr. */
+  run(command: string, opts?: RunOptions): Promise<ExecResult>
+  /** A line of progress for the reporters (-v). */
+  log(message: string): void
+  /** A connection to another inventory host, for steps that act elsewhere (drain on the load balancer). */
+  connectTo(hostName: string): Promise<Connection>
+}
+
+export interface Change {
+  readonly kind: 'change'
+  /** One line for humans: "install nginx", "mode 0644 -> 0600". */
+  readonly summary: string
+  /** Unified diff for content changes (secrets masked by reporters). */
+  readonly diff?: string
+  /** Does the work. Only the engine calls it, and never in check mode. */
+  readonly apply: (ctx: ApplyContext) => Promise<void>
+  /** Facts this change brings into being, laid over the probed state in check mode. */
+  readonly predicts?: readonly Prediction[]
+}
+export interface NoChange {
+  readonly kind: 'ok'
+  /** Optional detail ("nginx 1.22.1-9 installed"). */
+  readonly detail?: string
+}
+/** The resource cannot tell what it would do until something earlier is applied. */
+export interface UnknownPlan {
+  readonly kind: 'unknown'
+  readonly reason: string
+}
+export type Plan = Change | NoChange | UnknownPlan
+
+export const noChange: NoChange = { kind: 'ok' }
+export function ok(detail?: string): NoChange {
+  return detail ? { kind: 'ok', detail } : noChange
+}
+export function change(
+  summary: string,
+  apply: (ctx: ApplyContext) => Promise<void>,
+  extra: { diff?: string; predicts?: readonly Prediction[] } = {},
+): Change {
+  return { kind: 'change', summary, apply, ...extra }
+}
+export function unknownPlan(reason: string): UnknownPlan {
+  return { kind: 'unknown', reason }
+}
+
+/** A handler runs once at the end of a play on each host where a change notified it. */
+export interface Handler {
+  readonly kind: 'handler'
+  readonly name: string
+  readonly run: (ctx: ApplyContext) => Promise<void>
+}
+
+export interface ResourceMeta {
+  /** Handlers to queue when this resource changes something. */
+  notify?: Handler | readonly Handler[]
+  /** Tags for --tags; the role's name is added by the engine. */
+  tags?: readonly string[]
+}
+
+export interface Resource<P extends ProbeSpec = ProbeSpec> {
+  /** Unique within a host's play: "apt:nginx", "file:/etc/nginx/nginx.conf". */
+  readonly id: string
+  /** The resource type, for reports and JSON: "apt", "file", "service". */
+  readonly type: string
+  readonly probe: P
+  /** Pure: compare observed state with the desired state. */
+  plan(observed: Observed<P>): Plan
+  readonly notify: readonly Handler[]
+  readonly tags: readonly string[]
+}
+
+/** Build a resource with its metadata normalised. */
+export function resource<P extends ProbeSpec>(def: {
+  id: string
+  type: string
+  probe: P
+  plan: (observed: Observed<P>) => Plan
+  meta?: ResourceMeta | undefined
+}): Resource<P> {
+  const n = def.meta?.notify
+  return {
+    id: def.id,
+    type: def.type,
+    probe: def.probe,
+    plan: def.plan,
+    notify: n === undefined ? [] : Array.isArray(n) ? (n as readonly Handler[]) : [n as Handler],
+    tags: def.meta?.tags ?? [],
+  }
+}

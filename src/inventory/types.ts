@@ -1,0 +1,88 @@
+import type { Secret } from '../core/secret.ts'
+
+export type Vars = Record<string, unknown>
+
+/** How to reach a host over SSH. Every field has a default in one place: resolveSsh(). */
+export interface SshSettings {
+  /** Login user (default "root"). */
+  user?: string
+  port?: number
+  /** Private key file; default: ssh-agent if SSH_AUTH_SOCK is set, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa. */
+  identityFile?: string
+  /** Passphrase for identityFile. */
+  passphrase?: Secret
+  /** Password login (discouraged). */
+  password?: Secret
+  /** OpenSSH known_hosts file (default ~/.ssh/known_hosts). */
+  knownHosts?: string
+  /** Run commands through `sudo -n` (default: true when user is not root). */
+  become?: boolean
+  /** Milliseconds to wait for the TCP connect and handshake (default 10000). */
+  connectTimeoutMs?: number
+}
+
+/** One host as the engine sees it: everything merged and resolved. */
+export interface HostInfo {
+  readonly name: string
+  readonly address: string
+  readonly port: number
+  readonly user: string
+  readonly become: boolean
+  /** Every group the host belongs to, directly or through child groups, plus "all". */
+  readonly groups: readonly string[]
+  /** Merged vars: all < ancestor groups < child groups < host < extra vars. */
+  readonly vars: Vars
+  readonly ssh: SshSettings
+}
+
+export interface GroupInfo {
+  readonly name: string
+  /** Hosts listed directly in this group. */
+  readonly hosts: readonly string[]
+  readonly children: readonly string[]
+  readonly vars: Vars
+}
+
+export interface Inventory {
+  /** Where it was loaded from, for error messages. */
+  readonly source: string
+  readonly hosts: ReadonlyMap<string, HostInfo>
+  readonly groups: ReadonlyMap<string, GroupInfo>
+}
+
+/** Where in an inventory file something was said, for errors. */
+export interface SourcePosition {
+  file: string
+  line?: number
+  column?: number
+}
+
+/** An inventory that cannot be used: names file, line and host. CLI exit 64. */
+export class InventoryError extends Error {
+  constructor(
+    message: string,
+    readonly position: SourcePosition,
+    readonly host?: string,
+  ) {
+    const where = position.line ? `${position.file}:${position.line}${position.column ? `:${position.column}` : ''}` : position.file
+    super(`${where}: ${host ? `host ${host}: ` : ''}${message}`)
+    this.name = 'InventoryError'
+  }
+}
+
+/** The TypeScript inventory format, as users write it (see defineInventory). */
+export interface InventorySpec {
+  /** Defaults for every host; a host's own settings win. */
+  ssh?: SshSettings
+  /** Vars of the implicit group "all". */
+  vars?: Vars
+  groups?: Record<string, { hosts?: string[]; children?: string[]; vars?: Vars }>
+  hosts: Record<string, HostSpec>
+}
+export interface HostSpec extends SshSettings {
+  /** IP address or DNS name; default: the host's name. */
+  address?: string
+  /** Groups this host belongs to (in addition to groups listing it). */
+  groups?: string[]
+  vars?: Vars
+}

@@ -1,0 +1,77 @@
+/**
+ * The one interface the engine uses to talk to a host. The real one is an ssh2
+ * connection (ssh2-connection.ts); tests use a scripted fake.
+ */
+export interface ExecOptions {
+  /** Bytes written to the remote process's stdin, then EOF. Secrets travel here, never in argv. */
+  stdin?: string | Buffer
+  /** Run through `sudo -n` when the login user is not root. Defaults to the host's `become`. */
+  become?: boolean
+  /** Kill the channel and reject with a CommandTimeoutError after this long. */
+  timeoutMs?: number
+}
+
+export interface ExecResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** What one host's connection cost, for round-trip accounting (-v, JSON recap). */
+export interface ConnectionStats {
+  execs: number
+  sftpOps: number
+  bytesSent: number
+  bytesReceived: number
+}
+
+export interface Connection {
+  readonly host: string
+  /** Run `command` with `sh -c` semantics on the host. Resolves with any exit code; rejects only when the host is lost or the command times out. */
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>
+  /** Upload by SFTP to `remotePath` exactly (callers upload to a temp name and rename). */
+  put(content: Buffer | string, remotePath: string, opts?: { mode?: number }): Promise<void>
+  /** Download by SFTP. */
+  get(remotePath: string): Promise<Buffer>
+  close(): Promise<void>
+  readonly stats: ConnectionStats
+}
+
+/** The host cannot be reached, refused us, or went away mid-run. Exit code 3 territory. */
+export class UnreachableError extends Error {
+  constructor(
+    readonly host: string,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`${host}: unreachable: ${message}`)
+    this.name = 'UnreachableError'
+  }
+}
+
+/** The host's key is unknown or differs from known_hosts. Never retried, never ignored. */
+export class HostKeyError extends UnreachableError {
+  constructor(
+    host: string,
+    message: string,
+    readonly fingerprint: string,
+  ) {
+    super(host, message)
+    this.name = 'HostKeyError'
+  }
+}
+
+export class CommandTimeoutError extends Error {
+  constructor(
+    readonly host: string,
+    readonly command: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${host}: command timed out after ${timeoutMs} ms`)
+    this.name = 'CommandTimeoutError'
+  }
+}
+
+export function emptyStats(): ConnectionStats {
+  return { execs: 0, sftpOps: 0, bytesSent: 0, bytesReceived: 0 }
+}
