@@ -26,12 +26,22 @@ export interface ApplyContext {
   connectTo(hostName: string): Promise<Connection>
 }
 
+/**
+ * A diff that needs the host's current content, which is only fetched when a
+ * diff is wanted (check mode, --diff): content travels only when it differs.
+ * The engine fetches every pending request of a host in one batch.
+ */
+export interface DiffRequest {
+  readonly query: FactQuery<string | null>
+  render(before: string | null): string
+}
+
 export interface Change {
   readonly kind: 'change'
   /** One line for humans: "install nginx", "mode 0644 -> 0600". */
   readonly summary: string
   /** Unified diff for content changes (secrets masked by reporters). */
-  readonly diff?: string
+  readonly diff?: string | DiffRequest
   /** Does the work. Only the engine calls it, and never in check mode. */
   readonly apply: (ctx: ApplyContext) => Promise<void>
   /** Facts this change brings into being, laid over the probed state in check mode. */
@@ -56,7 +66,7 @@ export function ok(detail?: string): NoChange {
 export function change(
   summary: string,
   apply: (ctx: ApplyContext) => Promise<void>,
-  extra: { diff?: string; predicts?: readonly Prediction[] } = {},
+  extra: { diff?: string | DiffRequest; predicts?: readonly Prediction[] } = {},
 ): Change {
   return { kind: 'change', summary, apply, ...extra }
 }

@@ -1,0 +1,37 @@
+import type { Argv } from 'yargs'
+
+/** The options apply and check share, declared once. */
+export function runOptions<T>(y: Argv<T>) {
+  return y
+    .positional('playbook', { type: 'string', demandOption: true, describe: 'playbook module (.ts) whose default export is a playbook' })
+    .option('inventory', { alias: 'i', type: 'string', demandOption: true, describe: 'inventory: a .ts module, or Ansible-style YAML/INI' })
+    .option('limit', { alias: 'l', type: 'string', describe: 'only hosts matching this pattern (names, groups, globs, a:b, !x, &x)' })
+    .option('tags', { alias: 't', type: 'string', array: true, describe: 'only resources with these tags (a role name is a tag)' })
+    .option('skip-tags', { type: 'string', array: true, describe: 'skip resources with these tags' })
+    .option('extra-vars', { alias: 'e', type: 'string', array: true, describe: 'key=value (JSON values allowed), highest precedence' })
+    .option('forks', { alias: 'f', type: 'number', default: 50, describe: 'hosts worked on at once' })
+    .option('diff', { type: 'boolean', default: false, describe: 'show unified diffs of content changes' })
+    .option('json', { type: 'boolean', default: false, describe: 'JSON lines on stdout: one per result, then the recap' })
+    .option('verbose', { alias: 'v', type: 'count', describe: 'show ok results, command logs and round trips per host' })
+    .option('rerun', { type: 'string', choices: ['failed'], describe: 'run again only on hosts that failed or were unreachable last time' })
+    .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown host keys (changed keys are always refused)' })
+    .option('typecheck', { type: 'boolean', default: true, describe: 'type-check the playbook before running (cached); --no-typecheck skips it' })
+    .option('timeout', { type: 'number', default: 10, describe: 'seconds to connect to a host' })
+}
+
+export interface ParsedRunArgs {
+  playbook: string
+  inventory: string
+  limit?: string
+  tags?: string[]
+  skipTags?: string[]
+  extraVars?: string[]
+  forks: number
+  diff: boolean
+  json: boolean
+  verbose: number
+  rerun?: string
+  acceptNewHostKeys: boolean
+  typecheck: boolean
+  timeout: number
+}

@@ -1,0 +1,43 @@
+import yargs from 'yargs'
+import { applyCommand } from './commands/apply.ts'
+import { checkCommand } from './commands/check.ts'
+import { pingCommand } from './commands/ping.ts'
+import { factsCommand } from './commands/facts.ts'
+import { labCommand } from './commands/lab.ts'
+import { ExitCode } from '../core/errors.ts'
+import { maskSecrets } from '../core/secret.ts'
+
+/** Errors that are the user's input, not a failure on a host: exit 64, no stack trace. */
+const inputErrors = new Set(['UsageError', 'InventoryError', 'PatternError', 'TemplateError', 'MissingVarError', 'ExpansionError', 'YError'])
+
+export async function main(argv: string[]): Promise<number> {
+  process.exitCode = undefined
+  const cli = yargs(argv)
+    .scriptName('muster')
+    .usage('$0 <command> [options]\n\nTyped, fast, honest configuration management over SSH.')
+    .command(applyCommand)
+    .command(checkCommand)
+    .command(pingCommand)
+    .command(factsCommand)
+    .command(labCommand)
+    .demandCommand(1, 'Name a command: apply, check, ping, facts or lab (see --help).')
+    .strict()
+    .epilogue('Exit codes: 0 ok / in sync, 1 a resource failed, 2 drift found (check), 3 a host unreachable, 64 usage or input error.')
+    .wrap(Math.min(120, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      throw err ?? Object.assign(new Error(msg), { name: 'YError' })
+    })
+  try {
+    await cli.parseAsync()
+  } catch (err) {
+    const e = err as Error
+    process.stderr.write(`muster: ${maskSecrets(e.message)}\n`)
+    if (inputErrors.has(e.name)) {
+      if (e.name === 'YError') process.stderr.write('Run `muster --help` for usage.\n')
+      return ExitCode.usage
+    }
+    if (process.env.MUSTER_DEBUG && e.stack) process.stderr.write(e.stack + '\n')
+    return ExitCode.failed
+  }
+  return Number(process.exitCode ?? 0)
+}

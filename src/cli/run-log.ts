@@ -1,0 +1,36 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Recap } from '../engine/events.ts'
+import { UsageError } from '../core/errors.ts'
+
+/** What `--rerun failed` needs from the last run: kept in .muster/last-run.json beside the project. */
+export interface RunLog {
+  playbook: string
+  inventory: string
+  finishedAt: string
+  exitCode: number
+  failed: string[]
+  unreachable: string[]
+}
+
+export function writeRunLog(dir: string, playbook: string, inventory: string, recap: Recap): void {
+  const hosts = Object.entries(recap.hosts)
+  const log: RunLog = {
+    playbook,
+    inventory,
+    finishedAt: new Date().toISOString(),
+    exitCode: recap.exitCode,
+    failed: hosts.filter(([, h]) => h.failed > 0 && !h.unreachable).map(([n]) => n),
+    unreachable: hosts.filter(([, h]) => h.unreachable).map(([n]) => n),
+  }
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'last-run.json'), JSON.stringify(log, null, 2) + '\n')
+}
+
+export function readRunLog(dir: string): RunLog {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'last-run.json'), 'utf8')) as RunLog
+  } catch {
+    throw new UsageError(`--rerun failed: no earlier run recorded in ${join(dir, 'last-run.json')}`)
+  }
+}

@@ -1,0 +1,33 @@
+/** Exit codes scripts rely on (DESIGN.md). */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  drift: 2,
+  unreachable: 3,
+  usage: 64,
+} as const
+
+/** Bad input from the user: a flag, a file, a pattern. Printed without a stack trace; exit 64. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+/** A remote command failed: host, resource, command, exit code and the tail of stderr. */
+export class RemoteCommandError extends Error {
+  constructor(
+    readonly host: string,
+    readonly command: string,
+    readonly code: number,
+    readonly stdout: string,
+    readonly stderr: string,
+    readonly resource?: string,
+  ) {
+    const tail = (stderr.trim() || stdout.trim()).split('\n').slice(-8).join('\n')
+    const short = command.length > 160 ? `${command.slice(0, 157)}...` : command
+    super(`${host}${resource ? ` ${resource}` : ''}: \`${short}\` exited ${code}${tail ? `:\n${tail}` : ''}`)
+    this.name = 'RemoteCommandError'
+  }
+}

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto'
+import { factId, type FactKind, type FactQuery } from './fact.ts'
+
+/**
+ * Every fact query of a host's play travels as ONE remote script, coalesced
+ * by kind: one section per fact kind (or per key, for kinds that cannot
+ * coalesce). Sections are delimited by a per-batch random marker, so nothing
+ * a probe prints can be mistaken for a delimiter.
+ */
+export interface ProbeSection {
+  kind: FactKind<unknown>
+  keys: string[]
+}
+
+export interface ProbeBatch {
+  script: string
+  sections: ProbeSection[]
+  marker: string
+}
+
+export function planSections(queries: readonly FactQuery<unknown>[]): ProbeSection[] {
+  const byKind = new Map<FactKind<unknown>, string[]>()
+  const seen = new Set<string>()
+  for (const q of queries) {
+    const id = factId(q)
+    if (seen.has(id)) continue
+    seen.add(id)
+    const keys = byKind.get(q.kind)
+    if (keys) keys.push(q.key)
+    else byKind.set(q.kind, [q.key])
+  }
+  const sections: ProbeSection[] = []
+  for (const [kind, keys] of byKind) {
+    if (kind.coalesce) sections.push({ kind, keys })
+    else for (const key of keys) sections.push({ kind, keys: [key] })
+  }
+  return sections
+}
+
+export function buildBatch(queries: readonly FactQuery<unknown>[]): ProbeBatch {
+  const marker = `__muster_${randomBytes(6).toString('hex')}__`
+  const sections = planSections(queries)
+  const lines = ['#!/bin/sh', 'export LC_ALL=C']
+  sections.forEach((s, i) => {
+    lines.push(`printf '%s S %s\\n' '${marker}' ${i}`)
+    // a subshell: a fragment's `exit` or `set -e` cannot end the batch
+    lines.push(`(\n${s.kind.script(s.keys)}\n)`)
+    lines.push(`printf '\\n%s E %s\\n' '${marker}' "$?"`)
+  })
+  return { script: lines.join('\n') + '\n', sections, marker }
+}
+
+export class ProbeParseError extends Error {
+  constructor(message: string) {
+    super(`probe output could not be read: ${message}`)
+    this.name = 'ProbeParseError'
+  }
+}
+
+/** Split the batch's stdout into sections and parse each with its kind. */
+export function parseBatch(batch: ProbeBatch, stdout: string): Map<string, unknown> {
+  const out = new Map<string, unknown>()
+  const startRe = new RegExp(`^${batch.marker} S (\\d+)$`)
+  const endRe = new RegExp(`^${batch.marker} E (\\d+)$`)
+  const lines = stdout.split('\n')
+  let current: number | null = null
+  let buf: string[] = []
+  const done = new Set<number>()
+  for (const line of lines) {
+    const s = startRe.exec(line)
+    if (s) {
+      current = Number(s[1])
+      buf = []
+      continue
+    }
+    const e = endRe.exec(line)
+    if (e && current !== null) {
+      const section = batch.sections[current]
+      if (!section) throw new ProbeParseError(`unexpected section ${current}`)
+      // the end marker starts with a newline of its own: drop it
+      const text = buf.join('\n')
+      const parsed = section.kind.parse(text.endsWith('\n') ? text.slice(0, -1) : text, section.keys, Number(e[1]))
+      for (const key of section.keys) {
+        if (!parsed.has(key)) throw new ProbeParseError(`fact kind ${section.kind.name} gave no value for ${key}`)
+        out.set(factId({ kind: section.kind, key }), parsed.get(key))
+      }
+      done.add(current)
+      current = null
+      continue
+    }
+    if (current !== null) buf.push(line)
+  }
+  if (done.size !== batch.sections.length) {
+    const missing = batch.sections.map((s, i) => (done.has(i) ? null : s.kind.name)).filter(Boolean)
+    throw new ProbeParseError(`the script ended before ${missing.join(', ')} reported`)
+  }
+  return out
+}

@@ -1,0 +1,192 @@
+import { expect } from 'chai'
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runPlaybook } from '../../../src/engine/run.ts'
+import { playbook, role } from '../../../src/engine/playbook.ts'
+import type { MusterEvent, Recap } from '../../../src/engine/events.ts'
+import type { HostInfo, Inventory } from '../../../src/inventory/types.ts'
+import { UnreachableError } from '../../../src/ssh/connection.ts'
+import { RecordingConnection } from '../../support/fake-connection.ts'
+import { kv, needs, logHandler } from '../../support/kv-resource.ts'
+
+function inventoryOf(names: string[]): Inventory {
+  const hosts = new Map<string, HostInfo>()
+  for (const n of names) hosts.set(n, { name: n, address: '127.0.0.1', port: 22, user: 'root', become: false, groups: ['all', 'g'], vars: {}, ssh: {} })
+  return { source: 'test', hosts, groups: new Map([['all', { name: 'all', hosts: names, children: [], vars: {} }], ['g', { name: 'g', hosts: names, children: [], vars: {} }]]) }
+}
+
+describe('engine: runPlaybook', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'muster-engine-'))
+  })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  async function run(pb: ReturnType<typeof playbook>, opts: { hosts?: string[]; mode?: 'apply' | 'check'; unreachable?: string[]; loseAt?: Record<string, number>; tags?: string[] } = {}) {
+    const names = opts.hosts ?? ['h1']
+    const conns = new Map<string, RecordingConnection>()
+    const events: MusterEvent[] = []
+    const recap: Recap = await runPlaybook({
+      playbook: pb,
+      playbookName: 'test',
+      inventory: inventoryOf(names),
+      mode: opts.mode ?? 'apply',
+      forks: 10,
+      diff: false,
+      ...(opts.tags ? { tags: opts.tags } : {}),
+      connect: async (h) => {
+        if (opts.unreachable?.includes(h.name)) throw new UnreachableError(h.name, 'connection refused')
+        let c = conns.get(h.name)
+        if (!c) {
+          c = new RecordingConnection(h.name)
+          if (opts.loseAt?.[h.name]) c.loseAt = opts.loseAt[h.name]
+          conns.set(h.name, c)
+        }
+        return c
+      },
+      onEvent: (e) => events.push(e),
+    })
+    const results = events.filter((e): e is Extract<MusterEvent, { type: 'resource:result' }> => e.type === 'resource:result')
+    return { recap, events, results, conns }
+  }
+
+  it('applies changes, re-probes after each change, and a second run changes nothing in one probe batch', async () => {
+    const a = join(dir, 'a')
+    const b = join(dir, 'b')
+    const pb = playbook({ hosts: 'all', roles: [role('r', () => [kv(a, '1'), kv(b, '2'), kv(join(dir, 'c'), '3')])], gatherFacts: false })
+    writeFileSync(join(dir, 'c'), '3')
+    const first = await run(pb)
+    expect(first.results.map((r) => r.status)).to.deep.equal(['changed', 'changed', 'ok'])
+    expect(first.recap.hosts.h1!.changed).to.equal(2)
+    expect(first.recap.exitCode).to.equal(0)
+    expect(readFileSync(a, 'utf8')).to.equal('1')
+    // initial batch, then one re-probe after each of the two changes
+    expect(first.conns.get('h1')!.probeBatches).to.equal(3)
+
+    const second = await run(pb)
+    expect(second.results.every((r) => r.status === 'ok')).to.equal(true)
+    expect(second.recap.hosts.h1!.changed).to.equal(0)
+    expect(second.conns.get('h1')!.commands).to.have.length(1)
+    expect(second.conns.get('h1')!.probeBatches).to.equal(1)
+  })
+
+  it('check mode never applies, predicts later state, and exits 2 on drift', async () => {
+    const base = join(dir, 'base')
+    const dep = join(dir, 'dep')
+    const pb = playbook({ hosts: 'all', roles: [role('r', () => [kv(base, 'x'), needs(dep, base, 'y')])], gatherFacts: false })
+    const { results, recap, conns } = await run(pb, { mode: 'check' })
+    // without the prediction of kv(base), needs() would fail: base does not exist yet
+    expect(results.map((r) => r.status)).to.deep.equal(['would-change', 'would-change'])
+    expect(conns.get('h1')!.applies).to.deep.equal([])
+    expect(existsSync(base)).to.equal(false)
+    expect(recap.exitCode).to.equal(2)
+  })
+
+  it('says "unknown until applied" instead of guessing when a change predicts nothing', async () => {
+    const base = join(dir, 'base')
+    const pb = playbook({ hosts: 'all', roles: [role('r', () => [kv(base, 'x', { predictNothing: true }), needs(join(dir, 'dep'), base, 'y')])], gatherFacts: false })
+    const { results, recap } = await run(pb, { mode: 'check' })
+    expect(results.map((r) => r.status)).to.deep.equal(['would-change', 'unknown'])
+    expect(results[1]!.summary).to.match(/unknown until applied: changed by kv:/)
+    expect(recap.exitCode).to.equal(2)
+  })
+
+  it('runs a notified handler once at the end of the play, and not when nothing changed', async () => {
+    const log = join(dir, 'handler.log')
+    const h = logHandler('reload thing', log)
+    const pb = playbook({ hosts: 'all', roles: [role('r', () => [kv(join(dir, 'a'), '1', { notify: h }), kv(join(dir, 'b'), '2', { notify: h })])], gatherFacts: false })
+    const first = await run(pb)
+    expect(readFileSync(log, 'utf8')).to.equal('reload thing\n')
+    expect(first.events.filter((e) => e.type === 'handler:result')).to.have.length(1)
+    const second = await run(pb)
+    expect(readFileSync(log, 'utf8')).to.equal('reload thing\n')
+    expect(second.events.filter((e) => e.type === 'handler:result')).to.have.length(0)
+    const check = await run(playbook({ hosts: 'all', roles: [role('r', () => [kv(join(dir, 'z'), '1', { notify: h })])], gatherFacts: false }), { mode: 'check' })
+    expect(check.events.find((e) => e.type === 'handler:result')).to.include({ status: 'would-change' })
+    expect(readFileSync(log, 'utf8')).to.equal('reload thing\n')
+  })
+
+  it('a failure stops only its host: later resources skipped, other hosts finish, exit 1', async () => {
+    const pb = playbook({
+      hosts: 'all',
+      roles: [role('r', (ctx) => [needs(join(dir, `${ctx.name}-x`), ctx.name === 'bad' ? join(dir, 'missing') : join(dir, 'exists'), 'v'), kv(join(dir, `${ctx.name}-y`), 'w')])],
+      gatherFacts: false,
+    })
+    writeFileSync(join(dir, 'exists'), '')
+    const { recap, results } = await run(pb, { hosts: ['good', 'bad'] })
+    const bad = results.filter((r) => r.host === 'bad').map((r) => r.status)
+    expect(bad).to.deep.equal(['failed', 'skipped'])
+    expect(recap.hosts.good!.failed).to.equal(0)
+    expect(readFileSync(join(dir, 'good-y'), 'utf8')).to.equal('w')
+    expect(existsSync(join(dir, 'bad-y'))).to.equal(false)
+    expect(recap.exitCode).to.equal(1)
+  })
+
+  it('an unreachable host is reported, sits out later plays, and the others finish: exit 3', async () => {
+    const pb = playbook(
+      { hosts: 'all', roles: [role('one', (ctx) => [kv(join(dir, `${ctx.name}-1`), '1')])], gatherFacts: false },
+      { hosts: 'all', roles: [role('two', (ctx) => [kv(join(dir, `${ctx.name}-2`), '2')])], gatherFacts: false },
+    )
+    const { recap, events } = await run(pb, { hosts: ['up', 'down'], unreachable: ['down'] })
+    expect(recap.hosts.down!.unreachable).to.equal(true)
+    expect(readFileSync(join(dir, 'up-2'), 'utf8')).to.equal('2')
+    expect(events.filter((e) => e.type === 'host:unreachable')).to.have.length(1)
+    expect(recap.exitCode).to.equal(3)
+  })
+
+  it('a host lost mid-run is unreachable, not failed', async () => {
+    const pb = playbook({ hosts: 'all', roles: [role('r', (ctx) => [kv(join(dir, `${ctx.name}-a`), '1'), kv(join(dir, `${ctx.name}-b`), '2')])], gatherFacts: false })
+    const { recap } = await run(pb, { hosts: ['h1', 'h2'], loseAt: { h2: 3 } })
+    expect(recap.hosts.h2!.unreachable).to.equal(true)
+    expect(recap.hosts.h1!.changed).to.equal(2)
+    expect(recap.exitCode).to.equal(3)
+  })
+
+  it('serial batches run one after another, and maxFailPercentage stops the rollout', async () => {
+    const order: string[] = []
+    const pb = playbook({
+      hosts: 'all',
+      serial: 1,
+      maxFailPercentage: 0,
+      roles: [
+        role('r', (ctx) => {
+          order.push(ctx.name)
+          return [needs(join(dir, `${ctx.name}-x`), ctx.name === 'b' ? join(dir, 'missing') : join(dir, 'exists'), 'v')]
+        }),
+      ],
+      gatherFacts: false,
+    })
+    writeFileSync(join(dir, 'exists'), '')
+    const { events, recap } = await run(pb, { hosts: ['a', 'b', 'c'] })
+    expect(order).to.deep.equal(['a', 'b'])
+    expect(events.filter((e) => e.type === 'batch:start').map((e) => (e as { hosts: string[] }).hosts)).to.deep.equal([['a'], ['b']])
+    const stop = events.find((e) => e.type === 'play:end' && e.stopped) as { stopped: string }
+    expect(stop.stopped).to.match(/not started: c/)
+    expect(existsSync(join(dir, 'c-x'))).to.equal(false)
+    expect(recap.exitCode).to.equal(1)
+  })
+
+  it('--tags runs only the selected resources and reports the rest skipped', async () => {
+    const pb = playbook({ hosts: 'all', roles: [role('web', () => [kv(join(dir, 'w'), '1')]), role('db', () => [kv(join(dir, 'd'), '1')])], gatherFacts: false })
+    const { results } = await run(pb, { tags: ['db'] })
+    expect(results.map((r) => `${r.resource.split('/').pop()}:${r.status}`)).to.deep.equal(['w:skipped', 'd:changed'])
+  })
+
+  it('an error in a role is an input error (exit 64) naming host and role', async () => {
+    const pb = playbook({
+      hosts: 'all',
+      roles: [
+        role('broken', (ctx) => {
+          ctx.need('serverName')
+          return []
+        }),
+      ],
+      gatherFacts: false,
+    })
+    const { recap, events } = await run(pb)
+    const failed = events.find((e) => e.type === 'host:failed') as { message: string }
+    expect(failed.message).to.match(/host h1, role broken: .*"serverName" is required/)
+    expect(recap.exitCode).to.equal(64)
+  })
+})
