@@ -1,0 +1,162 @@
+import { homedir } from 'node:os'
+import { isAbsolute, resolve } from 'node:path'
+import { Secret } from '../core/secret.ts'
+import { InventoryError, type SourcePosition, type Vars } from './types.ts'
+import type { ConnectionSettings, RawSettings, SettingKey } from './raw.ts'
+
+/** Where a setting was written, and what relative paths in it are relative to. */
+export interface SettingContext {
+  baseDir: string
+  position: SourcePosition
+  host?: string
+}
+
+export const settingKeys: readonly SettingKey[] = [
+  'address', 'port', 'user', 'become', 'identityFile', 'knownHosts', 'passphrase', 'password', 'connectTimeoutMs',
+]
+
+export function isSettingKey(key: string): key is SettingKey {
+  return (settingKeys as readonly string[]).includes(key)
+}
+
+type Checked<T> = { ok: T } | { error: string }
+type Check<T> = (value: unknown, ctx: SettingContext) => Checked<T>
+
+const nonEmptyWord = (what: string): Check<string> => (v) =>
+  typeof v === 'string' && v.length > 0 && !/\s/.test(v) ? { ok: v } : { error: `${what} must be a non-empty string without spaces, got ${show(v)}` }
+
+const path = (what: string): Check<string> => (v, ctx) => {
+  if (typeof v !== 'string' || v.length === 0) return { error: `${what} must be a file path, got ${show(v)}` }
+  if (v === '~' || v.startsWith('~/')) return { ok: homedir() + v.slice(1) }
+  // an inventory that travels with its keys names them relative to itself
+  return { ok: isAbsolute(v) ? v : resolve(ctx.baseDir, v) }
+}
+
+const secretValue = (what: string): Check<Secret> => (v) => {
+  if (v instanceof Secret) return { ok: v }
+  if (typeof v === 'string' && v.length > 0) return { ok: new Secret(v) }
+  return { error: `${what} must be a non-empty string or a Secret, got ${typeof v}` }
+}
+
+const checks: { [K in SettingKey]: Check<ConnectionSettings[K]> } = {
+  address: nonEmptyWord('address'),
+  user: nonEmptyWord('user'),
+  port(v) {
+    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v
+    return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535
+      ? { ok: n }
+      : { error: `invalid port ${show(v)} (expected an integer 1-65535)` }
+  },
+  become(v) {
+    if (typeof v === 'boolean') return { ok: v }
+    const word = typeof v === 'string' ? v.toLowerCase() : ''
+    if (word === 'true' || word === 'yes') return { ok: true }
+    if (word === 'false' || word === 'no') return { ok: false }
+    return { error: `become must be true or false, got ${show(v)}` }
+  },
+  identityFile: path('identityFile'),
+  knownHosts: path('knownHosts'),
+  passphrase: secretValue('passphrase'),
+  password: secretValue('password'),
+  connectTimeoutMs(v) {
+    return typeof v === 'number' && Number.isFinite(v) && v > 0
+      ? { ok: v }
+      : { error: `connectTimeoutMs must be a positive number, got ${show(v)}` }
+  },
+}
+
+/** Validate one setting; a malformed value is an InventoryError at its position. */
+export function checkSetting<K extends SettingKey>(key: K, value: unknown, ctx: SettingContext, spelledAs?: string): ConnectionSettings[K] {
+  const result = (checks[key] as Check<ConnectionSettings[K]>)(value, ctx)
+  if ('error' in result) throw new InventoryError(spelledAs ? `${spelledAs}: ${result.error}` : result.error, ctx.position, ctx.host)
+  return result.ok
+}
+
+/** Put a validated setting into `into`, refusing two different values from the same block. */
+export function addSetting<K extends SettingKey>(into: RawSettings, key: K, value: unknown, ctx: SettingContext, spelledAs: string = key): void {
+  const checked = checkSetting(key, value, ctx, spelledAs === key ? undefined : spelledAs)
+  const before = into[key]
+  if (before && !sameValue(before.value, checked)) {
+    throw new InventoryError(`${spelledAs} conflicts with an earlier setting of ${key} in the same block`, ctx.position, ctx.host)
+  }
+  into[key] = { value: checked, position: ctx.position } as RawSettings[K]
+}
+
+/**
+ * Ansible's connection variables and what they set. Other ansible_* keys are
+ * ordinary vars (the engine may read them); muster_* names cover settings
+ * Ansible has no variable for.
+ */
+const connectionVars: Record<string, { key: SettingKey; scale?: number }> = {
+  ansible_host: { key: 'address' },
+  ansible_ssh_host: { key: 'address' },
+  ansible_port: { key: 'port' },
+  ansible_ssh_port: { key: 'port' },
+  ansible_user: { key: 'user' },
+  ansible_ssh_user: { key: 'user' },
+  ansible_become: { key: 'become' },
+  ansible_ssh_private_key_file: { key: 'identityFile' },
+  ansible_private_key_file: { key: 'identityFile' },
+  ansible_password: { key: 'password' },
+  ansible_ssh_pass: { key: 'password' },
+  ansible_ssh_password: { key: 'password' },
+  // Ansible counts this timeout in seconds
+  ansible_ssh_timeout: { key: 'connectTimeoutMs', scale: 1000 },
+  ansible_timeout: { key: 'connectTimeoutMs', scale: 1000 },
+  muster_known_hosts: { key: 'knownHosts' },
+  muster_ssh_passphrase: { key: 'passphrase' },
+}
+
+export function isConnectionVar(name: string): boolean {
+  return Object.hasOwn(connectionVars, name)
+}
+
+/**
+ * Split a block of Ansible-style vars into connection settings (validated)
+ * and the remaining vars. `positionOf` names the line of each key.
+ */
+export function takeConnectionVars(
+  vars: Vars,
+  at: { baseDir: string; host?: string; positionOf: (key: string) => SourcePosition },
+): { settings: RawSettings; vars: Vars } {
+  const settings: RawSettings = {}
+  const rest: Vars = {}
+  for (const [name, value] of Object.entries(vars)) {
+    const known = Object.hasOwn(connectionVars, name) ? connectionVars[name] : undefined
+    if (!known) {
+      rest[name] = value
+      continue
+    }
+    const ctx = { baseDir: at.baseDir, position: at.positionOf(name), host: at.host }
+    let v = value
+    if (known.scale) {
+      const n = typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value
+      if (typeof n !== 'number' || !(n > 0)) throw new InventoryError(`${name} must be a positive number of seconds, got ${show(value)}`, ctx.position, at.host)
+      v = n * known.scale
+    }
+    addSetting(settings, known.key, v, ctx, name)
+  }
+  return { settings, vars: rest }
+}
+
+/** Equality for conflict checks: plain data compared structurally, secrets by their text. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Secret || b instanceof Secret) return a instanceof Secret && b instanceof Secret && a.reveal() === b.reveal()
+  if (a === b) return true
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]))
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const ka = Object.keys(a)
+    const kb = Object.keys(b)
+    return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && sameValue((a as Vars)[k], (b as Vars)[k]))
+  }
+  return Number.isNaN(a) && Number.isNaN(b)
+}
+
+export function show(v: unknown): string {
+  if (v instanceof Secret) return 'a secret'
+  if (typeof v === 'string') return JSON.stringify(v)
+  if (v === null || typeof v !== 'object') return String(v)
+  return Array.isArray(v) ? 'a list' : 'a mapping'
+}
