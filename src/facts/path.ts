@@ -35,15 +35,16 @@ const SHA = '\x1epath:sha256'
  */
 function script(keys: readonly string[]): string {
   keys.forEach((k) => assertHostPath(k))
+  // `|| :` keeps the fragment whole even inside a batch run with `set -e`: a missing path is an answer, not a failure
   const fmt = '%y %04m %u %g %s %T@ %l\\037%p\\n'
   return [
     '(',
-    `{ e=$(LC_ALL=C find ${sh`${keys}`} -maxdepth 0 -printf '${fmt}' 2>&1 >&3); } 3>&1`,
+    `{ e=$(LC_ALL=C find ${sh`${keys}`} -maxdepth 0 -printf '${fmt}' 2>&1 >&3) || :; } 3>&1`,
     `printf '\\036${ERRORS.slice(1)}\\n%s\\n' "$e"`,
     `printf '\\036${SHA.slice(1)}\\n'`,
     `set --`,
     `for p in ${sh`${keys}`}; do if [ -f "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`,
-    `if [ $# -gt 0 ]; then LC_ALL=C sha256sum -- "$@" 2>/dev/null; fi`,
+    `if [ $# -gt 0 ]; then LC_ALL=C sha256sum -- "$@" 2>/dev/null || :; fi`,
     'true',
     ')',
   ].join('\n')

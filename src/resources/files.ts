@@ -1,0 +1,10 @@
+/** The file family, for the public API to re-export. */
+export { file, type FileOptions } from './file.ts'
+export { template, renderTemplate, TemplateError, type TemplateOptions } from './template.ts'
+export { directory, type DirectoryOptions } from './directory.ts'
+export { symlink, type SymlinkOptions } from './symlink.ts'
+export { absent, type AbsentOptions } from './absent.ts'
+export { lineInFile, type LineInFileOptions } from './line-in-file.ts'
+export { iniSetting, type IniSettingOptions } from './ini-setting.ts'
+export { ValidationError, type Validate } from './write-file.ts'
+export type { Ownership } from './file-mode.ts'
