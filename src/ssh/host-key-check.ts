@@ -1,0 +1,147 @@
+import { appendFile, mkdir, readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { HostKeyError } from './connection.ts'
+import {
+  checkKnownHost,
+  fingerprintSha256,
+  keyTypeOf,
+  knownHostsLine,
+  parseKnownHosts,
+  recordedHostKeyAlgorithms,
+  where,
+  type KnownHostsEntry,
+} from './known-hosts.ts'
+
+/**
+ * The I/O half of host-key verification: read one known_hosts file, judge the
+ * key a server presented, and record new keys when asked to. A recorded key is
+ * never rewritten here, whatever the flags.
+ */
+
+export function defaultKnownHostsFile(): string {
+  return join(homedir(), '.ssh', 'known_hosts')
+}
+
+export async function loadKnownHosts(file: string): Promise<KnownHostsEntry[]> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw e
+  }
+  return parseKnownHosts(text, file).entries
+}
+
+export async function hostKeyAlgorithmsFor(file: string, address: string, port: number): Promise<string[]> {
+  return recordedHostKeyAlgorithms(await loadKnownHosts(file), address, port)
+}
+
+export interface HostKeyCheck {
+  /** Inventory name, for messages. */
+  host: string
+  /** What known_hosts is searched for (and records): the address we connect to. */
+  address: string
+  port: number
+  file: string
+  acceptNew: boolean
+}
+
+export interface HostKeyAccepted {
+  /** file:line of the matching entry, or of the line just appended. */
+  recordedAt: string
+  appended: boolean
+}
+
+/** Accept the key or throw a HostKeyError that tells the user what to check and how. */
+export async function verifyHostKey(check: HostKeyCheck, blob: Buffer): Promise<HostKeyAccepted> {
+  const first = await judge(check, blob)
+  if (first) return first
+  if (!check.acceptNew) throw unknownHostError(check, blob)
+  // Re-judge under the file's lock: another connection may have recorded this host meanwhile.
+  return withFileLock(check.file, async () => {
+    const again = await judge(check, blob)
+    if (again) return again
+    const line = await appendKnownHost(check.file, knownHostsLine(check.address, check.port, blob))
+    return { recordedAt: `${check.file}:${line}`, appended: true }
+  })
+}
+
+async function judge(check: HostKeyCheck, blob: Buffer): Promise<HostKeyAccepted | undefined> {
+  const verdict = checkKnownHost(await loadKnownHosts(check.file), check.address, check.port, blob)
+  const fp = fingerprintSha256(blob)
+  const type = keyTypeOf(blob) ?? 'unknown-type'
+  const name = describeHost(check)
+  switch (verdict.kind) {
+    case 'known':
+      return { recordedAt: where(verdict.entry), appended: false }
+    case 'unknown':
+      return undefined
+    case 'revoked':
+      throw new HostKeyError(check.host, `host key for ${name} is REVOKED (${type} ${fp}, @revoked at ${where(verdict.entry)}); refusing to connect`, fp)
+    case 'changed':
+      throw new HostKeyError(
+        check.host,
+        `WARNING: HOST KEY FOR ${name} HAS CHANGED. Someone could be intercepting the connection, or the host was reinstalled. ` +
+          `It now presents ${type} ${fp}; the recorded key is at ${verdict.recorded.map(where).join(', ')}. ` +
+          `Refusing to connect. If the change is expected, remove that line (ssh-keygen -R) after checking the new fingerprint; muster never replaces a recorded key.`,
+        fp,
+      )
+    case 'other-type':
+      throw new HostKeyError(
+        check.host,
+        `host key for ${name} does not match: it presents ${type} ${fp}, but ${check.file} records only ` +
+          `${[...new Set(verdict.recorded.map((e) => e.keyType))].join(', ')} for it (${verdict.recorded.map(where).join(', ')}). ` +
+          `Refusing to connect; muster never replaces a recorded key.`,
+        fp,
+      )
+  }
+}
+
+function unknownHostError(check: HostKeyCheck, blob: Buffer): HostKeyError {
+  const fp = fingerprintSha256(blob)
+  return new HostKeyError(
+    check.host,
+    `host key for ${describeHost(check)} is not known: ${keyTypeOf(blob)} ${fp} is not in ${check.file}; ` +
+      `verify it, then run again with --accept-new-host-keys to record it`,
+    fp,
+  )
+}
+
+function describeHost(check: HostKeyCheck): string {
+  const addr = check.port === 22 ? check.address : `${check.address}:${check.port}`
+  return check.host === check.address ? addr : `${check.host} (${addr})`
+}
+
+/** Append one line, creating the file 0600 and its directory 0700 as ssh does. Returns its line number. */
+async function appendKnownHost(file: string, line: string): Promise<number> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 })
+  let existing = ''
+  try {
+    existing = await readFile(file, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  }
+  const sep = existing === '' || existing.endsWith('\n') ? '' : '\n'
+  await appendFile(file, `${sep}${line}\n`, { mode: 0o600 })
+  const before = existing === '' ? 0 : existing.split('\n').length - (existing.endsWith('\n') ? 1 : 0)
+  return before + 1
+}
+
+/** Appends to one file are serialised within the process, so parallel first connects do not interleave or duplicate. */
+const locks = new Map<string, Promise<unknown>>()
+
+function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(file) ?? Promise.resolve()
+  const next = prev.then(fn, fn)
+  const tail = next.then(
+    () => undefined,
+    () => undefined,
+  )
+  locks.set(file, tail)
+  void tail.then(() => {
+    if (locks.get(file) === tail) locks.delete(file)
+  })
+  return next
+}

@@ -1,0 +1,63 @@
+import pLimit, { type LimitFunction } from 'p-limit'
+import type { HostInfo } from '../inventory/types.ts'
+import { emptyStats, UnreachableError, type Connection, type ConnectionStats } from './connection.ts'
+import { connect, type ConnectOptions } from './ssh2-connection.ts'
+
+export interface PoolOptions extends ConnectOptions {
+  /** SSH handshakes in flight at once (default 10): each costs the controller CPU, and sshd's MaxStartups drops the excess. */
+  maxHandshakes?: number
+  /** How to open one connection; tests pass a fake. */
+  connect?: (host: HostInfo, opts: ConnectOptions) => Promise<Connection>
+}
+
+/**
+ * One connection per host for the whole run. A host is connected at most once:
+ * later callers share the same promise, and a failed connect stays that host's
+ * UnreachableError for the rest of the run instead of being retried per play.
+ */
+export class ConnectionPool {
+  readonly #connections = new Map<string, Promise<Connection>>()
+  readonly #open = new Map<string, Connection>()
+  readonly #handshakes: LimitFunction
+  readonly #connect: (host: HostInfo, opts: ConnectOptions) => Promise<Connection>
+
+  constructor(private readonly opts: PoolOptions = {}) {
+    this.#handshakes = pLimit(opts.maxHandshakes ?? 10)
+    this.#connect = opts.connect ?? connect
+  }
+
+  get(host: HostInfo): Promise<Connection> {
+    let conn = this.#connections.get(host.name)
+    if (!conn) {
+      conn = this.#handshakes(() => this.#connect(host, this.opts)).then(
+        (c) => {
+          this.#open.set(host.name, c)
+          return c
+        },
+        (e: unknown) => {
+          throw e instanceof UnreachableError ? e : new UnreachableError(host.name, (e as Error)?.message ?? String(e), e)
+        },
+      )
+      // A remembered failure must not count as an unhandled rejection before anyone asks again.
+      conn.catch(() => undefined)
+      this.#connections.set(host.name, conn)
+    }
+    return conn
+  }
+
+  /** What this host's connection has cost so far (zeros if it never connected). */
+  statsOf(name: string): ConnectionStats {
+    return this.#open.get(name)?.stats ?? emptyStats()
+  }
+
+  /**
+   * Close every connection, waiting for handshakes still in flight so none is
+   * left open behind the caller. Stats stay readable; a later get() reconnects.
+   */
+  async closeAll(): Promise<void> {
+    const all = [...this.#connections.values()]
+    this.#connections.clear()
+    const settled = await Promise.allSettled(all)
+    await Promise.all(settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value.close()] : [])))
+  }
+}

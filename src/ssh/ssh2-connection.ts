@@ -1,0 +1,474 @@
+import net from 'node:net'
+import { constants as osConstants } from 'node:os'
+import pLimit, { type LimitFunction } from 'p-limit'
+import ssh2 from 'ssh2'
+import type { Client, ClientChannel, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2'
+import type { HostInfo } from '../inventory/types.ts'
+import { authHandler, describeAuthFailure, planAuth } from './auth.ts'
+import { becomeCommand, usesBecome } from './become.ts'
+import { deadlineCommand } from './deadline.ts'
+import {
+  CommandTimeoutError,
+  emptyStats,
+  HostKeyError,
+  UnreachableError,
+  type Connection,
+  type ExecOptions,
+  type ExecResult,
+} from './connection.ts'
+import { defaultKnownHostsFile, hostKeyAlgorithmsFor, verifyHostKey } from './host-key-check.ts'
+import { expandHome } from './home.ts'
+import { fingerprintSha256 } from './known-hosts.ts'
+
+export interface ConnectOptions {
+  /** known_hosts to use when the host has no ssh.knownHosts (default ~/.ssh/known_hosts). */
+  knownHostsFile?: string
+  /** Record the key of a host that is not in known_hosts yet. Never replaces a recorded key. */
+  acceptNewHostKeys?: boolean
+  /** TCP connect + handshake + authentication, when the host has no ssh.connectTimeoutMs (default 10000). */
+  connectTimeoutMs?: number
+  /** Default 5000. */
+  keepaliveIntervalMs?: number
+  /** Unanswered keepalives before the connection is declared lost (default 3). */
+  keepaliveCountMax?: number
+  /** Exec channels open at once on one connection (default 8: sshd's MaxSessions is 10, and SFTP holds one). */
+  maxChannels?: number
+}
+
+export const CONNECT_DEFAULTS = {
+  connectTimeoutMs: 10_000,
+  keepaliveIntervalMs: 5_000,
+  keepaliveCountMax: 3,
+  maxChannels: 8,
+} as const
+
+/** ssh2's own order, so a host with nothing recorded negotiates exactly as before. */
+const DEFAULT_HOST_KEY_ALGORITHMS: readonly ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+]
+
+type SshError = Error & { level?: string; code?: string | number }
+
+const CLOSED_BY_US = 'closed by muster'
+
+/** Tries to open a channel the server refused while none of ours was open (10 ms doubling: ~0.6 s in all). */
+const OPEN_RETRIES = 6
+
+/**
+ * Open one SSH connection to `host`: TCP (Nagle off), handshake with the host
+ * key checked against known_hosts, then authentication (auth.ts). Every
+ * failure is an UnreachableError that says why; a host-key problem is its
+ * HostKeyError subclass.
+ */
+export async function connect(host: HostInfo, opts: ConnectOptions = {}): Promise<Ssh2Connection> {
+  const timeoutMs = host.ssh.connectTimeoutMs ?? opts.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs
+  const knownHostsFile = expandHome(host.ssh.knownHosts ?? opts.knownHostsFile ?? defaultKnownHostsFile())
+  const plan = await planAuth(host)
+  const recorded = (await hostKeyAlgorithmsFor(knownHostsFile, host.address, host.port)) as ServerHostKeyAlgorithm[]
+  const serverHostKey = [...recorded, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => !recorded.includes(a))]
+  const endpoint = `${host.address}:${host.port}`
+
+  return new Promise<Ssh2Connection>((resolve, reject) => {
+    const client = new ssh2.Client()
+    const socket = net.connect({ host: host.address, port: host.port })
+    // Without this every small request waits for the previous ACK: ~40 ms per exec.
+    socket.setNoDelay(true)
+    let phase = `while connecting to ${endpoint}`
+    let hostKeyError: HostKeyError | undefined
+    let acceptedKey: Buffer | undefined
+    const tried: string[] = []
+    const notes: string[] = []
+    let settled = false
+
+    const fail = (err: UnreachableError): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      socket.destroy()
+      reject(err)
+    }
+    const failBecause = (message: string, cause?: unknown): void =>
+      fail(new UnreachableError(host.name, notes.length ? `${message} (${notes.join('; ')})` : message, cause))
+    const timer = setTimeout(() => failBecause(`timed out after ${timeoutMs} ms ${phase}`), timeoutMs)
+
+    socket.on('error', (e: SshError) => failBecause(socketErrorText(e, endpoint), e))
+    client.on('error', (e: SshError) => {
+      if (settled) return
+      if (hostKeyError) return fail(hostKeyError)
+      if (e.level === 'client-socket') return failBecause(socketErrorText(e, endpoint), e)
+      if (e.level === 'agent' || (e.level === 'client-authentication' && !/methods failed/.test(e.message))) {
+        // ssh2 goes on with the next credential after these
+        notes.push(`${e.level}: ${e.message}`)
+        return
+      }
+      if (e.level === 'client-authentication') return failBecause(describeAuthFailure(host.user, plan, tried), e)
+      failBecause(`SSH handshake with ${endpoint} failed: ${e.message}`, e)
+    })
+    client.once('close', () => failBecause(`the connection was closed ${phase}`))
+    client.once('handshake', () => {
+      phase = `while authenticating as ${host.user} on ${endpoint}`
+    })
+    client.once('ready', () => {
+      if (settled) {
+        client.end()
+        return
+      }
+      settled = true
+      clearTimeout(timer)
+      resolve(new Ssh2Connection(host, client, socket, opts))
+    })
+
+    socket.once('connect', () => {
+      phase = `during the SSH handshake with ${endpoint}`
+      client.connect({
+        sock: socket,
+        username: host.user,
+        authHandler: authHandler(host.user, plan, tried),
+        algorithms: { serverHostKey },
+        readyTimeout: 0, // the timer above covers connect, handshake and auth as one budget
+        keepaliveInterval: opts.keepaliveIntervalMs ?? CONNECT_DEFAULTS.keepaliveIntervalMs,
+        keepaliveCountMax: opts.keepaliveCountMax ?? CONNECT_DEFAULTS.keepaliveCountMax,
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          // A re-key presents the key again: it must be the one accepted at first.
+          if (acceptedKey) return verify(acceptedKey.equals(key))
+          verifyHostKey({ host: host.name, address: host.address, port: host.port, file: knownHostsFile, acceptNew: !!opts.acceptNewHostKeys }, key).then(
+            () => {
+              acceptedKey = Buffer.from(key)
+              verify(true)
+            },
+            (e: unknown) => {
+              hostKeyError =
+                e instanceof HostKeyError
+                  ? e
+                  : new HostKeyError(host.name, `cannot check the host key against ${knownHostsFile}: ${(e as Error).message}`, fingerprintSha256(key))
+              verify(false)
+            },
+          )
+        },
+      })
+    })
+  })
+}
+
+function socketErrorText(e: SshError, endpoint: string): string {
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return `connection refused by ${endpoint} (is sshd running on that port?)`
+    case 'ETIMEDOUT':
+      return `TCP connection to ${endpoint} timed out`
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `no route to ${endpoint}`
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve ${endpoint.replace(/:\d+$/, '')}`
+    case 'ECONNRESET':
+      return `${endpoint} reset the connection`
+    default:
+      return `${endpoint}: ${e.message}`
+  }
+}
+
+/** Settles a caller's promise once, however many of exit, timeout and loss race for it. */
+interface Outcome<T> {
+  resolve(value: T): void
+  reject(err: Error): void
+  readonly done: boolean
+}
+
+/**
+ * One ssh2 connection, used for the whole run: exec channels (at most
+ * maxChannels at a time, the rest queue), one lazily opened SFTP session, and
+ * keepalive. Once the connection is lost, every pending and later call
+ * rejects with the same UnreachableError.
+ */
+export class Ssh2Connection implements Connection {
+  readonly stats = emptyStats()
+  readonly host: string
+  #lost: UnreachableError | undefined
+  readonly #pending = new Set<(e: UnreachableError) => void>()
+  readonly #limit: LimitFunction
+  #sftp: Promise<SFTPWrapper> | undefined
+  #channelsOpen = 0
+  readonly #closeWaiters: (() => void)[] = []
+
+  constructor(
+    readonly info: HostInfo,
+    private readonly client: Client,
+    private readonly socket: net.Socket,
+    private readonly opts: ConnectOptions = {},
+  ) {
+    this.host = info.name
+    this.#limit = pLimit(opts.maxChannels ?? CONNECT_DEFAULTS.maxChannels)
+    client.on('error', (e: SshError) => this.#lose(lossReason(e, opts)))
+    client.on('close', () => this.#lose('the connection was closed'))
+  }
+
+  /** Why this connection can no longer be used, if it cannot. */
+  get lost(): UnreachableError | undefined {
+    return this.#lost
+  }
+
+  exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    // The deadline goes inside sudo, so `timeout` runs as root and can kill what the command started.
+    const bounded = opts.timeoutMs ? deadlineCommand(command, opts.timeoutMs) : command
+    const remote = usesBecome(this.info, opts.become) ? becomeCommand(bounded) : bounded
+    return this.#track<ExecResult>((outcome) => this.#limit(() => this.#runChannel(command, remote, opts, outcome)))
+  }
+
+  /**
+   * Write `remotePath` over the shared SFTP session, as the login user: SFTP
+   * cannot use sudo. With become and a non-root user, upload to a temp path
+   * the user can write and move it into place with a become exec.
+   */
+  async put(content: Buffer | string, remotePath: string, opts: { mode?: number } = {}): Promise<void> {
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+    const sftp = await this.#sftpSession()
+    await this.#track<void>((outcome) => {
+      this.stats.sftpOps++
+      this.stats.bytesSent += data.length
+      const fail = (op: string) => (err: Error) => outcome.reject(this.#lost ?? new Error(`${this.host}: sftp ${op} ${remotePath}: ${err.message}`, { cause: err }))
+      // Created with its mode, so a secret is never readable by others, not even for a moment.
+      sftp.open(remotePath, 'w', opts.mode === undefined ? {} : { mode: opts.mode }, (err, handle) => {
+        if (err) return fail('open')(err)
+        // Write, chmod and close are sent together: the server runs them in order, one round trip.
+        const steps: Promise<void>[] = [
+          sftpCall((cb) => sftp.write(handle, data, 0, data.length, 0, cb)).catch(fail('write')),
+          ...(opts.mode === undefined ? [] : [sftpCall((cb) => sftp.fchmod(handle, opts.mode!, cb)).catch(fail('chmod'))]),
+          sftpCall((cb) => sftp.close(handle, cb)).catch(fail('close')),
+        ]
+        void Promise.all(steps).then(() => outcome.resolve())
+      })
+    })
+  }
+
+  async get(remotePath: string): Promise<Buffer> {
+    const sftp = await this.#sftpSession()
+    return this.#track<Buffer>((outcome) => {
+      this.stats.sftpOps++
+      sftp.readFile(remotePath, (err, data) => {
+        if (err) return outcome.reject(this.#lost ?? new Error(`${this.host}: sftp get ${remotePath}: ${err.message}`, { cause: err }))
+        this.stats.bytesReceived += data.length
+        outcome.resolve(data)
+      })
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.#lost && this.socket.destroyed) return
+    const closed = new Promise<void>((resolve) => {
+      if (this.socket.destroyed) return resolve()
+      this.socket.once('close', () => resolve())
+    })
+    this.#lose(CLOSED_BY_US)
+    this.client.end()
+    // A peer that never answers our disconnect must not hold the run open.
+    const force = setTimeout(() => this.socket.destroy(), 2_000)
+    await closed
+    clearTimeout(force)
+  }
+
+  /** Run `work` with a caller-facing outcome that also rejects if the connection is lost meanwhile. */
+  #track<T>(work: (outcome: Outcome<T>) => unknown): Promise<T> {
+    if (this.#lost) return Promise.reject(this.#lost)
+    return new Promise<T>((resolve, reject) => {
+      let done = false
+      const finish = (): boolean => {
+        if (done) return false
+        done = true
+        this.#pending.delete(onLost)
+        return true
+      }
+      const onLost = (e: UnreachableError): void => {
+        if (finish()) reject(e)
+      }
+      this.#pending.add(onLost)
+      const outcome: Outcome<T> = {
+        resolve: (v) => finish() && resolve(v),
+        reject: (e) => finish() && reject(e),
+        get done() {
+          return done
+        },
+      }
+      try {
+        work(outcome)
+      } catch (e) {
+        outcome.reject(e instanceof Error ? e : new Error(String(e)))
+      }
+    })
+  }
+
+  /**
+   * One exec channel. The promise it returns ends when the channel is gone,
+   * which is what frees a slot: a timed-out command's caller is answered at
+   * once, but its channel still counts against MaxSessions until it closes.
+   */
+  #runChannel(command: string, remote: string, opts: ExecOptions, outcome: Outcome<ExecResult>): Promise<void> {
+    return new Promise<void>((released) => {
+      if (this.#lost) {
+        outcome.reject(this.#lost)
+        return released()
+      }
+      if (outcome.done) return released()
+      this.stats.execs++
+      let channel: ClientChannel | undefined
+      let timer: NodeJS.Timeout | undefined
+      if (opts.timeoutMs) {
+        const ms = opts.timeoutMs
+        timer = setTimeout(() => {
+          outcome.reject(new CommandTimeoutError(this.host, command, ms))
+          if (channel) kill(channel)
+        }, ms)
+      }
+      const openFailed = (e: Error): void => {
+        clearTimeout(timer)
+        outcome.reject(this.#lost ?? new UnreachableError(this.host, `cannot open a session channel: ${e.message}`, e))
+        released()
+      }
+      const attempt = (refusals: number): void => {
+        if (outcome.done) {
+          clearTimeout(timer)
+          return released()
+        }
+        try {
+          this.client.exec(remote, (err, ch) => {
+            if (err) {
+              const refused = (err as { reason?: unknown }).reason !== undefined && !this.#lost
+              // sshd frees a closed session only on its next loop turn, and an admin may set MaxSessions
+              // below our cap: while our other channels run, wait for one to close and try again.
+              if (refused && this.#channelsOpen > 0) return void this.#nextChannelClose().then(() => attempt(refusals))
+              if (refused && refusals < OPEN_RETRIES) return void setTimeout(() => attempt(refusals + 1), 10 * 2 ** refusals)
+              return openFailed(err)
+            }
+            this.#channelsOpen++
+            channel = ch
+            if (outcome.done) kill(ch) // timed out or lost while the channel was opening
+            this.#collect(ch, outcome, () => {
+              clearTimeout(timer)
+              this.#channelsOpen--
+              for (const wake of this.#closeWaiters.splice(0)) wake()
+              released()
+            })
+            if (opts.stdin !== undefined) this.stats.bytesSent += Buffer.byteLength(opts.stdin)
+            ch.end(opts.stdin)
+          })
+        } catch (e) {
+          openFailed(e as Error) // ssh2 throws when the socket is no longer writable
+        }
+      }
+      attempt(0)
+    })
+  }
+
+  /** Gather a channel's output and exit status into the caller's outcome; `closed` runs once the channel is gone. */
+  #collect(ch: ClientChannel, outcome: Outcome<ExecResult>, closed: () => void): void {
+    const out: Buffer[] = []
+    const errOut: Buffer[] = []
+    let code: number | undefined
+    ch.on('data', (d: Buffer) => out.push(d))
+    ch.stderr.on('data', (d: Buffer) => errOut.push(d))
+    ch.on('exit', (status: number | null, signal?: string) => {
+      code = status ?? signalExitCode(signal)
+    })
+    ch.on('error', (e: Error) => outcome.reject(this.#lost ?? new Error(`${this.host}: exec channel: ${e.message}`, { cause: e })))
+    const finish = (): void => {
+      closed()
+      if (this.#lost) return outcome.reject(this.#lost)
+      const stdout = Buffer.concat(out)
+      const stderr = Buffer.concat(errOut)
+      this.stats.bytesReceived += stdout.length + stderr.length
+      // No exit status at all is what `ssh` reports as 255.
+      outcome.resolve({ code: code ?? 255, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8') })
+    }
+    // stderr may still hold data when the channel closes; wait for its end.
+    ch.on('close', () => (ch.stderr.readableEnded ? finish() : ch.stderr.once('end', finish)))
+  }
+
+  /** Resolves when one of our exec channels closes (or after a second, in case none does). */
+  #nextChannelClose(): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, 1_000)
+      this.#closeWaiters.push(() => {
+        clearTimeout(t)
+        // let sshd run its loop once and free the session before we ask again
+        setTimeout(resolve, 2)
+      })
+    })
+  }
+
+  /** One SFTP session per connection, opened on first use: opening costs several round trips. */
+  #sftpSession(): Promise<SFTPWrapper> {
+    if (this.#lost) return Promise.reject(this.#lost)
+    if (!this.#sftp) {
+      const opening = this.#track<SFTPWrapper>((outcome) => {
+        this.client.sftp((err, sftp) => {
+          if (err) return outcome.reject(this.#lost ?? new UnreachableError(this.host, `cannot open an SFTP session: ${err.message}`, err))
+          // A broken session is dropped and the next put/get opens a new one.
+          const forget = (): void => {
+            if (this.#sftp === opening) this.#sftp = undefined
+          }
+          sftp.on('close', forget)
+          sftp.on('error', forget)
+          outcome.resolve(sftp)
+        })
+      })
+      this.#sftp = opening
+      opening.catch(() => {
+        if (this.#sftp === opening) this.#sftp = undefined
+      })
+    }
+    return this.#sftp
+  }
+
+  #lose(reason: string): void {
+    if (this.#lost) return
+    this.#lost = new UnreachableError(this.host, reason === CLOSED_BY_US ? 'the connection was closed by muster' : `connection lost: ${reason}`)
+    for (const reject of [...this.#pending]) reject(this.#lost)
+    this.#pending.clear()
+    if (reason !== CLOSED_BY_US) this.socket.destroy()
+  }
+}
+
+function lossReason(e: SshError, opts: ConnectOptions): string {
+  if (e.level === 'client-timeout' && /keepalive/i.test(e.message)) {
+    const every = opts.keepaliveIntervalMs ?? CONNECT_DEFAULTS.keepaliveIntervalMs
+    const count = opts.keepaliveCountMax ?? CONNECT_DEFAULTS.keepaliveCountMax
+    return `no answer to ${count} keepalives sent every ${every} ms`
+  }
+  return e.message
+}
+
+/** Exit code the way a shell reports a signal death: 128 + its number. */
+function signalExitCode(signal: string | undefined): number {
+  const n = signal ? osConstants.signals[signal as NodeJS.Signals] : undefined
+  return n === undefined ? 255 : 128 + n
+}
+
+/** What ssh2 exposes inside a channel; only used to send a signal after our stdin EOF. */
+interface ChannelInternals {
+  outgoing: { id: number; state: string }
+  _client: { _protocol: { signal(channelId: number, name: string): void } }
+}
+
+/**
+ * Kill the remote command and close the channel. ssh2's public signal() refuses
+ * once we have sent EOF (always, for us), but the protocol allows the request
+ * until the channel closes. sshd honours it only for non-root logins and
+ * delivers it as the login user, so commands under sudo survive it: the
+ * remote deadline (deadline.ts) is what stops those.
+ */
+function kill(ch: ClientChannel): void {
+  const inner = ch as unknown as ChannelInternals
+  if (inner.outgoing.state === 'open' || inner.outgoing.state === 'eof') inner._client._protocol.signal(inner.outgoing.id, 'KILL')
+  ch.close()
+}
+
+function sftpCall(start: (cb: (err: Error | null | undefined) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => start((err) => (err ? reject(err) : resolve())))
+}

@@ -1,0 +1,322 @@
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { expect } from 'chai'
+import type { HostInfo, SshSettings } from '../../src/inventory/types.ts'
+import { CommandTimeoutError, HostKeyError, UnreachableError } from '../../src/ssh/connection.ts'
+import { ConnectionPool } from '../../src/ssh/pool.ts'
+import { connect, type ConnectOptions, type Ssh2Connection } from '../../src/ssh/ssh2-connection.ts'
+import { startSshd, type Sshd } from '../support/sshd.ts'
+
+const run = promisify(execFile)
+
+/** The error a promise rejects with (fails the test if it resolves). */
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p
+  } catch (e) {
+    return e as Error
+  }
+  throw new Error('expected a rejection, got a result')
+}
+
+describe('ssh2 connection against a real sshd', function () {
+  let sshd: Sshd
+  let scratch: string
+  const open: Ssh2Connection[] = []
+
+  const hostFor = (ssh: SshSettings = {}, over: Partial<HostInfo> = {}): HostInfo => ({
+    name: 'sshd-test',
+    address: sshd.host,
+    port: sshd.port,
+    user: 'root',
+    become: false,
+    groups: ['all'],
+    vars: {},
+    ssh: { identityFile: sshd.clientKeyFile, knownHosts: sshd.knownHostsFile, ...ssh },
+    ...over,
+  })
+  const connectTo = async (ssh: SshSettings = {}, opts: ConnectOptions = {}): Promise<Ssh2Connection> => {
+    const c = await connect(hostFor(ssh), opts)
+    open.push(c)
+    return c
+  }
+
+  before(async () => {
+    // Two host key types, so choosing the recorded one can be tested.
+    sshd = await startSshd({ hostKeyTypes: ['ed25519', 'ecdsa'] })
+    scratch = await mkdtemp(join(tmpdir(), 'muster-ssh-e2e-'))
+  })
+  after(async () => {
+    await Promise.all(open.map((c) => c.close()))
+    await sshd?.stop()
+    if (scratch) await rm(scratch, { recursive: true, force: true })
+  })
+
+  describe('exec', () => {
+    let conn: Ssh2Connection
+    before(async () => {
+      conn = await connectTo()
+    })
+
+    it('returns stdout, stderr and the exit code', async () => {
+      const r = await conn.exec('echo out; echo err >&2; printf "é\\n"; exit 3')
+      expect(r).to.deep.equal({ code: 3, stdout: 'out\né\n', stderr: 'err\n' })
+      expect((await conn.exec('true')).code).to.equal(0)
+    })
+
+    it('reports death by a signal as 128 + its number', async () => {
+      expect((await conn.exec('kill -TERM $$')).code).to.equal(143)
+    })
+
+    it('round-trips 1 MB of stdin', async () => {
+      const input = randomBytes(768 * 1024).toString('base64') // 1 MiB of ASCII
+      const before = conn.stats.bytesSent
+      const r = await conn.exec('cat', { stdin: input })
+      expect(r.code).to.equal(0)
+      expect(r.stdout.length).to.equal(input.length)
+      expect(r.stdout === input).to.equal(true)
+      expect(conn.stats.bytesSent - before).to.equal(1024 * 1024)
+    })
+
+    it('a command that ignores its stdin still succeeds', async () => {
+      expect(await conn.exec('echo ok', { stdin: 'x'.repeat(256 * 1024) })).to.deep.equal({ code: 0, stdout: 'ok\n', stderr: '' })
+    })
+
+    it('runs 20 overlapping execs on one connection (channels capped under MaxSessions)', async () => {
+      // three rounds: channels that close while others open are when sshd's session count lags behind
+      for (let round = 0; round < 3; round++) {
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => conn.exec(`sleep 0.0${(i % 5) + 1}; echo ${i}`)))
+        expect(results.map((r) => r.stdout)).to.deep.equal(Array.from({ length: 20 }, (_, i) => `${i}\n`))
+      }
+    })
+
+    it('never has more than 8 commands running at once on one connection', async () => {
+      const dir = join(scratch, 'running')
+      await conn.exec(`mkdir -p ${dir}`)
+      // each command counts the commands running beside it (itself included)
+      const counts = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => conn.exec(`touch ${dir}/${i}; ls ${dir} | wc -l; sleep 0.15; rm ${dir}/${i}`).then((r) => Number(r.stdout))),
+      )
+      expect(Math.max(...counts)).to.be.at.most(8).and.at.least(4)
+    })
+
+    it('a server allowing fewer sessions than our cap still runs every exec (refused opens wait and retry)', async () => {
+      const strict = await startSshd({ extraConfig: ['MaxSessions 2'] })
+      let c: Ssh2Connection | undefined
+      try {
+        c = await connect(hostFor({ knownHosts: strict.knownHostsFile, identityFile: strict.clientKeyFile }, { port: strict.port }))
+        const results = await Promise.all(Array.from({ length: 12 }, (_, i) => c!.exec(`sleep 0.05; echo ${i}`)))
+        expect(results.map((r) => r.stdout)).to.deep.equal(Array.from({ length: 12 }, (_, i) => `${i}\n`))
+      } finally {
+        await c?.close()
+        await strict.stop()
+      }
+    })
+
+    it('times out: CommandTimeoutError, the remote command is killed, the connection stays usable', async () => {
+      const pidFile = `/tmp/muster-e2e-timeout-${process.pid}`
+      const t0 = Date.now()
+      const e = await rejection(conn.exec(`echo $$ > ${pidFile}; exec sleep 5`, { timeoutMs: 300 }))
+      expect(e).to.be.instanceOf(CommandTimeoutError)
+      expect(e.message).to.equal('sshd-test: command timed out after 300 ms')
+      expect(Date.now() - t0).to.be.lessThan(1500)
+      const pid = (await readFile(pidFile, 'utf8')).trim()
+      await rm(pidFile)
+      // The host's own deadline (timeout -s KILL) fires shortly after ours. A killed process
+      // can linger as a zombie where PID 1 does not reap, so "alive" means a state other than Z.
+      const isAlive = `s=$(cut -d' ' -f3 /proc/${pid}/stat 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ]`
+      let alive = true
+      for (let i = 0; i < 100 && alive; i++) {
+        alive = (await conn.exec(isAlive)).code === 0
+        if (alive) await new Promise((r) => setTimeout(r, 20))
+      }
+      expect(alive, `remote sleep (pid ${pid}) still running after the timeout`).to.equal(false)
+      expect((await conn.exec('echo still here')).stdout).to.equal('still here\n')
+    })
+
+    it('measures sequential execs on an open connection', async () => {
+      await conn.exec('true')
+      const times: number[] = []
+      for (let i = 0; i < 100; i++) {
+        const t = performance.now()
+        await conn.exec('true')
+        times.push(performance.now() - t)
+      }
+      const mean = times.reduce((a, b) => a + b) / times.length
+      const median = [...times].sort((a, b) => a - b)[50]
+      console.log(`      100 sequential \`true\` execs: ${mean.toFixed(2)} ms/exec (median ${median.toFixed(2)} ms)`)
+      // With Nagle's algorithm left on, nearly every exec waits for a delayed ACK: ~40 ms.
+      expect(median).to.be.lessThan(25)
+    })
+  })
+
+  describe('sftp', () => {
+    it('put/get round trip with mode, over one reused SFTP session', async () => {
+      const conn = await connectTo()
+      const path = join(scratch, 'uploaded.txt')
+      const content = Buffer.from('hello\nwörld\n' + randomBytes(100_000).toString('hex'))
+      await conn.put(content, path, { mode: 0o640 })
+      expect((await conn.exec(`stat -c %a ${path}`)).stdout).to.equal('640\n')
+      expect((await conn.get(path)).equals(content)).to.equal(true)
+      // an existing file gets the new content and mode
+      await conn.put('short', path, { mode: 0o600 })
+      expect((await conn.exec(`stat -c %a ${path}; cat ${path}`)).stdout).to.equal('600\nshort')
+      const missing = await rejection(conn.get(join(scratch, 'nope')))
+      expect(missing.message).to.contain(`sshd-test: sftp get ${join(scratch, 'nope')}: No such file`)
+    })
+
+    it('counts execs, sftp ops and bytes', async () => {
+      const conn = await connectTo()
+      await conn.exec('printf abc; printf de >&2', { stdin: '12345' })
+      await conn.put('0123456789', join(scratch, 'counted'))
+      await conn.get(join(scratch, 'counted'))
+      expect(conn.stats).to.deep.equal({ execs: 1, sftpOps: 2, bytesSent: 5 + 10, bytesReceived: 5 + 10 })
+    })
+  })
+
+  describe('host keys', () => {
+    const knownHosts = async (name: string, text: string): Promise<string> => {
+      const file = join(scratch, name)
+      await writeFile(file, text)
+      return file
+    }
+    const line = (type: string) => `[127.0.0.1]:${sshd.port} ${sshd.hostKeys[type].publicKey.split(/\s+/).slice(0, 2).join(' ')}\n`
+
+    it('refuses an unknown host, giving its fingerprint and what to do', async () => {
+      const file = join(scratch, 'missing', 'known_hosts')
+      const e = await rejection(connect(hostFor({ knownHosts: file })))
+      expect(e).to.be.instanceOf(HostKeyError)
+      expect((e as HostKeyError).fingerprint).to.equal(sshd.hostKeys.ed25519.fingerprint)
+      expect(e.message).to.contain(`ssh-ed25519 ${sshd.hostKeys.ed25519.fingerprint} is not in ${file}`)
+      expect(e.message).to.contain('verify it, then run again with --accept-new-host-keys to record it')
+    })
+
+    it('accept-new records the key; the next connect succeeds without the flag', async () => {
+      const file = join(scratch, 'new', 'known_hosts')
+      const c = await connectTo({ knownHosts: file }, { acceptNewHostKeys: true })
+      expect((await c.exec('echo in')).stdout).to.equal('in\n')
+      expect(await readFile(file, 'utf8')).to.equal(line('ed25519'))
+      const again = await connectTo({ knownHosts: file })
+      expect((await again.exec('echo again')).stdout).to.equal('again\n')
+    })
+
+    it('a changed key is refused even with accept-new, and known_hosts is not touched', async () => {
+      const impostor = (await readFile(new URL('../fixtures/ssh/host_ed25519.pub', import.meta.url), 'utf8')).split(/\s+/).slice(0, 2).join(' ')
+      const text = `# recorded earlier\n[127.0.0.1]:${sshd.port} ${impostor}\n`
+      const file = await knownHosts('changed', text)
+      const e = await rejection(connect(hostFor({ knownHosts: file }), { acceptNewHostKeys: true }))
+      expect(e).to.be.instanceOf(HostKeyError)
+      expect(e.message).to.contain('HAS CHANGED').and.to.contain(`${file}:2`).and.to.contain(sshd.hostKeys.ed25519.fingerprint)
+      expect(await readFile(file, 'utf8')).to.equal(text)
+    })
+
+    it('accepts a hashed entry (ssh-keygen -H)', async () => {
+      const file = join(scratch, 'hashed')
+      await copyFile(sshd.knownHostsFile, file)
+      await run('ssh-keygen', ['-H', '-f', file])
+      expect(await readFile(file, 'utf8')).to.match(/^\|1\|/)
+      const c = await connectTo({ knownHosts: file })
+      expect((await c.exec('echo hashed')).stdout).to.equal('hashed\n')
+    })
+
+    it('asks for the recorded key type, so a host recorded with only its ecdsa key is accepted', async () => {
+      // ssh2 would pick ssh-ed25519 first; the server offers both
+      const file = await knownHosts('ecdsa-only', line('ecdsa'))
+      const c = await connectTo({ knownHosts: file })
+      expect((await c.exec('echo ecdsa')).stdout).to.equal('ecdsa\n')
+    })
+  })
+
+  describe('connect failures', () => {
+    it('a wrong client key is an UnreachableError naming the user and the key tried', async () => {
+      const wrongKey = join(scratch, 'wrong_key')
+      await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrongKey])
+      const e = await rejection(connect(hostFor({ identityFile: wrongKey })))
+      expect(e).to.be.instanceOf(UnreachableError).and.not.to.be.instanceOf(HostKeyError)
+      expect(e.message).to.equal(`sshd-test: unreachable: authentication failed for user root: tried key ${wrongKey}`)
+    })
+
+    it('a closed port is "connection refused"', async () => {
+      const srv = createServer()
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))
+      const port = (srv.address() as { port: number }).port
+      await new Promise((r) => srv.close(r))
+      const e = await rejection(connect(hostFor({}, { port })))
+      expect(e).to.be.instanceOf(UnreachableError)
+      expect(e.message).to.contain(`connection refused by 127.0.0.1:${port}`)
+    })
+
+    it('a server that never speaks SSH times out with the phase named', async () => {
+      let silent: Server | undefined
+      const sockets: import('node:net').Socket[] = []
+      try {
+        silent = createServer((s) => sockets.push(s))
+        await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', () => r()))
+        const port = (silent.address() as { port: number }).port
+        const t0 = Date.now()
+        const e = await rejection(connect(hostFor({ connectTimeoutMs: 300 }, { port })))
+        expect(e).to.be.instanceOf(UnreachableError)
+        expect(e.message).to.equal(`sshd-test: unreachable: timed out after 300 ms during the SSH handshake with 127.0.0.1:${port}`)
+        expect(Date.now() - t0).to.be.lessThan(1000)
+      } finally {
+        sockets.forEach((s) => s.destroy())
+        await new Promise((r) => silent?.close(r))
+      }
+    })
+  })
+
+  describe('losing the connection', () => {
+    /** PID of this connection's sshd session process: the parent of every command's shell. */
+    const sessionPid = async (c: Ssh2Connection): Promise<number> => Number((await c.exec('echo $PPID')).stdout.trim())
+
+    it('a killed session process: pending and later calls reject with UnreachableError', async () => {
+      const c = await connectTo()
+      const pid = await sessionPid(c)
+      const pending = c.exec('sleep 30')
+      await new Promise((r) => setTimeout(r, 100))
+      process.kill(pid, 'SIGKILL')
+      const e = await rejection(pending)
+      expect(e).to.be.instanceOf(UnreachableError)
+      expect(e.message).to.match(/^sshd-test: unreachable: connection lost/)
+      const later = await rejection(c.exec('true'))
+      expect(later).to.be.instanceOf(UnreachableError)
+      expect(later.message).to.match(/connection lost/)
+      expect(await rejection(c.put('x', join(scratch, 'after-loss')))).to.be.instanceOf(UnreachableError)
+    })
+
+    it('a host that stops answering is detected by keepalive, never hangs', async () => {
+      const c = await connectTo({}, { keepaliveIntervalMs: 200, keepaliveCountMax: 2 })
+      const pid = await sessionPid(c)
+      const pending = c.exec('sleep 30')
+      const queued = Array.from({ length: 12 }, () => c.exec('sleep 30')) // some wait for a channel slot
+      await new Promise((r) => setTimeout(r, 100))
+      process.kill(pid, 'SIGSTOP') // the TCP connection stays up; nobody answers
+      try {
+        const t0 = Date.now()
+        const e = await rejection(pending)
+        expect(Date.now() - t0).to.be.lessThan(2000)
+        expect(e).to.be.instanceOf(UnreachableError)
+        expect(e.message).to.equal('sshd-test: unreachable: connection lost: no answer to 2 keepalives sent every 200 ms')
+        for (const q of await Promise.allSettled(queued)) expect(q.status === 'rejected' && q.reason).to.be.instanceOf(UnreachableError)
+      } finally {
+        process.kill(pid, 'SIGKILL')
+      }
+    })
+  })
+
+  it('the pool hands out one connection per host and closes them all', async () => {
+    const pool = new ConnectionPool()
+    const host = hostFor()
+    const [a, b] = await Promise.all([pool.get(host), pool.get(host)])
+    expect(a).to.equal(b)
+    await a.exec('true')
+    expect(pool.statsOf('sshd-test').execs).to.equal(1)
+    await pool.closeAll()
+    expect(await rejection(a.exec('true'))).to.be.instanceOf(UnreachableError)
+  })
+})
