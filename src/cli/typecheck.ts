@@ -28,6 +28,7 @@ export function typecheckPlaybook(file: string, cacheDir: string): void {
   const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc')
   const args = [
     tsc,
+    '--ignoreConfig',
     '--noEmit',
     '--pretty',
     'false',

@@ -77,9 +77,9 @@ export function parseBatch(batch: ProbeBatch, stdout: string): Map<string, unkno
     if (e && current !== null) {
       const section = batch.sections[current]
       if (!section) throw new ProbeParseError(`unexpected section ${current}`)
-      // the end marker starts with a newline of its own: drop it
-      const text = buf.join('\n')
-      const parsed = section.kind.parse(text.endsWith('\n') ? text.slice(0, -1) : text, section.keys, Number(e[1]))
+      // the end marker's own leading newline ended the last line: joining the
+      // lines gives back exactly what the fragment printed
+      const parsed = section.kind.parse(buf.join('\n'), section.keys, Number(e[1]))
       for (const key of section.keys) {
         if (!parsed.has(key)) throw new ProbeParseError(`fact kind ${section.kind.name} gave no value for ${key}`)
         out.set(factId({ kind: section.kind, key }), parsed.get(key))

@@ -30,7 +30,7 @@ describe('engine: probe batch', () => {
     const b = buildBatch([query(shellKind, 'echo one; exit 3'), query(echoKind, 'x'), query(shellKind, 'printf "no newline"')])
     const res = await new LocalConnection().exec('sh -s', { stdin: b.script })
     const facts = parseBatch(b, res.stdout)
-    expect(facts.get('shell\u0000echo one; exit 3')).to.deep.equal({ code: 3, out: 'one' })
+    expect(facts.get('shell\u0000echo one; exit 3')).to.deep.equal({ code: 3, out: 'one\n' })
     expect(facts.get('echo\u0000x')).to.equal('seen')
     expect(facts.get('shell\u0000printf "no newline"')).to.deep.equal({ code: 0, out: 'no newline' })
   })

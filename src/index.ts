@@ -1,0 +1,34 @@
+/**
+ * muster's public API: what playbooks, roles and inventories import
+ * (`import { role, playbook, apt, template } from 'muster'`).
+ */
+// composing playbooks
+export { role, play, playbook, MissingVarError } from './engine/playbook.ts'
+export type { Role, RoleItem, Play, PlayOptions, Playbook, HostContext, Serial } from './engine/playbook.ts'
+export type { HostFacts } from './engine/host-facts.ts'
+
+// the resource catalogue
+export * from './resources/files.ts'
+export * from './resources/system.ts'
+export * from './resources/mysql.ts'
+export * from './resources/release.ts'
+
+// writing your own resources and facts
+export { resource, change, noChange, ok, unknownPlan } from './engine/resource.ts'
+export type { Resource, Plan, Change, NoChange, UnknownPlan, ApplyContext, Handler, ResourceMeta, ProbeSpec, Observed, DiffRequest, RunOptions } from './engine/resource.ts'
+export { query, predict, predictUnder, unknown, isUnknown } from './engine/fact.ts'
+export type { FactKind, FactQuery, Prediction } from './engine/fact.ts'
+export { pathFact, pathState } from './facts/path.ts'
+export type { PathState } from './facts/path.ts'
+
+// inventories
+export { defineInventory } from './inventory/define.ts'
+export type { InventorySpec, HostSpec, HostInfo, Inventory, Vars, SshSettings } from './inventory/types.ts'
+
+// values and shell
+export { secret, Secret, isSecret } from './core/secret.ts'
+export { sh, quote, raw } from './core/sh.ts'
+export { RemoteCommandError } from './core/errors.ts'
+
+// engine events, for custom reporters
+export type { MusterEvent, Recap, HostRecap, ResourceStatus, Mode } from './engine/events.ts'

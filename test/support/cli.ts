@@ -1,0 +1,47 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Recap } from '../../src/engine/events.ts'
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+  /** The recap, when the run printed JSON lines. */
+  recap?: Recap
+  events: Record<string, unknown>[]
+}
+
+/** Run the real `muster` CLI as a user would: a new process, from the repo root. */
+export function muster(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/muster.js', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, CI: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`muster ${args.join(' ')} timed out after ${timeoutMs} ms\n${stdout}\n${stderr}`))
+    }, timeoutMs)
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      const events: Record<string, unknown>[] = []
+      for (const line of stdout.split('\n')) {
+        if (!line.startsWith('{')) continue
+        try {
+          events.push(JSON.parse(line) as Record<string, unknown>)
+        } catch {
+          // not a JSON line: plain output mixed in
+        }
+      }
+      const end = events.find((e) => e.type === 'run:end') as { recap: Recap } | undefined
+      resolve({ code: code ?? -1, stdout, stderr, events, ...(end ? { recap: end.recap } : {}) })
+    })
+  })
+}
