@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process'
+import { labSupport } from '../../src/lab/preflight.ts'
+import { labUp } from '../../src/lab/up.ts'
+import { labFiles, referenceHosts } from '../../src/lab/layout.ts'
+import { readState, type LabState } from '../../src/lab/state.ts'
+
+/**
+ * Lab tests share one lab per test process: the first suite's `ensureLab`
+ * brings it up (seconds on a warm cache), later suites find it up, and the
+ * root hook in lab-hooks.ts takes it down at the end if this process brought
+ * it up. Use it in a suite's `before`:
+ *
+ *   before(async function () { await ensureLab(this) })
+ *
+ * On a machine that cannot run the lab the suite is skipped, with a banner
+ * saying why: never silently.
+ */
+
+let broughtUpHere = false
+const warnedFor = new Set<string>()
+
+/** Whether this process brought the lab up (and so should take it down). */
+export function labBroughtUpHere(): boolean {
+  return broughtUpHere
+}
+
+export async function ensureLab(ctx?: Mocha.Context): Promise<LabState> {
+  const support = labSupport()
+  if (!support.ok) {
+    const title = ctx?.test?.parent?.fullTitle() || 'lab tests'
+    if (!warnedFor.has(title)) {
+      warnedFor.add(title)
+      const bar = '!'.repeat(78)
+      console.warn(`\n${bar}\n  SKIPPING LAB TESTS (${title}):\n  the lab cannot run on this machine: ${support.reason}.\n  To run them: ${support.hint}.\n${bar}\n`)
+    }
+    if (ctx) ctx.skip()
+    throw new Error(`lab tests cannot run here: ${support.reason}`)
+  }
+  ctx?.timeout(10 * 60_000) // a cold first `up` builds the base image (about a minute, slower on a busy machine)
+  if (!readState()) broughtUpHere = true // set before up: a failed up still has to be cleaned at the end
+  const r = await labUp({ hosts: [...referenceHosts] })
+  return r.state
+}
+
+export interface SshResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Run a command on a lab host with the OpenSSH client, host-key checking on
+ * against the lab's known_hosts: what a user's ssh does.
+ */
+export function sshToLab(address: string, command: string, opts: { knownHosts?: string; timeoutMs?: number } = {}): Promise<SshResult> {
+  const args = [
+    '-i', labFiles.clientKey(),
+    '-o', `UserKnownHostsFile=${opts.knownHosts ?? labFiles.knownHosts()}`,
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'ConnectTimeout=5',
+    '-o', 'LogLevel=ERROR',
+    `root@${address}`,
+    command,
+  ]
+  return new Promise((resolve, reject) => {
+    const child = spawn('ssh', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000)
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code: code ?? 255, stdout, stderr })
+    })
+  })
+}
