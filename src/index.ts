@@ -32,3 +32,6 @@ export { RemoteCommandError } from './core/errors.ts'
 
 // engine events, for custom reporters
 export type { MusterEvent, Recap, HostRecap, ResourceStatus, Mode } from './engine/events.ts'
+
+// the local lab's hosts, for inventories that target it (inventory/lab.ts)
+export { labHostSpecs } from './lab/inventory.ts'
