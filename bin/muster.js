@@ -1,7 +1,29 @@
 #!/usr/bin/env node
-// The CLI and users' playbooks are TypeScript run without a build step:
-// tsx's loader is registered once, before anything else is imported.
-import { register } from 'tsx/esm/api'
-register()
-const { main } = await import('../src/cli/main.ts')
+// Runs the compiled CLI in dist/. In a checkout of muster itself, dist/ is
+// rebuilt first whenever a file under src/ is newer than the last build, so
+// the CLI never runs stale code (the check is a stat of each source file).
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+function newestMtime(dir) {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = `${dir}/${entry.name}`
+    const m = entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs
+    if (m > newest) newest = m
+  }
+  return newest
+}
+
+if (existsSync(`${root}src`)) {
+  const stamp = `${root}dist/.stamp`
+  if (!existsSync(stamp) || statSync(stamp).mtimeMs < newestMtime(`${root}src`)) {
+    const { buildDist } = await import('../scripts/build.mjs')
+    await buildDist()
+  }
+}
+
+const { main } = await import('../dist/cli.js')
 process.exitCode = await main(process.argv.slice(2))

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { importTsModule } from '../core/ts-module.ts'
 import { UsageError } from '../core/errors.ts'
 import type { Playbook } from '../engine/playbook.ts'
 
@@ -10,7 +10,7 @@ export async function loadPlaybook(file: string): Promise<Playbook> {
   if (!existsSync(path)) throw new UsageError(`${file}: no such playbook file`)
   let mod: { default?: unknown }
   try {
-    mod = (await import(pathToFileURL(path).href)) as { default?: unknown }
+    mod = (await importTsModule(path)) as { default?: unknown }
   } catch (err) {
     throw new UsageError(`${file}: the playbook threw while loading: ${firstLine(err)}`)
   }

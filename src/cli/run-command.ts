@@ -49,7 +49,7 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
     limit = new Set(again)
   }
 
-  const reporter = chooseReporter({ json: args.json, verbose: args.verbose > 0, diff: args.diff || mode === 'check', write: out })
+  const reporter = await chooseReporter({ json: args.json, verbose: args.verbose > 0, diff: args.diff || mode === 'check', write: out })
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
   let recap: Recap
   try {

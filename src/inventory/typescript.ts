@@ -1,17 +1,17 @@
 import { dirname, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { importTsModule } from '../core/ts-module.ts'
 import { InventoryError, type SourcePosition, type Vars } from './types.ts'
 import { rawGroup, type RawInventory, type RawSettings } from './raw.ts'
 import { addSetting, isSettingKey } from './settings.ts'
 
 /**
  * Import a TypeScript/JavaScript inventory module and read its default export.
- * tsx is registered by the CLI (and by mocha), so .ts files import directly.
+ * .ts modules are compiled (and cached) by importTsModule; no loader is needed.
  */
 export async function loadTypeScriptInventory(file: string): Promise<RawInventory> {
   let mod: Record<string, unknown>
   try {
-    mod = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>
+    mod = await importTsModule(resolve(file))
   } catch (e) {
     // the message, not the stack: the user needs what went wrong in their file, not our call chain
     const message = (e instanceof Error ? e.message : String(e)).replace(/^Transform failed with \d+ errors?:\n/, '')

@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path'
-import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document, type YAMLMap } from 'yaml'
+import { createRequire } from 'node:module'
+import type { Document, YAMLMap } from 'yaml'
 import { InventoryError, type SourcePosition, type Vars } from './types.ts'
 import { rawGroup, type RawGroup, type RawInventory } from './raw.ts'
 import { addSetting, takeConnectionVars } from './settings.ts'
@@ -12,7 +13,15 @@ const GROUP_KEYS = ['hosts', 'vars', 'children']
  * `all: { hosts: {name: {vars}}, vars: {...}, children: {group: {hosts, vars, children}} }`.
  * Every group and host keeps the line it was written on.
  */
+// The yaml package costs ~25 ms to load: required on first use, so only YAML inventories pay for it.
+let yamlLib: typeof import('yaml') | undefined
+const yaml = (): typeof import('yaml') => (yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'))
+const isMap = (n: unknown): n is YAMLMap => yaml().isMap(n)
+const isNode = (n: unknown): n is import('yaml').Node => yaml().isNode(n)
+const isScalar = (n: unknown): n is import('yaml').Scalar => yaml().isScalar(n)
+
 export function parseYamlInventory(text: string, file: string): RawInventory {
+  const { LineCounter, parseDocument } = yaml()
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const at = (node: unknown): SourcePosition => {

@@ -122,7 +122,7 @@ describe('loadInventory: files that cannot be used', () => {
       writeFileSync(join(dir, 'broken.ts'), 'export default {\n  hosts: { a: {} \n')
       const error = await loadInventory(join(dir, 'broken.ts')).then(() => undefined, (e: unknown) => e)
       expect(error).to.be.instanceOf(InventoryError)
-      expect((error as Error).message).to.match(/broken\.ts: cannot load inventory module: .*broken\.ts:3:\d+: ERROR: Expected "}"/)
+      expect((error as Error).message).to.match(/broken\.ts: cannot load inventory module: .*broken\.ts:3:\d+: Expected "}"/)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+/**
+ * Import a user's TypeScript module (a playbook, an inventory) without a
+ * TypeScript loader in the process: the module and everything it imports
+ * relatively is compiled once with esbuild into one ESM file, cached by the
+ * mtimes and sizes of its inputs. A warm start costs a stat per input file.
+ *
+ * - `import ... from 'muster'` is bound to the running muster itself, so the
+ *   playbook's resources, secrets and errors are the CLI's own classes.
+ * - `import.meta.url` keeps meaning the source file, so
+ *   `new URL('./templates/x.ejs', import.meta.url)` finds the template.
+ * - Other packages stay imports, resolved from the project's node_modules
+ *   (the cache lives in node_modules/.cache/muster when there is one).
+ */
+export class ModuleLoadError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'ModuleLoadError'
+  }
+}
+
+// In dist/, shared chunks sit beside index.js; from src/ (tests), index.ts is one folder up.
+const selfIndex = fileURLToPath(import.meta.url.endsWith('.ts') ? new URL('../index.ts', import.meta.url) : new URL('./index.js', import.meta.url))
+
+interface CacheEntry {
+  out: string
+  inputs: [string, number, number][]
+}
+
+export async function importTsModule(file: string): Promise<Record<string, unknown>> {
+  const path = resolve(file)
+  if (/\.(m?js|cjs)$/.test(path)) return (await import(pathToFileURL(path).href)) as Record<string, unknown>
+  const cacheDir = cacheDirFor(path)
+  const key = createHash('sha256').update(`${path}\0${selfIndex}`).digest('hex').slice(0, 20)
+  const indexFile = join(cacheDir, `${key}.json`)
+  let entry = readEntry(indexFile)
+  if (!entry || !fresh(entry)) entry = await compile(path, join(cacheDir, `${key}.mjs`), indexFile)
+  const stamp = createHash('sha256').update(JSON.stringify(entry.inputs)).digest('hex').slice(0, 12)
+  return (await import(`${pathToFileURL(entry.out).href}?v=${stamp}`)) as Record<string, unknown>
+}
+
+function cacheDirFor(path: string): string {
+  let d = dirname(path)
+  for (;;) {
+    if (existsSync(join(d, 'package.json'))) {
+      const nm = join(d, 'node_modules')
+      if (existsSync(nm)) return join(nm, '.cache', 'muster', 'modules')
+      return join(d, '.muster', 'modules')
+    }
+    const up = dirname(d)
+    if (up === d) return join(dirname(path), '.muster', 'modules')
+    d = up
+  }
+}
+
+function readEntry(indexFile: string): CacheEntry | undefined {
+  try {
+    return JSON.parse(readFileSync(indexFile, 'utf8')) as CacheEntry
+  } catch {
+    return undefined // no cache yet: compile
+  }
+}
+
+function fresh(entry: CacheEntry): boolean {
+  if (!existsSync(entry.out)) return false
+  for (const [p, mtime, size] of entry.inputs) {
+    try {
+      const st = statSync(p)
+      if (st.mtimeMs !== mtime || st.size !== size) return false
+    } catch {
+      return false
+    }
+  }
+  return true
+}
+
+async function compile(path: string, out: string, indexFile: string): Promise<CacheEntry> {
+  const { build } = await import('esbuild')
+  let result
+  try {
+    result = await build({
+      entryPoints: [path],
+      outfile: out,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      write: true,
+      metafile: true,
+      logLevel: 'silent',
+      plugins: [
+        {
+          name: 'muster-self',
+          setup(b) {
+            b.onResolve({ filter: /^muster$/ }, () => ({ path: selfIndex, external: true }))
+            // every other package is imported at run time from the project's node_modules
+            b.onResolve({ filter: /^[^./]/ }, (args) => (args.kind === 'entry-point' ? undefined : { path: args.path, external: true }))
+            b.onLoad({ filter: /\.[mc]?ts$/ }, (args) => {
+              const url = JSON.stringify(pathToFileURL(args.path).href)
+              const src = readFileSync(args.path, 'utf8').replace(/\bimport\.meta\.url\b/g, url).replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path))).replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
+              return { contents: src, loader: 'ts' }
+            })
+          },
+        },
+      ],
+    })
+  } catch (err) {
+    const errors = (err as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors
+    const text = errors?.length
+      ? errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text)).join('\n')
+      : (err as Error).message
+    throw new ModuleLoadError(path, text)
+  }
+  const inputs: [string, number, number][] = Object.keys(result.metafile.inputs)
+    .map((p) => resolve(p))
+    .filter((p) => p !== selfIndex)
+    .map((p) => {
+      const st = statSync(p)
+      return [p, st.mtimeMs, st.size]
+    })
+  const entry: CacheEntry = { out, inputs }
+  mkdirSync(dirname(indexFile), { recursive: true })
+  writeFileSync(indexFile, JSON.stringify(entry))
+  return entry
+}
