@@ -26,6 +26,10 @@ export interface RunArgs {
   acceptNewHostKeys: boolean
   typecheck: boolean
   timeout: number
+  /** check only: seconds between checks */
+  watch?: number | undefined
+  /** check --watch: stop after this many checks (for scripts and tests) */
+  watchCount?: number | undefined
 }
 
 export const stateDir = (): string => resolve(process.env.MUSTER_STATE_DIR ?? '.muster')
@@ -51,9 +55,8 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
 
   const reporter = await chooseReporter({ json: args.json, verbose: args.verbose > 0, diff: args.diff || mode === 'check', write: out })
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
-  let recap: Recap
-  try {
-    recap = await runPlaybook({
+  const runOnce = (onEvent: (e: MusterEvent) => void): Promise<Recap> =>
+    runPlaybook({
       playbook,
       playbookName: args.playbook,
       inventory,
@@ -64,15 +67,85 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
       forks: args.forks,
       diff: args.diff,
       connect: (h) => pool.get(h),
-      onEvent: (e: MusterEvent) => reporter.on(e),
+      onEvent,
     })
+  let recap: Recap
+  try {
+    const firstEvents: MusterEvent[] = []
+    recap = await runOnce((e) => {
+      reporter.on(e)
+      if (args.watch !== undefined) firstEvents.push(e)
+    })
+    reporter.on({ type: 'run:end', recap })
+    await reporter.close()
+    writeRunLog(stateDir(), args.playbook, args.inventory, recap)
+    if (mode === 'check' && args.watch !== undefined) recap = (await watch(runOnce, driftOf(firstEvents), pool, args, out)) ?? recap
   } finally {
     await pool.closeAll()
   }
-  reporter.on({ type: 'run:end', recap })
-  await reporter.close()
-  writeRunLog(stateDir(), args.playbook, args.inventory, recap)
   return recap.exitCode
+}
+
+/**
+ * `check --watch SECONDS`: check again on a schedule over the same
+ * connections and print only what changed since the previous check: a drift
+ * that appeared, one that was fixed, a host lost or back.
+ */
+async function watch(runOnce: (on: (e: MusterEvent) => void) => Promise<Recap>, firstDrift: Map<string, Drift>, pool: ConnectionPool, args: RunArgs, out: (l: string) => void): Promise<Recap | undefined> {
+  const intervalMs = Math.max(0.2, args.watch!) * 1000
+  let previous = firstDrift
+  let recap: Recap | undefined
+  let stop = false
+  const onSigint = (): void => {
+    stop = true
+  }
+  process.once('SIGINT', onSigint)
+  try {
+    for (let n = 2; !stop && (args.watchCount === undefined || n <= args.watchCount); n++) {
+      await new Promise((r) => setTimeout(r, intervalMs))
+      if (stop) break
+      await pool.forgetBroken()
+      const events: MusterEvent[] = []
+      recap = await runOnce((e) => events.push(e))
+      const now = driftOf(events)
+      const at = new Date().toISOString()
+      for (const [key, d] of now) {
+        const before = previous.get(key)
+        if (!before || before.summary !== d.summary) print(out, args.json, { type: 'drift:appeared', at, check: n, ...d })
+      }
+      for (const [key, d] of previous) if (!now.has(key)) print(out, args.json, { type: 'drift:fixed', at, check: n, host: d.host, resource: d.resource, summary: d.summary })
+      previous = now
+    }
+  } finally {
+    process.off('SIGINT', onSigint)
+  }
+  return recap
+}
+
+interface Drift {
+  host: string
+  resource: string
+  status: string
+  summary: string
+  diff?: string
+}
+
+function driftOf(events: MusterEvent[]): Map<string, Drift> {
+  const m = new Map<string, Drift>()
+  for (const e of events) {
+    if (e.type === 'resource:result' && e.status !== 'ok' && e.status !== 'skipped') {
+      m.set(`${e.host}\0${e.resource}`, { host: e.host, resource: e.resource, status: e.status, summary: e.error ?? e.summary ?? e.status, ...(e.diff ? { diff: e.diff } : {}) })
+    }
+    if (e.type === 'host:unreachable') m.set(`${e.host}\0(host)`, { host: e.host, resource: '(host)', status: 'unreachable', summary: `unreachable: ${e.message}` })
+  }
+  return m
+}
+
+function print(out: (l: string) => void, json: boolean, d: { type: string; at: string; check: number; host: string; resource: string; summary: string; status?: string; diff?: string }): void {
+  if (json) return out(JSON.stringify(d))
+  const label = d.type === 'drift:fixed' ? 'FIXED' : 'DRIFT'
+  out(`${d.at}  check ${d.check}  ${label.padEnd(6)} ${d.host}  ${d.resource}: ${d.summary}`)
+  if (d.diff && d.type === 'drift:appeared') out(d.diff.trimEnd().split('\n').map((l) => `    ${l}`).join('\n'))
 }
 
 /** `-e key=value` (value parsed as JSON when it parses, else a string), or `-e '{"json":"object"}'`. */

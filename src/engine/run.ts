@@ -8,6 +8,7 @@ import type { HostInfo, Inventory } from '../inventory/types.ts'
 import { selectHosts } from '../inventory/patterns.ts'
 import { UnreachableError, type Connection } from '../ssh/connection.ts'
 import { maskSecrets } from '../core/secret.ts'
+import { readOnly } from './read-only-connection.ts'
 
 export interface RunOptions {
   playbook: Playbook
@@ -67,7 +68,8 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
   const connectTo = async (name: string): Promise<Connection> => {
     const h = opts.inventory.hosts.get(name)
     if (!h) throw new Error(`no host ${name} in the inventory`)
-    return opts.connect(h)
+    const c = await opts.connect(h)
+    return opts.mode === 'check' ? readOnly(c) : c
   }
 
   plays: for (const [index, play] of opts.playbook.plays.entries()) {
@@ -106,6 +108,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
     let conn: Connection
     try {
       conn = await opts.connect(host)
+      if (opts.mode === 'check') conn = readOnly(conn)
     } catch (err) {
       emit({ type: 'host:start', play: play.name, host: host.name, resources: 0 })
       emit({ type: 'host:unreachable', play: play.name, host: host.name, message: maskSecrets(messageOf(err)) })

@@ -51,6 +51,23 @@ export class ConnectionPool {
   }
 
   /**
+   * Between the checks of `check --watch`: forget hosts whose connect failed
+   * or whose connection was lost, so the next get() tries them again.
+   */
+  async forgetBroken(): Promise<void> {
+    for (const [name, p] of [...this.#connections]) {
+      const broken = await p.then(
+        (c) => 'lost' in c && Boolean((c as { lost?: unknown }).lost),
+        () => true,
+      )
+      if (broken) {
+        this.#connections.delete(name)
+        this.#open.delete(name)
+      }
+    }
+  }
+
+  /**
    * Close every connection, waiting for handshakes still in flight so none is
    * left open behind the caller. Stats stay readable; a later get() reconnects.
    */

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readlinkSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startSshd, type SshdHandle } from '../support/sshd.ts'
-import { muster } from '../support/cli.ts'
+import { muster, repoRoot } from '../support/cli.ts'
+import { spawn } from 'node:child_process'
 
 const PB = 'test/fixtures/e2e/playbook.ts'
 const INV = 'test/fixtures/e2e/inventory.ts'
@@ -67,5 +68,28 @@ describe('e2e: the CLI against a real sshd on loopback', function () {
     const changed = r.events.filter((e) => e.type === 'resource:result' && e.status === 'changed').map((e) => e.resource)
     expect(changed).to.deep.equal([`template:${root}/etc/app.conf`])
     expect((await check()).code).to.equal(0)
+  })
+
+  it('check --watch prints a drift when it appears and when it is fixed, over the same connections', async () => {
+    const file = join(root, 'etc/motd')
+    const child = spawn(process.execPath, ['bin/muster.js', 'check', PB, '-i', INV, '--limit', 'box', '-e', `root=${root}`, '--watch', '0.5', '--watch-count', '12'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, CI: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    const waitFor = async (re: RegExp) => {
+      for (let i = 0; i < 200 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 50))
+      expect(out).to.match(re)
+    }
+    await waitFor(/in sync/)
+    writeFileSync(file, 'edited by hand\n')
+    await waitFor(/DRIFT\s+box\s+file:\S+\/etc\/motd: content/)
+    writeFileSync(file, 'managed by muster\n')
+    await waitFor(/FIXED\s+box\s+file:\S+\/etc\/motd/)
+    const code = await new Promise<number | null>((r) => child.on('close', r))
+    expect(code).to.equal(0)
+    expect(out.match(/DRIFT/g)).to.have.length(1)
   })
 })
