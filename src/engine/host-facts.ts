@@ -14,8 +14,9 @@ export interface HostFacts {
   uid: number
 }
 
-export const factsScript = `
-export LC_ALL=C
+import { READ_ONLY_HEADER } from './probe-batch.ts'
+
+export const factsScript = `${READ_ONLY_HEADER}export LC_ALL=C
 echo "hostname=$(hostname 2>/dev/null || cat /etc/hostname)"
 . /etc/os-release 2>/dev/null
 echo "os_id=$ID"

@@ -7,6 +7,9 @@ import { factId, type FactKind, type FactQuery } from './fact.ts'
  * coalesce). Sections are delimited by a per-batch random marker, so nothing
  * a probe prints can be mistaken for a delimiter.
  */
+/** First line of every probe script: the check-mode connection lets only read-only scripts through. */
+export const READ_ONLY_HEADER = '#!/bin/sh\n# muster: read-only probe\n'
+
 export interface ProbeSection {
   kind: FactKind<unknown>
   keys: string[]
@@ -40,7 +43,7 @@ export function planSections(queries: readonly FactQuery<unknown>[]): ProbeSecti
 export function buildBatch(queries: readonly FactQuery<unknown>[]): ProbeBatch {
   const marker = `__muster_${randomBytes(6).toString('hex')}__`
   const sections = planSections(queries)
-  const lines = ['#!/bin/sh', 'export LC_ALL=C']
+  const lines = [READ_ONLY_HEADER + 'export LC_ALL=C']
   sections.forEach((s, i) => {
     lines.push(`printf '%s S %s\\n' '${marker}' ${i}`)
     // a subshell: a fragment's `exit` or `set -e` cannot end the batch

@@ -1,4 +1,5 @@
 import type { Connection, ExecOptions, ExecResult } from '../ssh/connection.ts'
+import { READ_ONLY_HEADER } from './probe-batch.ts'
 
 /** Something tried to change a host in check mode: a bug in muster or in a custom resource. */
 export class CheckModeViolation extends Error {
@@ -21,7 +22,10 @@ export function readOnly(conn: Connection): Connection {
       return conn.stats
     },
     exec(command: string, opts?: ExecOptions): Promise<ExecResult> {
-      if (command !== 'sh -s') return Promise.reject(new CheckModeViolation(conn.host, `run \`${command.slice(0, 80)}\``))
+      const script = opts?.stdin?.toString() ?? ''
+      if (command !== 'sh -s' || !script.startsWith(READ_ONLY_HEADER)) {
+        return Promise.reject(new CheckModeViolation(conn.host, `run \`${command === 'sh -s' ? script.split('\n')[0] : command.slice(0, 80)}\``))
+      }
       return conn.exec(command, opts)
     },
     put: (_c, remotePath) => Promise.reject(new CheckModeViolation(conn.host, `upload ${remotePath}`)),
