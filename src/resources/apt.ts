@@ -1,0 +1,136 @@
+import { change, ok, resource, type ApplyContext, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { predict, type FactQuery, type Prediction } from '../engine/fact.ts'
+import { sh } from '../core/sh.ts'
+import { aptPackage, assertPackageName, type AptPackageState } from '../facts/apt-package.ts'
+import { aptCandidate, type AptCandidate } from '../facts/apt-candidate.ts'
+import { installPredictions, removePredictions } from './package-provides.ts'
+
+export type AptOptions = (
+  | { state?: 'present'; version?: string; installRecommends?: boolean }
+  | { state: 'latest'; installRecommends?: boolean }
+  | { state: 'absent' }
+) &
+  ResourceMeta
+
+type Probe = Record<`pkg:${string}`, FactQuery<AptPackageState>> & Record<`cand:${string}`, FactQuery<AptCandidate>>
+
+/** Every install and remove: no prompts, wait for another apt instead of failing, keep local conffiles. */
+const APT_GET = sh`DEBIAN_FRONTEND=noninteractive apt-get -y -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold`
+
+/**
+ * A dpkg run killed midway (an apply interrupted) leaves a journal in
+ * /var/lib/dpkg/updates and apt refuses to work until `dpkg --configure -a`;
+ * finish that first, only when there is something to finish. (Should another
+ * dpkg be running at that very moment, this fails loudly rather than wait.)
+ */
+const FINISH_INTERRUPTED =
+  'if [ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; then DEBIAN_FRONTEND=noninteractive dpkg --force-confdef --force-confold --configure -a; fi'
+
+/**
+ * Debian packages: present (optionally at a version), latest, or absent. One
+ * resource may name several packages; the missing ones are installed by ONE
+ * apt-get call, and the summary names exactly the packages that change.
+ * `latest` also reads apt's candidate (one `apt-cache policy` for the batch);
+ * `present` does not, to keep a converged check cheap.
+ */
+export function apt(names: string | readonly string[], opts: AptOptions = {}): Resource<Probe> {
+  const list = (typeof names === 'string' ? [names] : [...names]).map(assertPackageName)
+  if (list.length === 0) throw new Error('apt: no package named')
+  if (new Set(list).size !== list.length) throw new Error(`apt: a package is named twice in ${list.join(', ')}`)
+  const state = opts.state ?? 'present'
+  const version = 'version' in opts ? opts.version : undefined
+  if (version !== undefined && list.length > 1) throw new Error(`apt ${list.join(',')}: a version pins one package; name it alone`)
+  const recommends = 'installRecommends' in opts ? opts.installRecommends : undefined
+  const wantsCandidate = state === 'latest'
+
+  const probe = {} as Record<string, FactQuery<unknown>>
+  for (const n of list) {
+    probe[`pkg:${n}`] = aptPackage(n)
+    if (wantsCandidate) probe[`cand:${n}`] = aptCandidate(n)
+  }
+  const id = `apt:${list.join(',')}`
+
+  return resource({
+    id,
+    type: 'apt',
+    probe: probe as Probe,
+    meta: opts,
+    plan(observed) {
+      const pkg = (n: string): AptPackageState => observed[`pkg:${n}`]
+      const cand = (n: string): AptCandidate => observed[`cand:${n}`]
+
+      if (state === 'absent') {
+        const remove = list.filter((n) => ['installed', 'broken'].includes(pkg(n).state))
+        if (remove.length === 0) return ok(`${list.join(', ')} not installed`)
+        return change(`remove ${remove.join(', ')}`, (ctx) => runApt(ctx, `${APT_GET} remove ${sh`${remove}`}`), {
+          predicts: remove.flatMap((n): Prediction[] => [
+            predict(aptPackage(n), removedState(pkg(n))),
+            ...removePredictions(n),
+          ]),
+        })
+      }
+
+      const installs: { name: string; target: string; why: string; version: string | null }[] = []
+      for (const n of list) {
+        const p = pkg(n)
+        if (state === 'latest') {
+          const c = cand(n)
+          if (c.candidate === null) {
+            throw new Error(`${id}: apt has no installation candidate for ${n} (unknown package, or the package lists need an update)`)
+          }
+          if (p.state !== 'installed') installs.push({ name: n, target: n, why: `install ${n}`, version: c.candidate })
+          // a null version is a prediction of an install at the candidate of that moment: latest by definition
+          else if (p.version !== null && p.version !== c.candidate) {
+            installs.push({ name: n, target: n, why: `upgrade ${n} ${p.version} -> ${c.candidate}`, version: c.candidate })
+          }
+        } else if (version !== undefined) {
+          if (p.state !== 'installed') installs.push({ name: n, target: `${n}=${version}`, why: `install ${n} ${version}`, version })
+          else if (p.version !== version) {
+            installs.push({ name: n, target: `${n}=${version}`, why: `install ${n} ${version} (has ${p.version ?? 'a candidate'})`, version })
+          }
+        } else if (p.state !== 'installed') {
+          installs.push({ name: n, target: n, why: p.state === 'broken' ? `install ${n} (dpkg: ${p.status})` : `install ${n}`, version: null })
+        }
+      }
+      if (installs.length === 0) return ok(list.map((n) => `${n} ${versionOf(pkg(n)) ?? ''}`.trim()).join(', '))
+
+      const flags = [
+        ...(recommends === true ? ['--install-recommends'] : recommends === false ? ['--no-install-recommends'] : []),
+        // a pinned version may be older than the installed one
+        ...(version !== undefined ? ['--allow-downgrades'] : []),
+      ]
+      const targets = installs.map((i) => i.target)
+      return change(
+        summarize(installs),
+        (ctx) => runApt(ctx, [APT_GET, ...flags, 'install', sh`${targets}`].join(' ')),
+        {
+          predicts: installs.flatMap((i): Prediction[] => [
+            predict(aptPackage(i.name), { state: 'installed', version: i.version, arch: i.name.split(':')[1] ?? null, held: false }),
+            ...(pkg(i.name).state === 'installed' ? [] : installPredictions(i.name, { conffilesKept: pkg(i.name).state === 'config-files' })),
+          ]),
+        },
+      )
+    },
+  })
+}
+
+/** "install nginx, haproxy; upgrade curl 1 -> 2": plain installs together, the rest one by one. */
+function summarize(installs: readonly { name: string; why: string }[]): string {
+  const plain = installs.filter((i) => i.why === `install ${i.name}`).map((i) => i.name)
+  const rest = installs.filter((i) => i.why !== `install ${i.name}`).map((i) => i.why)
+  return [...(plain.length > 0 ? [`install ${plain.join(', ')}`] : []), ...rest].join('; ')
+}
+
+/** After `apt-get remove` dpkg keeps the package's conffiles; whether it had any only matters to purge. */
+function removedState(p: AptPackageState): AptPackageState {
+  const v = versionOf(p)
+  return v === null ? { state: 'not-installed' } : { state: 'config-files', version: v }
+}
+
+function versionOf(p: AptPackageState): string | null {
+  return p.state === 'not-installed' ? null : p.version
+}
+
+async function runApt(ctx: ApplyContext, command: string): Promise<void> {
+  await ctx.run(`${FINISH_INTERRUPTED}\n${command}`)
+}

@@ -1,0 +1,57 @@
+import { expect } from 'chai'
+import { aptUpdate } from '../../../src/resources/apt-update.ts'
+import { pathFact, type PathState } from '../../../src/facts/path.ts'
+import { shellFact, type ShellResult } from '../../../src/facts/shell.ts'
+import { isUnknown } from '../../../src/engine/fact.ts'
+import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
+
+// recorded on the bare lab host web-01: lists/partial exists, pkgcache.bin does not (apt's cache is off there)
+const stamp = fixtureValue(pathFact, 'apt-lists-web-01', '/var/lib/apt/lists/partial')
+const noCache = fixtureValue(pathFact, 'apt-lists-web-01', '/var/cache/apt/pkgcache.bin')
+const now = fixtureValue(shellFact, 'date-epoch-web-01', 'date +%s')
+const absent: PathState = fixtureValue(pathFact, 'absent', '/tmp/muster-probe-fixtures/missing')
+const age = Math.round(Number(now.stdout) - (stamp as { mtime: number }).mtime)
+
+describe('aptUpdate resource', () => {
+  it('the recorded facts are what the rows below assume', () => {
+    expect(stamp.type).to.equal('directory')
+    expect(noCache.type).to.equal('absent')
+    expect(absent.type).to.equal('absent')
+    expect(age).to.be.within(1, 3600)
+  })
+
+  const rows: [string, number, Record<string, PathState | ShellResult>, 'ok' | 'change', RegExp][] = [
+    ['fresh lists', 3600, { stamp, cache: noCache, now }, 'ok', new RegExp(`^updated ${age}s ago$`)],
+    ['older than the max age', age - 1, { stamp, cache: noCache, now }, 'change', new RegExp(`^update package lists \\(last updated ${age}s ago, max ${age - 1}s\\)$`)],
+    ['no lists at all', 3600, { stamp: absent, cache: absent, now }, 'change', /^update package lists \(no package lists yet\)$/],
+    ['a fresh pkgcache.bin counts too', age - 1, { stamp, cache: { ...(stamp as object), type: 'file', size: 1, sha256: 'x', mtime: Number(now.stdout) - 5 } as PathState, now }, 'ok', /^updated 5s ago$/],
+  ]
+  for (const [what, maxAgeSeconds, values, kind, text] of rows) {
+    it(`${what} (maxAgeSeconds ${maxAgeSeconds}) -> ${kind}`, () => {
+      const p = planOf(aptUpdate({ maxAgeSeconds }), values)
+      expect(p.kind).to.equal(kind)
+      expect(p.kind === 'change' ? p.summary : p.kind === 'ok' ? p.detail : '').to.match(text)
+    })
+  }
+
+  it('updates, then marks the time, and predicts fresh lists and unknown candidates', async () => {
+    const p = planOf(aptUpdate({ maxAgeSeconds: 0 }), { stamp: absent, cache: absent, now })
+    expect((await commandsOf(p)).map((c) => c.command)).to.deep.equal([
+      'DEBIAN_FRONTEND=noninteractive apt-get update -q -o DPkg::Lock::Timeout=120 && touch /var/lib/apt/lists/partial',
+    ])
+    if (p.kind !== 'change') throw new Error('expected a change')
+    const exact = (p.predicts ?? []).filter((x) => 'query' in x)
+    const predictedStamp = exact.find((x) => 'query' in x && x.query.key === '/var/lib/apt/lists/partial')
+    expect(predictedStamp && 'value' in predictedStamp && !isUnknown(predictedStamp.value) && predictedStamp.value).to.deep.include({ type: 'directory', mtime: Number(now.stdout) })
+    // so a second aptUpdate in the same play is predicted "ok", as apply will find it
+    const again = planOf(aptUpdate({ maxAgeSeconds: 60 }), { stamp: (predictedStamp as { value: PathState }).value, cache: absent, now })
+    expect(again.kind).to.equal('ok')
+    expect((p.predicts ?? []).some((x) => 'prefix' in x && x.kind.name === 'apt-candidate')).to.equal(true)
+  })
+
+  it('reads the host clock, and fails clearly when it cannot', () => {
+    expect(aptUpdate().probe).to.have.property('now')
+    expect(() => planOf(aptUpdate(), { stamp, cache: noCache, now: { code: 127, stdout: '' } })).to.throw(/cannot read the host's clock/)
+    expect(() => aptUpdate({ maxAgeSeconds: -1 })).to.throw(/maxAgeSeconds/)
+  })
+})

@@ -1,0 +1,159 @@
+import { expect } from 'chai'
+import { apt, type AptOptions } from '../../../src/resources/apt.ts'
+import { aptPackageFact, type AptPackageState } from '../../../src/facts/apt-package.ts'
+import { aptCandidateFact, type AptCandidate } from '../../../src/facts/apt-candidate.ts'
+import { isUnknown, type Prediction } from '../../../src/engine/fact.ts'
+import type { UnitState } from '../../../src/facts/systemd-unit.ts'
+import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
+
+const pkg = (fixture: string, name: string): AptPackageState => fixtureValue(aptPackageFact, fixture, name)
+const cand = (name: string): AptCandidate => fixtureValue(aptCandidateFact, 'mix', name)
+const DUMMY = 'muster-fixture-dummy'
+
+/** Facts for a resource's probe keys, from fixtures: pkg:<name> from `fixture`, cand:<name> from apt-candidate/mix. */
+function observed(names: string[], fixture: string, withCandidates = false): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const n of names) {
+    out[`pkg:${n}`] = pkg(fixture, n)
+    if (withCandidates) out[`cand:${n}`] = cand(n)
+  }
+  return out
+}
+
+const APT_GET =
+  'DEBIAN_FRONTEND=noninteractive apt-get -y -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold'
+
+describe('apt resource', () => {
+  // fixture, packages, options, expected plan kind, summary (change) or detail (ok)
+  const table: [string, string[], AptOptions, 'ok' | 'change', string][] = [
+    ['installed-mix', ['curl'], {}, 'ok', 'curl 7.88.1-10+deb12u14'],
+    ['installed-mix', ['bash', 'curl'], { state: 'present' }, 'ok', 'bash 5.2.15-2+b8, curl 7.88.1-10+deb12u14'],
+    ['web-01-bare', ['nginx'], {}, 'change', 'install nginx'],
+    ['web-01-bare', ['nginx', 'curl', 'haproxy'], {}, 'change', 'install nginx, haproxy'],
+    ['web-01-bare', ['curl'], { state: 'absent' }, 'change', 'remove curl'],
+    ['web-01-bare', ['nginx', 'haproxy'], { state: 'absent' }, 'ok', 'nginx, haproxy not installed'],
+    ['dummy-config-files', [DUMMY], { state: 'absent' }, 'ok', `${DUMMY} not installed`],
+    ['dummy-config-files', [DUMMY], {}, 'change', `install ${DUMMY}`],
+    ['dummy-unpacked', [DUMMY], {}, 'change', `install ${DUMMY} (dpkg: unpacked)`],
+    ['dummy-half-configured', [DUMMY], {}, 'change', `install ${DUMMY} (dpkg: half-configured)`],
+    ['dummy-half-configured', [DUMMY], { state: 'absent' }, 'change', `remove ${DUMMY}`],
+    ['dummy-installed', [DUMMY], {}, 'ok', `${DUMMY} 1.0-1`],
+    ['installed-mix', ['curl'], { version: '7.88.1-10+deb12u14' }, 'ok', 'curl 7.88.1-10+deb12u14'],
+    ['installed-mix', ['curl'], { version: '7.88.1-10+deb12u5' }, 'change', 'install curl 7.88.1-10+deb12u5 (has 7.88.1-10+deb12u14)'],
+    ['installed-mix', ['nginx'], { version: '1.22.1-9+deb12u9' }, 'change', 'install nginx 1.22.1-9+deb12u9'],
+    ['web-01-provisioned', ['nginx', 'mariadb-server', 'nodejs'], {}, 'ok', 'nginx 1.22.1-9+deb12u9, mariadb-server 1:10.11.18-0+deb12u1, nodejs 18.20.4+dfsg-1~deb12u2'],
+    ['web-01-provisioned', ['nginx', 'haproxy'], {}, 'change', 'install haproxy'],
+    ['web-01-provisioned', ['nginx'], { state: 'absent' }, 'change', 'remove nginx'],
+  ]
+  for (const [fixture, names, opts, kind, text] of table) {
+    it(`${fixture}: apt(${names.join(',')}, ${JSON.stringify(opts)}) -> ${kind} "${text}"`, () => {
+      const p = planOf(apt(names, opts), observed(names, fixture))
+      expect(p.kind).to.equal(kind)
+      if (p.kind === 'change') expect(p.summary).to.equal(text)
+      if (p.kind === 'ok') expect(p.detail).to.equal(text)
+    })
+  }
+
+  const latest: [string[], 'ok' | 'change', string][] = [
+    [['libc6'], 'ok', 'libc6 2.36-9+deb12u14'],
+    [['curl'], 'change', 'upgrade curl 7.88.1-10+deb12u14 -> 7.88.1-10+deb12u15'],
+    [['nginx', 'curl', 'libc6'], 'change', 'install nginx; upgrade curl 7.88.1-10+deb12u14 -> 7.88.1-10+deb12u15'],
+  ]
+  for (const [names, kind, text] of latest) {
+    it(`latest: apt(${names.join(',')}) against apt-cache policy -> ${kind} "${text}"`, () => {
+      const r = apt(names, { state: 'latest' })
+      const p = planOf(r, observed(names, 'installed-mix', true))
+      expect(p.kind).to.equal(kind)
+      if (p.kind === 'change') expect(p.summary).to.equal(text)
+      if (p.kind === 'ok') expect(p.detail).to.equal(text)
+    })
+  }
+
+  it('latest of a package apt does not know fails at plan time, naming it', () => {
+    const r = apt('nosuchpkg-muster', { state: 'latest' })
+    expect(() => planOf(r, observed(['nosuchpkg-muster'], 'installed-mix', true))).to.throw(/no installation candidate for nosuchpkg-muster/)
+  })
+
+  it('only `latest` reads the candidate (apt-cache is costly)', () => {
+    expect(Object.keys(apt('nginx').probe)).to.deep.equal(['pkg:nginx'])
+    expect(Object.keys(apt('nginx', { state: 'latest' }).probe)).to.deep.equal(['pkg:nginx', 'cand:nginx'])
+  })
+
+  it('installs every missing package in ONE apt-get call, finishing an interrupted dpkg first', async () => {
+    const p = planOf(apt(['nginx', 'curl', 'haproxy']), observed(['nginx', 'curl', 'haproxy'], 'web-01-bare'))
+    const ran = await commandsOf(p)
+    expect(ran).to.have.length(1)
+    const [finish, install] = ran[0]!.command.split('\n')
+    expect(finish).to.match(/^if \[ -n "\$\(ls -A \/var\/lib\/dpkg\/updates 2>\/dev\/null\)" \]; then .*dpkg --force-confdef --force-confold --configure -a; fi$/)
+    expect(install).to.equal(`${APT_GET} install nginx haproxy`)
+  })
+
+  it('removes with apt-get remove, recommends and pins as asked', async () => {
+    const rm = await commandsOf(planOf(apt('curl', { state: 'absent' }), observed(['curl'], 'web-01-bare')))
+    expect(rm[0]!.command.split('\n')[1]).to.equal(`${APT_GET} remove curl`)
+    const norec = await commandsOf(planOf(apt('nginx', { installRecommends: false }), observed(['nginx'], 'web-01-bare')))
+    expect(norec[0]!.command.split('\n')[1]).to.equal(`${APT_GET} --no-install-recommends install nginx`)
+    const pin = await commandsOf(planOf(apt('curl', { version: '7.88.1-10+deb12u5' }), observed(['curl'], 'installed-mix')))
+    expect(pin[0]!.command.split('\n')[1]).to.equal(`${APT_GET} --allow-downgrades install curl=7.88.1-10+deb12u5`)
+  })
+
+  it('predicts what the package brings: its state, companions, config, unit (table)', () => {
+    const p = planOf(apt('nginx'), observed(['nginx'], 'web-01-bare'))
+    if (p.kind !== 'change') throw new Error('expected a change')
+    const exact = byKey(p.predicts ?? [])
+    expect(exact.get('apt-package nginx')).to.deep.equal({ state: 'installed', version: null, arch: null, held: false })
+    expect(exact.get('apt-package nginx-common')).to.deep.include({ state: 'installed' })
+    expect(exact.get('path /etc/nginx/nginx.conf')).to.deep.include({ type: 'file', mode: '0644', size: 1446 })
+    expect(exact.get('path /etc/nginx/sites-enabled/default')).to.deep.include({ type: 'symlink', target: '/etc/nginx/sites-available/default' })
+    expect(exact.get('path /var/www/html')).to.deep.include({ type: 'directory' })
+    expect(exact.get('path /usr/sbin/nginx')).to.deep.include({ type: 'file', mode: '0755' })
+    const unit = exact.get('systemd-unit nginx.service') as UnitState
+    expect(unit).to.include({ activeState: 'active', unitFileState: 'enabled', loadState: 'loaded' })
+  })
+
+  it('predicts a system user and group for packages that create one', () => {
+    const p = planOf(apt('haproxy'), observed(['haproxy'], 'web-01-bare'))
+    if (p.kind !== 'change') throw new Error('expected a change')
+    const exact = byKey(p.predicts ?? [])
+    expect(exact.get('user haproxy')).to.deep.include({ exists: true, home: '/var/lib/haproxy', shell: '/usr/sbin/nologin', group: 'haproxy' })
+    expect(exact.get('group haproxy')).to.deep.include({ exists: true })
+  })
+
+  it('a package outside the table makes its /etc tree and unit unknown, never guessed', () => {
+    const r = apt('redis-server')
+    const p = planOf(r, { 'pkg:redis-server': { state: 'not-installed' } })
+    if (p.kind !== 'change') throw new Error('expected a change')
+    const prefixes = (p.predicts ?? []).filter((x) => !('query' in x)).map((x) => ('prefix' in x ? x.prefix : ''))
+    expect(prefixes).to.include.members(['/etc/redis-server/', '/etc/redis/'])
+    const unit = byKey(p.predicts ?? []).get('systemd-unit redis-server.service')
+    expect(isUnknown(unit)).to.equal(true)
+  })
+
+  it('conffiles kept from an earlier install are not predicted at their default content', () => {
+    const p = planOf(apt('haproxy'), { 'pkg:haproxy': { state: 'config-files', version: '2.6.12-1+deb12u4' } })
+    if (p.kind !== 'change') throw new Error('expected a change')
+    const exact = byKey(p.predicts ?? [])
+    expect(isUnknown(exact.get('path /etc/haproxy/haproxy.cfg'))).to.equal(true)
+    expect(exact.get('path /usr/sbin/haproxy')).to.deep.include({ type: 'file' })
+  })
+
+  it('removal predicts the package gone with its binary and unit file', () => {
+    const p = planOf(apt('curl', { state: 'absent' }), observed(['curl'], 'web-01-bare'))
+    if (p.kind !== 'change') throw new Error('expected a change')
+    expect(byKey(p.predicts ?? []).get('apt-package curl')).to.deep.equal({ state: 'config-files', version: '7.88.1-10+deb12u15' })
+  })
+
+  it('refuses bad input when the playbook loads', () => {
+    expect(() => apt([])).to.throw(/no package named/)
+    expect(() => apt(['a1', 'a1'])).to.throw(/named twice/)
+    expect(() => apt(['nginx', 'curl'], { version: '1' })).to.throw(/a version pins one package/)
+    expect(() => apt('nginx;reboot')).to.throw(/not a Debian package name/)
+    expect(apt(['nginx', 'haproxy']).id).to.equal('apt:nginx,haproxy')
+  })
+})
+
+function byKey(preds: readonly Prediction[]): Map<string, unknown> {
+  const m = new Map<string, unknown>()
+  for (const p of preds) if ('query' in p) m.set(`${p.query.kind.name} ${p.query.key}`, p.value)
+  return m
+}

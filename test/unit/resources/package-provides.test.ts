@@ -1,0 +1,100 @@
+import { expect } from 'chai'
+import { PACKAGE_TABLE, installPredictions, packageClosure, removePredictions } from '../../../src/resources/package-provides.ts'
+import { isUnknown, type Prediction } from '../../../src/engine/fact.ts'
+
+function exact(preds: readonly Prediction[]): Map<string, unknown> {
+  const m = new Map<string, unknown>()
+  for (const p of preds) if ('query' in p) m.set(`${p.query.kind.name} ${p.query.key}`, p.value)
+  return m
+}
+
+describe('package-provides table', () => {
+  it('covers the reference stack', () => {
+    expect(Object.keys(PACKAGE_TABLE)).to.include.members(['nginx', 'haproxy', 'mariadb-server', 'nodejs', 'tinyproxy', 'keepalived', 'nftables'])
+  })
+
+  it('names every companion it lists, and paths are absolute and exact', () => {
+    for (const [pkg, facts] of Object.entries(PACKAGE_TABLE)) {
+      for (const w of facts.with ?? []) expect(PACKAGE_TABLE, `${pkg} comes with ${w}`).to.have.property(w)
+      for (const p of [...Object.keys(facts.paths ?? {}), ...Object.keys(facts.created ?? {})]) {
+        expect(p, `${pkg}: ${p}`).to.match(/^\/[^\s]*[^/]$/)
+      }
+      expect(facts.verified, pkg).to.match(/^(\d+:)?\d[\w.+~-]*$/)
+    }
+  })
+
+  it('follows companions: mariadb-server brings the client and its core', () => {
+    expect(packageClosure('mariadb-server')).to.deep.equal([
+      'mariadb-server', 'mariadb-server-core', 'mariadb-client', 'mariadb-client-core', 'mariadb-common', 'mysql-common',
+    ])
+    expect(packageClosure('nginx:amd64')).to.deep.equal(['nginx', 'nginx-common'])
+  })
+
+  it('mariadb-server: config dir, datadir, user, unit, the mysql client', () => {
+    const m = exact(installPredictions('mariadb-server'))
+    expect(m.get('path /etc/mysql')).to.deep.include({ type: 'directory' })
+    expect(m.get('path /etc/mysql/mariadb.conf.d')).to.deep.include({ type: 'directory' })
+    expect(m.get('path /var/lib/mysql')).to.deep.include({ type: 'directory', owner: 'mysql', group: 'mysql' })
+    expect(m.get('path /usr/bin/mysql')).to.deep.include({ type: 'symlink', target: 'mariadb' })
+    expect(m.get('user mysql')).to.deep.include({ exists: true, home: '/nonexistent', shell: '/bin/false', group: 'mysql' })
+    expect(m.get('systemd-unit mariadb.service')).to.deep.include({ activeState: 'active', unitFileState: 'enabled' })
+    expect(m.get('apt-package mariadb-client')).to.deep.include({ state: 'installed' })
+  })
+
+  it('keepalived is enabled but waits for its config; nftables is neither', () => {
+    const m = new Map([...exact(installPredictions('keepalived')), ...exact(installPredictions('nftables'))])
+    expect(m.get('systemd-unit keepalived.service')).to.deep.include({ activeState: 'inactive', unitFileState: 'enabled' })
+    expect(m.get('systemd-unit nftables.service')).to.deep.include({ activeState: 'inactive', unitFileState: 'disabled' })
+  })
+
+  it('nodejs brings /usr/bin/node', () => {
+    expect(exact(installPredictions('nodejs')).get('path /usr/bin/node')).to.deep.include({ type: 'file', mode: '0755' })
+  })
+
+  it('removal: the binary and the unit whose file goes; a unit file left by a companion stays unknown', () => {
+    const h = exact(removePredictions('haproxy'))
+    expect(h.get('path /usr/sbin/haproxy')).to.deep.equal({ type: 'absent' })
+    expect(h.get('systemd-unit haproxy.service')).to.deep.include({ loadState: 'not-found' })
+    expect(h.has('path /etc/haproxy/haproxy.cfg')).to.equal(false) // conffiles stay on remove
+    const n = exact(removePredictions('nginx'))
+    expect(n.get('path /usr/sbin/nginx')).to.deep.equal({ type: 'absent' })
+    expect(isUnknown(n.get('systemd-unit nginx.service'))).to.equal(true)
+  })
+
+  it('a package outside the table: unknown, with the reason', () => {
+    const preds = installPredictions('php8.2-fpm')
+    const unit = exact(preds).get('systemd-unit php8.2-fpm.service')
+    expect(isUnknown(unit) && unit.reason).to.equal('may be created by package php8.2-fpm')
+    expect(preds.some((p) => 'prefix' in p && p.prefix === '/etc/php8.2-fpm/')).to.equal(true)
+  })
+})
+
+describe('package predictions laid over a bare host (check mode)', () => {
+  it('a service and files after apt(nginx) plan as apply will; unrelated paths keep their probed state', async () => {
+    const { FactCache } = await import('../../../src/engine/fact-cache.ts')
+    const { apt } = await import('../../../src/resources/apt.ts')
+    const { service } = await import('../../../src/resources/service.ts')
+    const { systemdUnit, systemdUnitFact } = await import('../../../src/facts/systemd-unit.ts')
+    const { aptPackage, aptPackageFact } = await import('../../../src/facts/apt-package.ts')
+    const { pathState } = await import('../../../src/facts/path.ts')
+    const { fixtureValue } = await import('../../support/system-probe-fixture.ts')
+
+    const cache = new FactCache()
+    // what a bare lab host answered: nginx unknown to dpkg, no nginx.service, nothing under /etc/nginx
+    cache.setAll(
+      new Map<string, unknown>([
+        [`apt-package\u0000nginx`, fixtureValue(aptPackageFact, 'web-01-bare', 'nginx')],
+        [`systemd-unit\u0000nginx.service`, fixtureValue(systemdUnitFact, 'not-found', 'nginx.service')],
+        [`path\u0000/etc/nginx/conf.d/app.conf`, { type: 'absent' }],
+      ]),
+    )
+    const install = apt('nginx').plan({ 'pkg:nginx': cache.get(aptPackage('nginx')) } as never)
+    if (install.kind !== 'change') throw new Error('expected a change')
+    cache.overlay(install.predicts ?? [])
+
+    const svc = service('nginx', { running: true, enabled: true }).plan({ unit: cache.get(systemdUnit('nginx')) } as never)
+    expect(svc.kind).to.equal('ok')
+    expect(cache.get(pathState('/etc/nginx/sites-enabled/default'))).to.deep.include({ type: 'symlink' })
+    expect(cache.get(pathState('/etc/nginx/conf.d/app.conf'))).to.deep.equal({ type: 'absent' })
+  })
+})
