@@ -161,6 +161,10 @@ export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome
     // Handlers run even after a later failure on the host: a config that was
     // changed must take effect, or the next run (seeing the file converged)
     // would never reload it.
+    if (check) {
+      await flushCheckResults(buffered, probe, input.emit)
+      buffered.length = 0
+    }
     for (const h of queued) {
       if (check) {
         input.emit({ type: 'handler:result', play, host: host.name, handler: h.name, status: 'would-change' })
@@ -177,9 +181,6 @@ export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome
       }
     }
 
-    if (check) {
-      await flushCheckResults(buffered, probe, input.emit)
-    }
   } catch (err) {
     if (check) for (const b of buffered) input.emit(b.event)
     if (err instanceof UnreachableError) {

@@ -16,6 +16,10 @@ export class RecapCollector {
 
   on = (e: MusterEvent): void => {
     switch (e.type) {
+      case 'run:start':
+        // the recap lists hosts in inventory order, whatever order they finish in
+        for (const h of e.hosts) this.host(h)
+        break
       case 'host:start':
         this.host(e.host)
         break
