@@ -63,4 +63,26 @@ describe('lab: playbooks on four real Debian hosts', function () {
     expect(again.code).to.equal(0)
     for (const h of HOSTS) expect(again.recap!.hosts[h]!.changed, h).to.equal(0)
   })
+
+  it('a non-root login becomes root through sudo -n: root-owned files and root commands, idempotent', async () => {
+    const key = (await labExec('web-01', 'cat /root/.ssh/authorized_keys')).stdout
+    const setup = await labExec(
+      'web-01',
+      `id deploy >/dev/null 2>&1 || useradd -m -s /bin/bash deploy
+mkdir -p /home/deploy/.ssh && printf '%s' "$KEY" > /home/deploy/.ssh/authorized_keys
+chown -R deploy:deploy /home/deploy/.ssh && chmod 700 /home/deploy/.ssh && chmod 600 /home/deploy/.ssh/authorized_keys
+echo 'deploy ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/deploy && chmod 0440 /etc/sudoers.d/deploy
+rm -f /etc/muster-become.conf /var/tmp/muster-become-uid`.replace('"$KEY"', `'${key.trim()}\n'`),
+    )
+    expect(setup.code, setup.stderr).to.equal(0)
+    const inv = 'test/fixtures/lab/inventory-deploy.ts'
+    const first = await muster(['apply', 'test/fixtures/lab/become.ts', '-i', inv, '--json'], env)
+    expect(first.code, first.stdout + first.stderr).to.equal(0)
+    expect(first.recap!.hosts['web-01']!.changed).to.equal(2)
+    const st = await labExec('web-01', "stat -c '%U:%G %a' /etc/muster-become.conf && cat /var/tmp/muster-become-uid")
+    expect(st.stdout).to.equal('root:root 640\n0\n')
+    const second = await muster(['apply', 'test/fixtures/lab/become.ts', '-i', inv, '--json'], env)
+    expect(second.code).to.equal(0)
+    expect(second.recap!.hosts['web-01']!.changed).to.equal(0)
+  })
 })
