@@ -6,11 +6,13 @@ import { factsCommand } from './commands/facts.ts'
 import { labCommand } from './commands/lab.ts'
 import { ExitCode } from '../core/errors.ts'
 import { maskSecrets } from '../core/secret.ts'
+import { trace } from '../core/trace.ts'
 
 /** Errors that are the user's input, not a failure on a host: exit 64, no stack trace. */
 const inputErrors = new Set(['UsageError', 'InventoryError', 'PatternError', 'TemplateError', 'MissingVarError', 'ExpansionError', 'YError'])
 
 export async function main(argv: string[]): Promise<number> {
+  trace('cli loaded')
   process.exitCode = undefined
   const cli = yargs(argv)
     .scriptName('muster')

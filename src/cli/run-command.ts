@@ -10,6 +10,7 @@ import { ConnectionPool } from '../ssh/pool.ts'
 import { ExitCode, UsageError } from '../core/errors.ts'
 import { chooseReporter, defaultWrite } from './reporter.ts'
 import type { Vars } from '../inventory/types.ts'
+import { trace } from '../core/trace.ts'
 
 export interface RunArgs {
   playbook: string
@@ -36,9 +37,13 @@ export const stateDir = (): string => resolve(process.env.MUSTER_STATE_DIR ?? '.
 
 /** apply and check share everything but the mode. */
 export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) => void = defaultWrite): Promise<number> {
+  trace('start')
   if (args.typecheck) typecheckPlaybook(args.playbook, stateDir())
+  trace('typechecked')
   const inventory = await loadInventory(args.inventory, { extraVars: parseExtraVars(args.extraVars ?? []) })
+  trace('inventory loaded')
   const playbook = await loadPlaybook(args.playbook)
+  trace('playbook loaded')
 
   let limit: Set<string> | undefined
   if (args.limit) limit = new Set(selectHosts(inventory, args.limit))
@@ -76,6 +81,7 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
       reporter.on(e)
       if (args.watch !== undefined) firstEvents.push(e)
     })
+    trace('run done')
     reporter.on({ type: 'run:end', recap })
     await reporter.close()
     writeRunLog(stateDir(), args.playbook, args.inventory, recap)

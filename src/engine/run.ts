@@ -9,6 +9,7 @@ import { selectHosts } from '../inventory/patterns.ts'
 import { UnreachableError, type Connection } from '../ssh/connection.ts'
 import { maskSecrets } from '../core/secret.ts'
 import { readOnly } from './read-only-connection.ts'
+import { trace } from '../core/trace.ts'
 
 export interface RunOptions {
   playbook: Playbook
@@ -108,6 +109,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
     let conn: Connection
     try {
       conn = await opts.connect(host)
+      trace(`${host.name}: connected`)
       if (opts.mode === 'check') conn = readOnly(conn)
     } catch (err) {
       emit({ type: 'host:start', play: play.name, host: host.name, resources: 0 })
@@ -119,6 +121,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
       if (play.gatherFacts) {
         if (!facts.has(host.name)) facts.set(host.name, gatherFacts(conn))
         hostFacts = await facts.get(host.name)!
+        trace(`${host.name}: facts`)
       }
     } catch (err) {
       emit({ type: 'host:start', play: play.name, host: host.name, resources: 0 })
@@ -152,6 +155,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
       connectTo,
       ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
     })
+    trace(`${host.name}: play done`)
     probeBatches.set(host.name, (probeBatches.get(host.name) ?? 0) + outcome.probeBatches)
     const r = recap.host(host.name)
     r.probeBatches = probeBatches.get(host.name)!
