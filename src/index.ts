@@ -10,8 +10,12 @@ export type { HostFacts } from './engine/host-facts.ts'
 // the resource catalogue
 export * from './resources/files.ts'
 export * from './resources/system.ts'
-export * from './resources/mysql.ts'
-export * from './resources/release.ts'
+export { mysqlDatabase, mysqlUser, mysqlReplica, mysqlNativeHash, runSql, sqlString, sqlIdent } from './resources/mysql.ts'
+export { mysqlServer, mysqlDatabaseState, mysqlUserState, mysqlReplicaState } from './resources/mysql.ts'
+export type { MysqlDatabaseOptions, MysqlUserOptions, MysqlPrivileges, MysqlReplicaOptions } from './resources/mysql.ts'
+export type { MysqlServerInfo, MysqlDatabaseInfo, MysqlUserInfo, MysqlReplicaInfo } from './resources/mysql.ts'
+export { buildRelease, releaseUpload, currentRelease, releasePaths, RELEASE_MANIFEST } from './resources/release.ts'
+export type { Release, ReleaseOptions, ReleaseUploadOptions, CurrentReleaseOptions } from './resources/release.ts'
 
 // writing your own resources and facts
 export { resource, change, noChange, ok, unknownPlan } from './engine/resource.ts'
@@ -35,3 +39,4 @@ export type { MusterEvent, Recap, HostRecap, ResourceStatus, Mode } from './engi
 
 // the local lab's hosts, for inventories that target it (inventory/lab.ts)
 export { labHostSpecs } from './lab/inventory.ts'
+export { labSecret } from './lab/secrets.ts'

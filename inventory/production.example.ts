@@ -1,0 +1,55 @@
+// An inventory for the reference stack on real servers. Copy it to
+// inventory/production.ts, put in your addresses, and run:
+//
+//   MUSTER_DB_APP_PASSWORD=... MUSTER_DB_REPL_PASSWORD=... \
+//     npx muster apply playbooks/site.ts -i inventory/production.ts
+//
+// Inventories are code: nothing here is special syntax, and secrets come from
+// wherever your code gets them (the environment here; a vault file, a secrets
+// manager). A Secret prints as *** everywhere and only ever reaches a host on
+// stdin or in a 0600 file.
+import { defineInventory, secret } from 'muster'
+
+function fromEnv(name: string) {
+  const v = process.env[name]
+  if (!v) throw new Error(`${name} is not set: export it (or read it from your secrets store) before running muster`)
+  return secret(v)
+}
+
+export default defineInventory({
+  // how muster logs in: a user with passwordless sudo (commands run through `sudo -n`)
+  ssh: { user: 'deploy', identityFile: '~/.ssh/id_ed25519' },
+
+  vars: {
+    // the MariaDB primary: accounts and writes live there, replicas follow it
+    mysqlPrimary: 'web-01',
+    appDbName: 'app',
+    appDbUser: 'app',
+    dbAppPassword: fromEnv('MUSTER_DB_APP_PASSWORD'),
+    dbReplPassword: fromEnv('MUSTER_DB_REPL_PASSWORD'),
+    // which clients may log in to MariaDB: narrow it to your private network
+    mysqlClientHost: '10.0.0.%',
+    appPort: 3000,
+    // extra response headers from Nginx, e.g. { 'Strict-Transport-Security': 'max-age=31536000' }
+    nginxHeaders: {},
+  },
+
+  groups: {
+    web: { hosts: ['web-01', 'web-02'] }, // Nginx + the app
+    lb: { hosts: ['lb-01'] }, // HAProxy, the public entry point
+    db: { children: ['db_primary', 'db_replicas'] },
+    db_primary: { hosts: ['web-01'] },
+    db_replicas: { hosts: ['web-02', 'db-03'] },
+  },
+
+  hosts: {
+    // address: how muster reaches the host over SSH (public IP or DNS name);
+    // privateAddress: how the hosts reach each other (MariaDB binds to it, and
+    // HAProxy and the replicas connect to it). Keep MariaDB off the internet.
+    // mysqlServerId: unique per database server, never reused.
+    'web-01': { address: '203.0.113.11', vars: { privateAddress: '10.0.0.11', mysqlServerId: 1 } },
+    'web-02': { address: '203.0.113.12', vars: { privateAddress: '10.0.0.12', mysqlServerId: 2 } },
+    'lb-01': { address: '203.0.113.13', vars: { privateAddress: '10.0.0.13' } },
+    'db-03': { address: '203.0.113.14', vars: { privateAddress: '10.0.0.14', mysqlServerId: 3 } },
+  },
+})

@@ -1,0 +1,22 @@
+// The reference stack, from bare Debian 12 to a working site:
+//   npx muster apply playbooks/site.ts -i inventory/lab.ts
+// Plays run in dependency order, each finishing on all its hosts first.
+import { playbook, role, aptUpdate } from 'muster'
+import { mysqlServer, mysqlPrimary, mysqlReplication } from '../roles/mysql/index.ts'
+import { app } from '../roles/app/index.ts'
+import { nginx } from '../roles/nginx/index.ts'
+import { haproxy } from '../roles/haproxy/index.ts'
+
+/** Fresh package lists before anything is installed (refreshed when a day old). */
+const packages = role('packages', () => [aptUpdate({ maxAgeSeconds: 86400 })])
+
+export default playbook(
+  // every database server installs at once; only accounts and replication wait for the primary
+  { name: 'database servers', hosts: 'db', roles: [packages, mysqlServer] },
+  { name: 'database primary', hosts: 'db_primary', roles: [mysqlPrimary] },
+  // replicas are seeded from the primary's accounts and data
+  { name: 'database replicas', hosts: 'db_replicas', roles: [mysqlReplication] },
+  { name: 'app and web', hosts: 'web', roles: [packages, app, nginx] },
+  // last: the balancer's health checks find the web hosts already serving
+  { name: 'load balancer', hosts: 'lb', roles: [packages, haproxy] },
+)

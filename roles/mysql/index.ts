@@ -1,0 +1,100 @@
+// MariaDB, from Debian's packages: a primary with the application's database
+// and accounts, and replicas that follow it with GTID. Written with muster's
+// public API only, as a user would write it.
+import {
+  role,
+  apt,
+  directory,
+  template,
+  service,
+  restart,
+  mysqlDatabase,
+  mysqlUser,
+  mysqlReplica,
+  type HostContext,
+  type HostInfo,
+  type Secret,
+} from 'muster'
+
+const CONF = '/etc/mysql/mariadb.conf.d/60-muster-replication.cnf'
+
+/** The address the stack's hosts use to reach `h` (its private address when it has one). */
+export function privateAddress(h: HostInfo): string {
+  return (h.vars.privateAddress as string | undefined) ?? h.address
+}
+
+/** The primary named by `mysqlPrimary`, as an inventory host. */
+export function primaryOf(ctx: HostContext): HostInfo {
+  const name = ctx.need<string>('mysqlPrimary')
+  const h = ctx.inventory.hosts.get(name)
+  if (!h) throw new Error(`mysqlPrimary is ${JSON.stringify(name)}, which is not a host of the inventory`)
+  return h
+}
+
+function settings(ctx: HostContext) {
+  return {
+    appDb: (ctx.vars.appDbName as string | undefined) ?? 'app',
+    appUser: (ctx.vars.appDbUser as string | undefined) ?? 'app',
+    replUser: (ctx.vars.mysqlReplUser as string | undefined) ?? 'repl',
+    clientHost: (ctx.vars.mysqlClientHost as string | undefined) ?? '%',
+  }
+}
+
+/** MariaDB installed, configured for replication (primary or replica by `mysqlPrimary`), running. */
+export const mysqlServer = role('mysql-server', (ctx) => {
+  const isPrimary = primaryOf(ctx).name === ctx.name
+  return [
+    // the settings go in before the package: its first start already has the
+    // binary log and the right server_id, so there is no restart to wait for
+    directory('/etc/mysql/mariadb.conf.d', { mode: '0755' }),
+    template(CONF, {
+      source: new URL('./templates/replication.cnf.ejs', import.meta.url),
+      vars: {
+        host: ctx.name,
+        serverId: ctx.need<number>('mysqlServerId'),
+        bindAddress: (ctx.vars.mysqlBindAddress as string | undefined) ?? privateAddress(ctx.host),
+        binlogExpireSeconds: (ctx.vars.mysqlBinlogExpireSeconds as number | undefined) ?? 7 * 86400,
+        replica: !isPrimary,
+        extra: (ctx.vars.mysqlSettings as Record<string, string | number> | undefined) ?? {},
+      },
+      mode: '0644',
+      notify: restart('mariadb'),
+    }),
+    apt(['mariadb-server', 'mariadb-client']),
+    service('mariadb', { running: true, enabled: true }),
+  ]
+})
+
+/** On the primary: the application's database and account, and the replication account. */
+export const mysqlPrimary = role('mysql-primary', (ctx) => {
+  if (primaryOf(ctx).name !== ctx.name) throw new Error(`${ctx.name} is not the primary (mysqlPrimary is ${primaryOf(ctx).name})`)
+  const s = settings(ctx)
+  return [
+    mysqlDatabase(s.appDb, { charset: 'utf8mb4', collation: 'utf8mb4_unicode_ci' }),
+    mysqlUser(s.appUser, { host: s.clientHost, password: ctx.need<Secret>('dbAppPassword'), privileges: { [`${s.appDb}.*`]: 'ALL' } }),
+    mysqlUser(s.replUser, { host: s.clientHost, password: ctx.need<Secret>('dbReplPassword'), privileges: { '*.*': ['REPLICATION SLAVE'] } }),
+  ]
+})
+
+/** On a replica: replication from the primary with GTID, seeded from it the first time. Accounts and data arrive with it. */
+export const mysqlReplication = role('mysql-replication', (ctx) => {
+  const primary = primaryOf(ctx)
+  if (primary.name === ctx.name) throw new Error(`${ctx.name} is the primary: it replicates from nobody`)
+  return [
+    mysqlReplica({
+      primary: { host: primary.name, address: privateAddress(primary), port: 3306 },
+      user: settings(ctx).replUser,
+      password: ctx.need<Secret>('dbReplPassword'),
+    }),
+  ]
+})
+
+/**
+ * All of it in one role, for a play over the primary or the replicas. The
+ * reference playbook uses the three parts instead, so every server installs at
+ * once and only the accounts and replication wait for the primary.
+ */
+export const mysql = role('mysql', (ctx) => [
+  ...mysqlServer.build(ctx),
+  ...(primaryOf(ctx).name === ctx.name ? mysqlPrimary.build(ctx) : mysqlReplication.build(ctx)),
+])

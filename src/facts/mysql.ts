@@ -1,0 +1,326 @@
+import { query, type FactKind, type FactQuery } from '../engine/fact.ts'
+
+/**
+ * What a MySQL/MariaDB server says about itself, its databases, its users and
+ * its replication, read as root through the unix socket (on Debian root logs in
+ * by unix_socket auth: no password anywhere). Every key of a batch is answered
+ * by ONE client session (plus one for `SHOW SLAVE STATUS`, whose columns are
+ * read by name); a server that is not installed or not running answers too, so
+ * a plan on a bare host says "would create" instead of failing.
+ *
+ * Keys: `server`, `database:<name>`, `user:<name>@<host>`, `replica`.
+ */
+export type ServerState = 'absent' | 'down' | 'up'
+
+export interface MysqlServerInfo {
+  server: ServerState
+  version?: string
+  serverId?: number
+  readOnly?: boolean
+  logBin?: boolean
+  gtidBinlogPos?: string
+  gtidSlavePos?: string
+}
+
+export interface MysqlDatabaseInfo {
+  server: ServerState
+  exists: boolean
+  charset?: string
+  collation?: string
+}
+
+export interface MysqlUserInfo {
+  server: ServerState
+  exists: boolean
+  plugin?: string
+  /** authentication_string: for mysql_native_password, '*' + 40 upper-case hex digits. Compared, never printed. */
+  authString?: string
+  /** Privileges per object ("appdb.*", "*.*"), upper case and sorted; USAGE alone is left out. */
+  grants: Record<string, string[]>
+}
+
+export interface MysqlReplicaInfo {
+  server: ServerState
+  /** A primary is configured (SHOW SLAVE STATUS has a row). */
+  configured: boolean
+  masterHost?: string
+  masterPort?: number
+  masterUser?: string
+  /** "Slave_Pos", "Current_Pos" or "No" (MariaDB); absent on servers without the column. */
+  usingGtid?: string
+  ioRunning?: string
+  sqlRunning?: string
+  secondsBehind?: number | null
+  lastIoErrno?: number
+  lastIoError?: string
+  lastSqlErrno?: number
+  lastSqlError?: string
+  gtidIoPos?: string
+}
+
+export type MysqlValue = MysqlServerInfo | MysqlDatabaseInfo | MysqlUserInfo | MysqlReplicaInfo
+
+const DB_NAME = /^[A-Za-z0-9_]{1,64}$/
+const USER_NAME = /^[A-Za-z0-9_.-]{1,80}$/
+const HOST_NAME = /^[A-Za-z0-9_.%:-]{1,255}$/
+
+export function assertDatabaseName(name: string): string {
+  if (typeof name !== 'string' || !DB_NAME.test(name)) {
+    throw new Error(`not a database name muster manages: ${JSON.stringify(name)} (letters, digits and _, at most 64)`)
+  }
+  return name
+}
+
+export function assertUserName(name: string, host: string): void {
+  if (typeof name !== 'string' || !USER_NAME.test(name)) throw new Error(`not a MySQL user name: ${JSON.stringify(name)} (letters, digits, _ . -)`)
+  if (typeof host !== 'string' || !HOST_NAME.test(host)) throw new Error(`not a MySQL host pattern: ${JSON.stringify(host)} (letters, digits, _ . % : -)`)
+}
+
+/** The client under either name: MariaDB 11 ships `mariadb` and only optionally `mysql`. */
+export const MYSQL_CLIENT = '"$(command -v mariadb || command -v mysql)"'
+
+// markers: rows the session prints between answers; no answer starts with '#'
+const KEY = '#muster-key'
+const UP = '#muster-up'
+const STDERR = '#muster-stderr'
+const REPLICA = '#muster-replica'
+const ABSENT = '#muster-absent'
+
+// The names are checked by their regexes, so quoting them is plain wrapping.
+const lit = (s: string): string => `'${s}'`
+
+function sqlFor(key: string): string[] {
+  const k = parseKey(key)
+  const marker = `SELECT '${KEY}', ${lit(key)};`
+  switch (k.kind) {
+    case 'server':
+      return []
+    case 'replica':
+      return []
+    case 'database':
+      return [marker, `SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${lit(k.name)};`]
+    case 'user':
+      return [
+        marker,
+        `SELECT 'user', plugin, authentication_string FROM mysql.user WHERE User = ${lit(k.name)} AND Host = ${lit(k.host)};`,
+        // fails with 1141 when the user does not exist: --force goes on, and that error is expected
+        `SHOW GRANTS FOR ${lit(k.name)}@${lit(k.host)};`,
+      ]
+  }
+}
+
+type Key = { kind: 'server' } | { kind: 'replica' } | { kind: 'database'; name: string } | { kind: 'user'; name: string; host: string }
+
+export function parseKey(key: string): Key {
+  if (key === 'server') return { kind: 'server' }
+  if (key === 'replica') return { kind: 'replica' }
+  if (key.startsWith('database:')) return { kind: 'database', name: assertDatabaseName(key.slice(9)) }
+  if (key.startsWith('user:')) {
+    const at = key.lastIndexOf('@')
+    if (at < 5) throw new Error(`mysql fact: a user key is user:<name>@<host>, got ${JSON.stringify(key)}`)
+    const name = key.slice(5, at)
+    const host = key.slice(at + 1)
+    assertUserName(name, host)
+    return { kind: 'user', name, host }
+  }
+  throw new Error(`mysql fact: unknown key ${JSON.stringify(key)}`)
+}
+
+/**
+ * stdout flows straight out while stderr is captured and printed after a
+ * marker (as in the path fact), so an error line can never split a row.
+ * Heredocs feed the SQL: the batch script itself arrives on `sh`'s stdin.
+ */
+function script(keys: readonly string[]): string {
+  const sql = [`SELECT '${UP}', VERSION(), @@server_id, @@read_only, @@log_bin, @@gtid_binlog_pos, @@gtid_slave_pos;`, ...keys.flatMap(sqlFor)]
+  const lines = [
+    `if ! command -v mariadb >/dev/null 2>&1 && ! command -v mysql >/dev/null 2>&1; then echo '${ABSENT}'; exit 0; fi`,
+    `{ e=$(${MYSQL_CLIENT} --force --batch --skip-column-names --connect-timeout=5 2>&1 >&3 <<'MUSTER_SQL'`,
+    ...sql,
+    'MUSTER_SQL',
+    '); } 3>&1',
+    `printf '%s\\n%s\\n' '${STDERR}' "$e"`,
+  ]
+  if (keys.includes('replica')) {
+    // column names on: SHOW SLAVE STATUS's columns differ between versions, so they are read by name
+    lines.push(
+      `echo '${REPLICA}'`,
+      `${MYSQL_CLIENT} --batch --connect-timeout=5 -e 'SHOW SLAVE STATUS' 2>/dev/null || true`,
+    )
+  }
+  return lines.join('\n')
+}
+
+/** Undo the client's batch-mode escaping of \n \t \\ and \0 in a field. */
+export function unescapeField(s: string): string {
+  return s.replace(/\\([nt0\\])/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c === '0' ? '\0' : '\\'))
+}
+
+/** "Can't connect": the server is installed but not running (yet). */
+const DOWN = /ERROR (2002|2003|2013)\b|Can't connect to (local )?(MySQL|MariaDB)? ?server/i
+const NO_SUCH_GRANT = /^ERROR 1141 /
+
+function parse(stdout: string, keys: readonly string[]): Map<string, MysqlValue> {
+  const out = new Map<string, MysqlValue>()
+  const absentAll = (server: ServerState): Map<string, MysqlValue> => {
+    for (const k of keys) out.set(k, emptyValue(k, server))
+    return out
+  }
+  if (stdout.split('\n').includes(ABSENT)) return absentAll('absent')
+
+  const lines = stdout.split('\n')
+  const errAt = lines.indexOf(STDERR)
+  if (errAt < 0) throw new Error('mysql probe: output is missing its stderr marker')
+  const repAt = lines.indexOf(REPLICA, errAt)
+  const errors = lines
+    .slice(errAt + 1, repAt < 0 ? undefined : repAt)
+    .filter((l) => l.trim() !== '')
+  const rows = lines.slice(0, errAt).filter((l) => l !== '').map((l) => l.split('\t').map(unescapeField))
+  const upRow = rows.find((r) => r[0] === UP)
+
+  if (!upRow) {
+    if (errors.some((l) => DOWN.test(l))) return absentAll('down')
+    throw new Error(`mysql probe: cannot read the server as root through its socket: ${errors.join('; ') || 'no answer'}`)
+  }
+  const serious = errors.filter((l) => !NO_SUCH_GRANT.test(l))
+  if (serious.length > 0) throw new Error(`mysql probe: ${serious.join('; ')}`)
+
+  // group the rows under the key marker that precedes them
+  const byKey = new Map<string, string[][]>()
+  let current: string[][] | undefined
+  for (const r of rows) {
+    if (r[0] === UP) continue
+    if (r[0] === KEY) {
+      current = []
+      byKey.set(r[1] ?? '', current)
+      continue
+    }
+    current?.push(r)
+  }
+
+  for (const key of keys) {
+    const k = parseKey(key)
+    const got = byKey.get(key) ?? []
+    switch (k.kind) {
+      case 'server':
+        out.set(key, serverInfo(upRow))
+        break
+      case 'database': {
+        const r = got[0]
+        out.set(key, r ? { server: 'up', exists: true, charset: r[0], collation: r[1] } : { server: 'up', exists: false })
+        break
+      }
+      case 'user': {
+        const u = got.find((r) => r[0] === 'user')
+        const grants = parseGrants(got.filter((r) => r[0] !== 'user').map((r) => r.join('\t')))
+        out.set(key, u ? { server: 'up', exists: true, plugin: u[1] ?? '', authString: u[2] ?? '', grants } : { server: 'up', exists: false, grants: {} })
+        break
+      }
+      case 'replica':
+        out.set(key, parseReplicaStatus(repAt < 0 ? [] : lines.slice(repAt + 1).filter((l) => l !== '')))
+        break
+    }
+  }
+  return out
+}
+
+function emptyValue(key: string, server: ServerState): MysqlValue {
+  const k = parseKey(key)
+  switch (k.kind) {
+    case 'server':
+      return { server }
+    case 'database':
+      return { server, exists: false }
+    case 'user':
+      return { server, exists: false, grants: {} }
+    case 'replica':
+      return { server, configured: false }
+  }
+}
+
+function serverInfo(r: string[]): MysqlServerInfo {
+  return {
+    server: 'up',
+    version: r[1] ?? '',
+    serverId: Number(r[2]),
+    readOnly: r[3] === '1',
+    logBin: r[4] === '1',
+    gtidBinlogPos: r[5] ?? '',
+    gtidSlavePos: r[6] ?? '',
+  }
+}
+
+/** "GRANT SELECT, INSERT ON `appdb`.* TO `app`@`%` IDENTIFIED BY PASSWORD '*...'" -> { 'appdb.*': ['INSERT', 'SELECT'] } */
+export function parseGrants(lines: readonly string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  for (const line of lines) {
+    const m = /^GRANT (.+?) ON (\S+) TO /.exec(line)
+    if (!m) continue
+    const object = m[2]!.replace(/`/g, '')
+    const privs = normalizePrivileges(m[1]!.split(','))
+    if (privs.length === 0) continue
+    out[object] = [...new Set([...(out[object] ?? []), ...privs])].sort()
+  }
+  return out
+}
+
+/** Upper case, one spelling per privilege ("ALL" is "ALL PRIVILEGES"; MariaDB's REPLICA is SLAVE); USAGE means none. */
+export function normalizePrivileges(privs: readonly string[]): string[] {
+  const out = new Set<string>()
+  for (const p of privs) {
+    let n = p.trim().toUpperCase().replace(/\s+/g, ' ')
+    if (n === '' || n === 'USAGE') continue
+    if (n === 'ALL') n = 'ALL PRIVILEGES'
+    n = n.replace(/^REPLICATION REPLICA$/, 'REPLICATION SLAVE').replace(/^BINLOG MONITOR$/, 'REPLICATION CLIENT')
+    out.add(n)
+  }
+  return [...out].sort()
+}
+
+/** `SHOW SLAVE STATUS` in batch mode with column names: a header line, then one row (or nothing). */
+export function parseReplicaStatus(lines: readonly string[]): MysqlReplicaInfo {
+  if (lines.length < 2) return { server: 'up', configured: false }
+  const names = lines[0]!.split('\t')
+  const values = lines[1]!.split('\t').map(unescapeField)
+  const f = new Map(names.map((n, i) => [n, values[i] ?? '']))
+  const num = (n: string): number => Number(f.get(n) ?? 0) || 0
+  const behind = f.get('Seconds_Behind_Master')
+  return {
+    server: 'up',
+    configured: true,
+    masterHost: f.get('Master_Host') ?? '',
+    masterPort: num('Master_Port'),
+    masterUser: f.get('Master_User') ?? '',
+    ...(f.has('Using_Gtid') ? { usingGtid: f.get('Using_Gtid')! } : {}),
+    ioRunning: f.get('Slave_IO_Running') ?? '',
+    sqlRunning: f.get('Slave_SQL_Running') ?? '',
+    secondsBehind: behind === undefined || behind === '' || behind === 'NULL' ? null : Number(behind),
+    lastIoErrno: num('Last_IO_Errno'),
+    lastIoError: f.get('Last_IO_Error') ?? '',
+    lastSqlErrno: num('Last_SQL_Errno'),
+    lastSqlError: f.get('Last_SQL_Error') ?? '',
+    gtidIoPos: f.get('Gtid_IO_Pos') ?? '',
+  }
+}
+
+export const mysqlFact: FactKind<MysqlValue> = {
+  name: 'mysql',
+  coalesce: true,
+  script,
+  parse: (stdout, keys) => parse(stdout, keys),
+}
+
+/** The server as a whole: installed, running, its server_id, read_only, binary log and GTID positions. */
+export function mysqlServer(): FactQuery<MysqlServerInfo> {
+  return query(mysqlFact, 'server') as FactQuery<MysqlServerInfo>
+}
+export function mysqlDatabaseState(name: string): FactQuery<MysqlDatabaseInfo> {
+  return query(mysqlFact, `database:${assertDatabaseName(name)}`) as FactQuery<MysqlDatabaseInfo>
+}
+export function mysqlUserState(name: string, host: string): FactQuery<MysqlUserInfo> {
+  assertUserName(name, host)
+  return query(mysqlFact, `user:${name}@${host}`) as FactQuery<MysqlUserInfo>
+}
+export function mysqlReplicaState(): FactQuery<MysqlReplicaInfo> {
+  return query(mysqlFact, 'replica') as FactQuery<MysqlReplicaInfo>
+}
