@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import { runOk } from './command.ts'
 import { isMountPoint, unmountUnder } from './mounts.ts'
 import { tool } from './preflight.ts'
-import type { HostPaths } from './layout.ts'
+import { bridge, proxyPort, type HostPaths } from './layout.ts'
 import type { HostIdentity } from './ssh-trust.ts'
 
 /**
@@ -41,6 +41,9 @@ export function writeIdentity(root: string, host: string, identity: HostIdentity
   writeWithMode(at('etc/machine-id'), `${identity.machineId}\n`, 0o444)
   writeWithMode(at('etc/hostname'), `${host}\n`, 0o644)
   writeHostsFile(root, fleet)
+  // apt's way out is this lab's proxy (labs side by side each have their own, on their own bridge)
+  const proxy = `http://${bridge.address}:${proxyPort}`
+  writeWithMode(at('etc/apt/apt.conf.d/01muster-lab-proxy'), `Acquire::http::Proxy "${proxy}";\nAcquire::https::Proxy "${proxy}";\n`, 0o644)
   // keep whatever keys a playbook added for root; make sure the lab's is among them
   const authorized = at('root/.ssh/authorized_keys')
   mkdirSync(dirname(authorized), { recursive: true, mode: 0o700 })

@@ -7,9 +7,25 @@ import { UsageError } from '../core/errors.ts'
  * so teardown and leftover sweeps find exactly what up made.
  */
 
+/**
+ * Several labs can run side by side on one machine: MUSTER_LAB_ID=N (0-9,
+ * default 0) gives lab N its own subnet 10.(77+N).0.0/24, bridge, names,
+ * proxy port and state dir, so parallel test runs never share hosts.
+ */
+export const labId = parseLabId(process.env.MUSTER_LAB_ID)
+
+function parseLabId(v: string | undefined): number {
+  if (v === undefined || v === '') return 0
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0 || n > 9) throw new UsageError(`MUSTER_LAB_ID must be a whole number from 0 to 9, not "${v}"`)
+  return n
+}
+const suffix = labId === 0 ? '' : String(labId)
+const net = `10.${77 + labId}.0`
+
 /** The lab's state dir: state.json, the client key, known_hosts, proxy config, hosts' disks. */
 export function labDir(): string {
-  return process.env.MUSTER_LAB_DIR ?? '/var/lib/muster/lab'
+  return process.env.MUSTER_LAB_DIR ?? `/var/lib/muster/lab${labId === 0 ? '' : `-${labId}`}`
 }
 
 export const labFiles = {
@@ -43,18 +59,18 @@ export function baseCacheRoot(): string {
   return process.env.MUSTER_LAB_CACHE ?? '/var/cache/muster'
 }
 
-export const bridge = { name: 'muster0', address: '10.77.0.1', prefix: 24, subnet: '10.77.0.0/24' } as const
-export const proxyPort = 3128
+export const bridge = { name: `muster${labId}`, address: `${net}.1`, prefix: 24, subnet: `${net}.0/24` } as const
+export const proxyPort = 3128 + labId
 
-/** Host N (1-based) gets 10.77.0.(10+N): the bridge's /24 leaves room for 244 hosts. */
+/** Host N (1-based) gets 10.(77+lab).0.(10+N): the bridge's /24 leaves room for 244 hosts. */
 export const maxHosts = 244
 
 export function hostAddress(index: number): string {
-  return `10.77.0.${10 + index}`
+  return `${net}.${10 + index}`
 }
 
-export const netnsPrefix = 'muster-'
-export const vethPrefix = 'mu-'
+export const netnsPrefix = `muster${suffix}-`
+export const vethPrefix = labId === 0 ? 'mu-' : `m${labId}-`
 
 export function netnsName(host: string): string {
   return `${netnsPrefix}${host}`
@@ -66,7 +82,7 @@ export function vethName(host: string): string {
 }
 
 /** Name of the cgroup (under the machine's cgroup2 tree) that holds every process of one host. */
-export const cgroupParent = 'muster-lab'
+export const cgroupParent = `muster-lab${suffix}`
 
 export const referenceHosts: readonly string[] = ['web-01', 'web-02', 'lb-01', 'db-03']
 

@@ -11,7 +11,7 @@ import { labExec } from '../../src/lab/exec.ts'
 import { labStatus } from '../../src/lab/status.ts'
 import { labHostSpecs } from '../../src/lab/inventory.ts'
 import { labCgroupDir } from '../../src/lab/cgroup.ts'
-import { labDir, labFiles, referenceHosts } from '../../src/lab/layout.ts'
+import { labDir, labFiles, referenceHosts, bridge, netnsPrefix, vethPrefix, proxyPort, hostAddress } from '../../src/lab/layout.ts'
 import { readState, type LabState } from '../../src/lab/state.ts'
 import { sshAnswers } from '../../src/lab/port-probe.ts'
 import { isAlive, sleep } from '../../src/lab/processes.ts'
@@ -32,14 +32,14 @@ function labTraces(): { netns: string[]; links: string[]; mounts: string[] } {
   const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
     .split('\n')
     .map((l) => l.split(' ')[0])
-    .filter((n) => n.startsWith('muster-'))
+    .filter((n) => n.startsWith(netnsPrefix))
   const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
     .split('\n')
     .map((l) => (l.split(': ')[1] ?? '').split('@')[0])
-    .filter((n) => n === 'muster0' || n.startsWith('mu-'))
+    .filter((n) => n === bridge.name || n.startsWith(vethPrefix))
   const mounts = readFileSync('/proc/mounts', 'utf8')
     .split('\n')
-    .filter((l) => l.includes(labDir()) || l.includes('/run/netns/muster-'))
+    .filter((l) => l.includes(labDir()) || l.includes(`/run/netns/${netnsPrefix}`))
   return { netns, links, mounts }
 }
 
@@ -101,7 +101,7 @@ describe('muster lab (real hosts)', function () {
     this.timeout(120_000)
     const r = await labExec('web-02', 'apt-get update -q')
     expect(r.code, r.stderr).to.equal(0)
-    expect(await onHost('web-02', 'apt-config dump Acquire::http::Proxy')).to.include(`"http://10.77.0.1:3128"`)
+    expect(await onHost('web-02', 'apt-config dump Acquire::http::Proxy')).to.include(`"http://${bridge.address}:${proxyPort}"`)
   })
 
   it('boots bare hosts: no nginx, haproxy, mariadb, nodejs or python', async function () {
@@ -116,7 +116,7 @@ describe('muster lab (real hosts)', function () {
   it('lists the hosts for inventories (labHostSpecs): address, root, the lab key and known_hosts', function () {
     const specs = labHostSpecs()
     expect(Object.keys(specs)).to.deep.equal([...referenceHosts])
-    expect(specs['lb-01']).to.deep.equal({ address: '10.77.0.13', user: 'root', identityFile: labFiles.clientKey(), knownHosts: labFiles.knownHosts() })
+    expect(specs['lb-01']).to.deep.equal({ address: hostAddress(3), user: 'root', identityFile: labFiles.clientKey(), knownHosts: labFiles.knownHosts() })
     expect(existsSync(specs['lb-01'].identityFile!)).to.equal(true)
   })
 
