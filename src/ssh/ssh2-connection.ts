@@ -188,6 +188,9 @@ interface Outcome<T> {
  * keepalive. Once the connection is lost, every pending and later call
  * rejects with the same UnreachableError.
  */
+/** Writes up to this size fit one SFTP packet (ssh2's default max packet is 32 KiB, less headers). */
+const SFTP_ONE_PACKET = 30 * 1024
+
 export class Ssh2Connection implements Connection {
   readonly stats = emptyStats()
   readonly host: string
@@ -237,13 +240,16 @@ export class Ssh2Connection implements Connection {
       // Created with its mode, so a secret is never readable by others, not even for a moment.
       sftp.open(remotePath, 'w', opts.mode === undefined ? {} : { mode: opts.mode }, (err, handle) => {
         if (err) return fail('open')(err)
-        // Write, chmod and close are sent together: the server runs them in order, one round trip.
-        const steps: Promise<void>[] = [
-          sftpCall((cb) => sftp.write(handle, data, 0, data.length, 0, cb)).catch(fail('write')),
+        // A small file's write, chmod and close go out together: the server runs them in order, one
+        // round trip. ssh2 splits a larger write into packets, sending each when the one before is
+        // acknowledged, so a close sent alongside would overtake them: wait for the write first.
+        const write = sftpCall((cb) => sftp.write(handle, data, 0, data.length, 0, cb)).catch(fail('write'))
+        const rest = (): Promise<void>[] => [
           ...(opts.mode === undefined ? [] : [sftpCall((cb) => sftp.fchmod(handle, opts.mode!, cb)).catch(fail('chmod'))]),
           sftpCall((cb) => sftp.close(handle, cb)).catch(fail('close')),
         ]
-        void Promise.all(steps).then(() => outcome.resolve())
+        const steps = data.length <= SFTP_ONE_PACKET ? Promise.all([write, ...rest()]) : write.then(() => Promise.all(rest()))
+        void steps.then(() => outcome.resolve())
       })
     })
   }

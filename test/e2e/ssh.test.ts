@@ -170,6 +170,15 @@ describe('ssh2 connection against a real sshd', function () {
       expect(missing.message).to.contain(`sshd-test: sftp get ${join(scratch, 'nope')}: No such file`)
     })
 
+    it('puts a 3 MB file whole (written in many packets before the close)', async () => {
+      const conn = await connectTo()
+      const path = join(scratch, 'big.bin')
+      const content = randomBytes(3 * 1024 * 1024)
+      await conn.put(content, path, { mode: 0o600 })
+      expect((await conn.exec(`stat -c '%a %s' ${path}`)).stdout).to.equal(`600 ${content.length}\n`)
+      expect((await conn.get(path)).equals(content)).to.equal(true)
+    })
+
     it('counts execs, sftp ops and bytes', async () => {
       const conn = await connectTo()
       await conn.exec('printf abc; printf de >&2', { stdin: '12345' })
