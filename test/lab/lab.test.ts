@@ -11,7 +11,7 @@ import { labExec } from '../../src/lab/exec.ts'
 import { labStatus } from '../../src/lab/status.ts'
 import { labHostSpecs } from '../../src/lab/inventory.ts'
 import { labCgroupDir } from '../../src/lab/cgroup.ts'
-import { labDir, labFiles, referenceHosts, bridge, netnsPrefix, vethPrefix, proxyPort, hostAddress } from '../../src/lab/layout.ts'
+import { labDir, labFiles, referenceHosts, bridge, netnsPrefix, vethPrefix, proxyPort, hostAddress, netnsName, vethName } from '../../src/lab/layout.ts'
 import { readState, type LabState } from '../../src/lab/state.ts'
 import { sshAnswers } from '../../src/lab/port-probe.ts'
 import { isAlive, sleep } from '../../src/lab/processes.ts'
@@ -90,11 +90,11 @@ describe('muster lab (real hosts)', function () {
   })
 
   it('lets hosts find and reach each other by name', async function () {
-    expect(await onHost('web-01', 'getent hosts db-03')).to.match(/^10\.77\.0\.14\s+db-03$/)
+    expect(await onHost('web-01', 'getent hosts db-03')).to.match(new RegExp(`^${hostAddress(4).replace(/\./g, '\\.')}\\s+db-03$`))
     // a real connection by name: db-03's sshd greets web-01
     const banner = await onHost('web-01', "timeout 5 bash -c 'exec 3<>/dev/tcp/db-03/22; head -c 4 <&3'")
     expect(banner).to.equal('SSH-')
-    expect(await onHost('lb-01', 'getent hosts web-02')).to.match(/^10\.77\.0\.12\s+web-02$/)
+    expect(await onHost('lb-01', 'getent hosts web-02')).to.match(new RegExp(`^${hostAddress(2).replace(/\./g, '\\.')}\\s+web-02$`))
   })
 
   it('gives apt a way out through the lab proxy (apt-get update works on a host)', async function () {
@@ -168,7 +168,7 @@ describe('muster lab (real hosts)', function () {
     const now = readState()!
     expect(now.proxy!.pid).to.not.equal(old.proxy!.pid)
     const t = labTraces()
-    expect(t.netns.sort()).to.deep.equal(referenceHosts.map((n) => `muster-${n}`).sort())
+    expect(t.netns.sort()).to.deep.equal(referenceHosts.map((n) => netnsName(n)).sort())
     expect(t.mounts.filter((m) => m.startsWith('overlay '))).to.have.length(4)
     for (const h of now.hosts) expect(await onHost(h.name, 'systemctl is-system-running')).to.equal('running')
   })
@@ -185,9 +185,9 @@ describe('muster lab down', function () {
   })
 
   it('removes leftovers it has no record of: a stray netns with a process in it, a veth, a mount', async function () {
-    const ns = 'muster-ghost'
+    const ns = netnsName('ghost')
     execFileSync('ip', ['netns', 'add', ns])
-    execFileSync('ip', ['link', 'add', 'mu-ghost', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns])
+    execFileSync('ip', ['link', 'add', vethName('ghost'), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns])
     const disk = join(labFiles.hostsDir(), 'ghost', 'root')
     mkdirSync(disk, { recursive: true })
     execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', disk])

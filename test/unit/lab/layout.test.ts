@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { fleetNames, hostAddress, netnsName, vethName } from '../../../src/lab/layout.ts'
+import { fleetNames, hostAddress, netnsName, vethName, labId } from '../../../src/lab/layout.ts'
 import { labMac } from '../../../src/lab/network.ts'
 
 describe('lab layout', function () {
@@ -27,9 +27,11 @@ describe('lab layout', function () {
   })
 
   it('derives addresses, namespaces, links and MACs from the host', function () {
-    expect(hostAddress(1)).to.equal('10.77.0.11')
-    expect(hostAddress(4)).to.equal('10.77.0.14')
-    expect(netnsName('web-01')).to.equal('muster-web-01')
+    // lab N (MUSTER_LAB_ID) lives on 10.(77+N).0.0/24 with its own name prefix; lab 0 is the default
+    const net = `10.${77 + labId}.0`
+    expect(hostAddress(1)).to.equal(`${net}.11`)
+    expect(hostAddress(4)).to.equal(`${net}.14`)
+    expect(netnsName('web-01')).to.equal(labId === 0 ? 'muster-web-01' : `muster${labId}-web-01`)
     // Linux link names stop at 15 characters: the longest allowed host name must fit
     expect(vethName('abcdefghijkl').length).to.be.at.most(15)
     expect(labMac('10.77.0.11')).to.equal('02:4d:0a:4d:00:0b')
