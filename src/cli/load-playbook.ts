@@ -1,16 +1,28 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { importTsModule } from '../core/ts-module.ts'
+import { compileTsModule, importCompiled, ModuleLoadError, type CompiledModule } from '../core/ts-module.ts'
+import { typecheckPlaybook } from './typecheck.ts'
 import { UsageError } from '../core/errors.ts'
 import type { Playbook } from '../engine/playbook.ts'
 
-/** Import a playbook module and check that its default export is a playbook. */
-export async function loadPlaybook(file: string): Promise<Playbook> {
+/**
+ * Compile a playbook, type-check it (the verdict cached by its sources), then
+ * import it and check that its default export is a playbook.
+ */
+export async function loadPlaybook(file: string, opts: { typecheck: boolean; stateDir: string }): Promise<Playbook> {
   const path = resolve(file)
   if (!existsSync(path)) throw new UsageError(`${file}: no such playbook file`)
+  let compiled: CompiledModule
+  try {
+    compiled = await compileTsModule(path)
+  } catch (err) {
+    if (err instanceof ModuleLoadError) throw new UsageError(`${file} cannot be compiled:\n${err.message}`)
+    throw err
+  }
+  if (opts.typecheck) typecheckPlaybook(path, opts.stateDir, compiled.stamp)
   let mod: { default?: unknown }
   try {
-    mod = (await importTsModule(path)) as { default?: unknown }
+    mod = (await importCompiled(compiled)) as { default?: unknown }
   } catch (err) {
     throw new UsageError(`${file}: the playbook threw while loading: ${firstLine(err)}`)
   }

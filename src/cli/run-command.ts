@@ -1,6 +1,5 @@
 import { resolve } from 'node:path'
 import { loadPlaybook } from './load-playbook.ts'
-import { typecheckPlaybook } from './typecheck.ts'
 import { readRunLog, writeRunLog } from './run-log.ts'
 import { loadInventory } from '../inventory/load.ts'
 import { selectHosts } from '../inventory/patterns.ts'
@@ -38,12 +37,10 @@ export const stateDir = (): string => resolve(process.env.MUSTER_STATE_DIR ?? '.
 /** apply and check share everything but the mode. */
 export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) => void = defaultWrite): Promise<number> {
   trace('start')
-  if (args.typecheck) typecheckPlaybook(args.playbook, stateDir())
-  trace('typechecked')
+  const playbook = await loadPlaybook(args.playbook, { typecheck: args.typecheck, stateDir: stateDir() })
+  trace('playbook loaded')
   const inventory = await loadInventory(args.inventory, { extraVars: parseExtraVars(args.extraVars ?? []) })
   trace('inventory loaded')
-  const playbook = await loadPlaybook(args.playbook)
-  trace('playbook loaded')
 
   let limit: Set<string> | undefined
   if (args.limit) limit = new Set(selectHosts(inventory, args.limit))

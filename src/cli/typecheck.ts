@@ -1,20 +1,19 @@
-import { createHash } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { UsageError } from '../core/errors.ts'
 
 /**
  * tsx runs TypeScript without checking types, so a playbook with a wrong
  * option would run. Before loading, muster type-checks the playbook (and all it
- * imports) with TypeScript's compiler; the verdict is cached by a hash of the
- * project's .ts files, so an unchanged project costs one directory walk.
+ * imports) with TypeScript's compiler; the verdict is cached under `key`, the
+ * stamp of the playbook's sources and of the running muster, so an unchanged
+ * playbook is not checked again.
  */
-export function typecheckPlaybook(file: string, cacheDir: string): void {
+export function typecheckPlaybook(file: string, cacheDir: string, key: string): void {
   const path = resolve(file)
   const root = projectRoot(dirname(path))
-  const key = hashSources(root)
   const cacheFile = join(cacheDir, 'typecheck.json')
   let cache: Record<string, string> = {}
   try {
@@ -63,19 +62,4 @@ function projectRoot(dir: string): string {
     if (up === d) return dir
     d = up
   }
-}
-
-function hashSources(root: string): string {
-  const h = createHash('sha256')
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      if (name === 'node_modules' || name.startsWith('.')) continue
-      const p = join(dir, name)
-      const st = statSync(p)
-      if (st.isDirectory()) walk(p)
-      else if (/\.(ts|mts|cts|ejs|json)$/.test(name)) h.update(`${p}\0${st.size}\0${st.mtimeMs}\0`)
-    }
-  }
-  walk(root)
-  return h.digest('hex')
 }

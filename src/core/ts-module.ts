@@ -34,16 +34,41 @@ interface CacheEntry {
   inputs: [string, number, number][]
 }
 
-export async function importTsModule(file: string): Promise<Record<string, unknown>> {
+export interface CompiledModule {
+  /** The compiled ESM file. */
+  out: string
+  /** Every source file it was built from, with mtime and size. */
+  inputs: [string, number, number][]
+  /** Changes whenever a source file, or the running muster, changes: a key for caches about this module. */
+  stamp: string
+}
+
+/** Compile (or find in the cache) a TypeScript module and everything it imports relatively. */
+export async function compileTsModule(file: string): Promise<CompiledModule> {
   const path = resolve(file)
-  if (/\.(m?js|cjs)$/.test(path)) return (await import(pathToFileURL(path).href)) as Record<string, unknown>
   const cacheDir = cacheDirFor(path)
   const key = createHash('sha256').update(`${path}\0${selfIndex}`).digest('hex').slice(0, 20)
   const indexFile = join(cacheDir, `${key}.json`)
   let entry = readEntry(indexFile)
   if (!entry || !fresh(entry)) entry = await compile(path, join(cacheDir, `${key}.mjs`), indexFile)
-  const stamp = createHash('sha256').update(JSON.stringify(entry.inputs)).digest('hex').slice(0, 12)
-  return (await import(`${pathToFileURL(entry.out).href}?v=${stamp}`)) as Record<string, unknown>
+  let self = ''
+  try {
+    self = String(statSync(selfIndex).mtimeMs)
+  } catch {
+    self = selfIndex // not on disk as a file (cannot happen outside tests): key by its path alone
+  }
+  const stamp = createHash('sha256').update(JSON.stringify(entry.inputs)).update(self).digest('hex').slice(0, 16)
+  return { ...entry, stamp }
+}
+
+export async function importCompiled(m: CompiledModule): Promise<Record<string, unknown>> {
+  return (await import(`${pathToFileURL(m.out).href}?v=${m.stamp}`)) as Record<string, unknown>
+}
+
+export async function importTsModule(file: string): Promise<Record<string, unknown>> {
+  const path = resolve(file)
+  if (/\.(m?js|cjs)$/.test(path)) return (await import(pathToFileURL(path).href)) as Record<string, unknown>
+  return importCompiled(await compileTsModule(path))
 }
 
 function cacheDirFor(path: string): string {

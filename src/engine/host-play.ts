@@ -22,6 +22,14 @@ export interface HostPlayInput {
   emit: (e: MusterEvent) => void
   connectTo: (hostName: string) => Promise<Connection>
   probeTimeoutMs?: number
+  /**
+   * What the engine believes about this host, kept across the host's plays so
+   * a converged run probes each host once. The caller clears it when another
+   * host's change may have made it stale.
+   */
+  cache?: FactCache
+  /** Facts later plays will read on this host: fetched in the same round trip. */
+  prefetch?: readonly FactQuery<unknown>[]
 }
 
 export interface HostPlayOutcome {
@@ -39,7 +47,7 @@ export interface HostPlayOutcome {
 export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome> {
   const { host, conn, items, mode, play } = input
   const check = mode === 'check'
-  const cache = new FactCache()
+  const cache = input.cache ?? new FactCache()
   const queued: Handler[] = []
   let probeBatches = 0
   let failedAt: string | undefined
@@ -94,6 +102,7 @@ export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome
           .slice(i)
           .filter((it) => input.selected(it))
           .flatMap((it) => Object.values(it.resource.probe) as FactQuery<unknown>[])
+          .concat(input.prefetch ?? [])
           .filter((q) => !cache.has(q))
         cache.setAll(await probe(todo))
       }

@@ -10,6 +10,9 @@ import { UnreachableError, type Connection } from '../ssh/connection.ts'
 import { maskSecrets } from '../core/secret.ts'
 import { readOnly } from './read-only-connection.ts'
 import { trace } from '../core/trace.ts'
+import { FactCache } from './fact-cache.ts'
+import { buildBatch, parseBatch } from './probe-batch.ts'
+import type { FactQuery } from './fact.ts'
 
 export interface RunOptions {
   playbook: Playbook
@@ -27,7 +30,27 @@ export interface RunOptions {
   connect: (host: HostInfo) => Promise<Connection>
   onEvent: Listener
   probeTimeoutMs?: number
+  /**
+   * Aborted (Ctrl-C): hosts in flight finish their play, no further batch or
+   * play starts, and only the plays marked `always` still run.
+   */
+  signal?: AbortSignal
 }
+
+/** One host's state across the plays of a run. */
+interface HostRun {
+  cache: FactCache
+  /** fleetChanges when the cache was last trusted */
+  epoch: number
+  expanded: Map<number, PlannedItem[]>
+  facts?: Promise<HostFacts>
+  /** the probe of all its plays at the start of the run */
+  warm?: Promise<void>
+  warmBatches: number
+}
+
+/** A role read ctx.facts before they were gathered: gather them, then expand again (roles are pure). */
+class FactsNeeded extends Error {}
 
 /** An error in the user's own code or data, found while expanding roles: exit 64. */
 export class ExpansionError extends Error {
@@ -44,7 +67,8 @@ export class ExpansionError extends Error {
 /**
  * Plays run in order with a barrier between them; within a play, hosts run in
  * parallel up to `forks`, in `serial` batches when asked. A host that fails or
- * cannot be reached stops only itself, and sits out the plays after.
+ * cannot be reached stops only itself, and sits out the plays after (a failed
+ * one still takes part in `always` plays, which run however the run ends).
  */
 export async function runPlaybook(opts: RunOptions): Promise<Recap> {
   const started = Date.now()
@@ -52,9 +76,12 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
   const emit = (e: MusterEvent): void => {
     recap.on(e)
     opts.onEvent(e)
+    if ((e.type === 'resource:result' || e.type === 'handler:result') && e.status === 'changed') fleetChanges++
   }
+  /** Changes made anywhere so far: a host's facts probed before another host changed something may be stale. */
+  let fleetChanges = 0
   const out = new Set<string>() // failed or unreachable: sits out later plays
-  const facts = new Map<string, Promise<HostFacts>>()
+  const hostRuns = new Map<string, HostRun>()
   const probeBatches = new Map<string, number>()
   const limit = pLimit(Math.max(1, opts.forks))
 
@@ -65,6 +92,10 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
     return names
   })
   emit({ type: 'run:start', mode: opts.mode, playbook: opts.playbookName, hosts: [...allHosts] })
+  // Every host is connected and probed now, in parallel, for all its plays at once: a converged
+  // run then costs one round trip per host, and a host first needed in the last play does not
+  // pay for its handshake and probe there. A change anywhere later makes the next play re-probe.
+  for (const name of allHosts) hostRun(name).warm = limit(() => warm(opts.inventory.hosts.get(name)!))
 
   const connectTo = async (name: string): Promise<Connection> => {
     const h = opts.inventory.hosts.get(name)
@@ -73,12 +104,22 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
     return opts.mode === 'check' ? readOnly(c) : c
   }
 
+  const lost = new Set<string>() // unreachable: not even `always` plays try again
+  let stopped = false // a play stopped the rollout, or the run was interrupted: only `always` plays run on
   plays: for (const [index, play] of opts.playbook.plays.entries()) {
-    const hosts = playHosts[index]!.filter((h) => !out.has(h))
+    if (stopped && !play.always) continue
+    const hosts = playHosts[index]!.filter((h) => (play.always ? !lost.has(h) : !out.has(h)))
     emit({ type: 'play:start', play: play.name, index, hosts })
     const batches = splitBatches(hosts, play.serial)
     let failedInPlay = 0
     for (const [b, batch] of batches.entries()) {
+      if (!play.always && opts.signal?.aborted) {
+        const rest = batches.slice(b).flat()
+        for (const name of rest) emit({ type: 'host:start', play: play.name, host: name, resources: 0 })
+        emit({ type: 'play:end', play: play.name, stopped: `interrupted; not started: ${rest.join(', ') || 'none'}` })
+        stopped = true
+        continue plays
+      }
       if (play.serial !== undefined) emit({ type: 'batch:start', play: play.name, batch: b + 1, batches: batches.length, hosts: batch })
       const results = await Promise.all(
         batch.map((name) =>
@@ -86,6 +127,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
             const host = opts.inventory.hosts.get(name)!
             const status = await runHost(host, play)
             if (status !== 'ok') out.add(name)
+            if (status === 'unreachable') lost.add(name)
             return status
           }),
         ),
@@ -99,7 +141,8 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
           play: play.name,
           stopped: `${failedInPlay} of ${hosts.length} hosts failed (more than maxFailPercentage ${play.maxFailPercentage}%); not started: ${rest.join(', ') || 'none'}`,
         })
-        break plays
+        stopped = true
+        continue plays
       }
     }
     emit({ type: 'play:end', play: play.name })
@@ -116,32 +159,32 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
       emit({ type: 'host:unreachable', play: play.name, host: host.name, message: maskSecrets(messageOf(err)) })
       return 'unreachable'
     }
-    let hostFacts: HostFacts | undefined
+    const hr = hostRun(host.name)
+    await hr.warm
+    const index = opts.playbook.plays.indexOf(play)
+    let items: PlannedItem[]
+    let prefetch: FactQuery<unknown>[]
     try {
-      if (play.gatherFacts) {
-        if (!facts.has(host.name)) facts.set(host.name, gatherFacts(conn))
-        hostFacts = await facts.get(host.name)!
-        trace(`${host.name}: facts`)
-      }
+      items = await itemsFor(host, hr, index, conn)
+      prefetch = await laterQueries(host, hr, index, conn)
     } catch (err) {
       emit({ type: 'host:start', play: play.name, host: host.name, resources: 0 })
       if (err instanceof UnreachableError) {
         emit({ type: 'host:unreachable', play: play.name, host: host.name, message: maskSecrets(err.message) })
         return 'unreachable'
       }
-      emit({ type: 'host:failed', play: play.name, host: host.name, resource: 'facts', message: maskSecrets(messageOf(err)) })
-      return 'failed'
-    }
-    let items: PlannedItem[]
-    try {
-      items = expand(play, host, hostFacts)
-    } catch (err) {
+      if (!(err instanceof ExpansionError)) {
+        emit({ type: 'host:failed', play: play.name, host: host.name, resource: 'facts', message: maskSecrets(messageOf(err)) })
+        return 'failed'
+      }
       recap.inputErrors++
-      emit({ type: 'host:start', play: play.name, host: host.name, resources: 0 })
       emit({ type: 'host:failed', play: play.name, host: host.name, resource: 'expand', message: maskSecrets(messageOf(err)) })
       recap.host(host.name).failed++
       return 'failed'
     }
+    // facts probed before a change anywhere in the fleet may be stale; a converged run keeps them all run long
+    if (hr.epoch !== fleetChanges) hr.cache.clear()
+    hr.epoch = fleetChanges
     emit({ type: 'host:start', play: play.name, host: host.name, resources: items.length })
     const outcome = await runHostPlay({
       play: play.name,
@@ -153,16 +196,78 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
       wantDiff: opts.diff,
       emit,
       connectTo,
+      cache: hr.cache,
+      prefetch,
       ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
     })
     trace(`${host.name}: play done`)
-    probeBatches.set(host.name, (probeBatches.get(host.name) ?? 0) + outcome.probeBatches)
+    probeBatches.set(host.name, (probeBatches.get(host.name) ?? 0) + outcome.probeBatches + hr.warmBatches)
+    hr.warmBatches = 0
     const r = recap.host(host.name)
     r.probeBatches = probeBatches.get(host.name)!
     Object.assign(r.stats, conn.stats)
     if (outcome.status === 'failed' && r.failed === 0) r.failed++
     emit({ type: 'host:done', play: play.name, host: host.name })
     return outcome.status
+  }
+
+  function hostRun(name: string): HostRun {
+    let hr = hostRuns.get(name)
+    if (!hr) hostRuns.set(name, (hr = { cache: new FactCache(), epoch: 0, expanded: new Map(), warmBatches: 0 }))
+    return hr
+  }
+
+  /** Probe everything the host's plays will read, in one batch. Errors surface later, in the play that meets them. */
+  async function warm(host: HostInfo): Promise<void> {
+    try {
+      let conn = await opts.connect(host)
+      if (opts.mode === 'check') conn = readOnly(conn)
+      const hr = hostRun(host.name)
+      const queries = await laterQueries(host, hr, -1, conn)
+      if (queries.length === 0) return
+      const batch = buildBatch(queries)
+      const res = await conn.exec('sh -s', { stdin: batch.script, ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}) })
+      hr.cache.setAll(parseBatch(batch, res.stdout))
+      hr.warmBatches = 1
+      trace(`${host.name}: probed`)
+    } catch {
+      // unreachable, an expansion error, a probe that cannot be read: the host's first play reports it
+    }
+  }
+
+  /** A play's resources for a host, expanded once per run; facts are gathered only if a role reads them. */
+  async function itemsFor(host: HostInfo, hr: HostRun, index: number, conn: Connection): Promise<PlannedItem[]> {
+    const done = hr.expanded.get(index)
+    if (done) return done
+    const play = opts.playbook.plays[index]!
+    let items: PlannedItem[]
+    try {
+      items = expand(play, host, hr.facts ? await hr.facts : undefined)
+    } catch (err) {
+      if (!(err instanceof FactsNeeded)) throw err
+      hr.facts ??= gatherFacts(conn)
+      items = expand(play, host, await hr.facts)
+      trace(`${host.name}: facts`)
+    }
+    hr.expanded.set(index, items)
+    return items
+  }
+
+  /** What the host's later plays will probe, so the first round trip fetches it all. */
+  async function laterQueries(host: HostInfo, hr: HostRun, index: number, conn: Connection): Promise<FactQuery<unknown>[]> {
+    const queries: FactQuery<unknown>[] = []
+    for (let j = index + 1; j < opts.playbook.plays.length; j++) {
+      if (!playHosts[j]!.includes(host.name)) continue
+      let items: PlannedItem[]
+      try {
+        items = await itemsFor(host, hr, j, conn)
+      } catch (err) {
+        if (err instanceof UnreachableError) throw err
+        continue // that play reports its own error when it runs
+      }
+      for (const it of items) if (selectedByTags(it, opts.tags, opts.skipTags)) queries.push(...(Object.values(it.resource.probe) as FactQuery<unknown>[]))
+    }
+    return queries
   }
 
   function expand(play: Play, host: HostInfo, hostFacts: HostFacts | undefined): PlannedItem[] {
@@ -175,8 +280,9 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
         return host.vars[name] as T
       },
       get facts(): HostFacts {
-        if (!hostFacts) throw new Error(`play "${play.name}" has gatherFacts: false, so facts are not available`)
-        return hostFacts
+        if (hostFacts) return hostFacts
+        if (!play.gatherFacts) throw new Error(`play "${play.name}" has gatherFacts: false, so facts are not available`)
+        throw new FactsNeeded()
       },
       inventory: opts.inventory,
       hostsOf: (pattern: string) => selectHosts(opts.inventory, pattern).map((n) => opts.inventory.hosts.get(n)!),
@@ -188,6 +294,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
       try {
         resources = flattenItems(role.build(ctx))
       } catch (err) {
+        if (err instanceof FactsNeeded) throw err
         throw new ExpansionError(host.name, role.name, err)
       }
       for (const r of resources) {

@@ -23,7 +23,7 @@ describe('engine: runPlaybook', () => {
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  async function run(pb: ReturnType<typeof playbook>, opts: { hosts?: string[]; mode?: 'apply' | 'check'; unreachable?: string[]; loseAt?: Record<string, number>; tags?: string[] } = {}) {
+  async function run(pb: ReturnType<typeof playbook>, opts: { hosts?: string[]; mode?: 'apply' | 'check'; unreachable?: string[]; loseAt?: Record<string, number>; tags?: string[]; forks?: number } = {}) {
     const names = opts.hosts ?? ['h1']
     const conns = new Map<string, RecordingConnection>()
     const events: MusterEvent[] = []
@@ -32,7 +32,7 @@ describe('engine: runPlaybook', () => {
       playbookName: 'test',
       inventory: inventoryOf(names),
       mode: opts.mode ?? 'apply',
-      forks: 10,
+      forks: opts.forks ?? 10,
       diff: false,
       ...(opts.tags ? { tags: opts.tags } : {}),
       connect: async (h) => {
@@ -159,7 +159,9 @@ describe('engine: runPlaybook', () => {
     })
     writeFileSync(join(dir, 'exists'), '')
     const { events, recap } = await run(pb, { hosts: ['a', 'b', 'c'] })
-    expect(order).to.deep.equal(['a', 'b'])
+    const ran = events.filter((e) => e.type === 'resource:result').map((e) => (e as { host: string }).host)
+    expect(ran).to.deep.equal(['a', 'b'])
+    expect(order).to.include.members(['a', 'b'])
     expect(events.filter((e) => e.type === 'batch:start').map((e) => (e as { hosts: string[] }).hosts)).to.deep.equal([['a'], ['b']])
     const stop = events.find((e) => e.type === 'play:end' && e.stopped) as { stopped: string }
     expect(stop.stopped).to.match(/not started: c/)
@@ -188,5 +190,44 @@ describe('engine: runPlaybook', () => {
     const failed = events.find((e) => e.type === 'host:failed') as { message: string }
     expect(failed.message).to.match(/host h1, role broken: .*"serverName" is required/)
     expect(recap.exitCode).to.equal(64)
+  })
+
+  it('a converged host is probed once for the whole run, all its plays in one batch', async () => {
+    const pb = playbook(
+      { hosts: 'all', roles: [role('one', (ctx) => [kv(join(dir, `${ctx.name}-1`), '1')])], gatherFacts: false },
+      { hosts: 'all', roles: [role('two', (ctx) => [kv(join(dir, `${ctx.name}-2`), '2')])], gatherFacts: false },
+      { hosts: 'all', roles: [role('three', (ctx) => [kv(join(dir, `${ctx.name}-3`), '3')])], gatherFacts: false },
+    )
+    await run(pb, { hosts: ['h1', 'h2'] })
+    const again = await run(pb, { hosts: ['h1', 'h2'] })
+    expect(again.recap.hosts.h1!.changed).to.equal(0)
+    expect(again.conns.get('h1')!.probeBatches).to.equal(1)
+    expect(again.conns.get('h2')!.probeBatches).to.equal(1)
+    expect(again.conns.get('h1')!.commands[0]!.stdin).to.contain('h1-3')
+  })
+
+  it('a change anywhere makes every host re-probe at the next play: facts read before it may be stale', async () => {
+    // play two on h2 reads a file that play one on h1 writes: a stale picture would miss it
+    // (one fork, h2 first: h2's first probe, which prefetches play two, runs before h1 writes)
+    const shared = join(dir, 'shared')
+    const pb = playbook(
+      { hosts: 'all', roles: [role('writer', (ctx) => [kv(ctx.name === 'h1' ? shared : join(dir, 'h2-noop'), 'v1')])], gatherFacts: false },
+      { hosts: 'h2', roles: [role('reader', () => [needs(join(dir, 'h2-out'), shared, 'ok')])], gatherFacts: false },
+    )
+    writeFileSync(join(dir, 'h2-noop'), 'v1') // h2 itself changes nothing in play one
+    const { recap } = await run(pb, { hosts: ['h2', 'h1'], forks: 1 })
+    expect(recap.exitCode).to.equal(0)
+    expect(readFileSync(join(dir, 'h2-out'), 'utf8')).to.equal('ok')
+  })
+
+  it('gathers host facts only when a role reads them', async () => {
+    const quiet = playbook({ hosts: 'all', roles: [role('r', (ctx) => [kv(join(dir, `${ctx.name}-q`), '1')])] })
+    const a = await run(quiet)
+    expect(a.conns.get('h1')!.commands.some((c) => c.stdin.includes('os_pretty='))).to.equal(false)
+    let seen = ''
+    const curious = playbook({ hosts: 'all', roles: [role('r', (ctx) => ((seen = ctx.facts.os.id), [kv(join(dir, `${ctx.name}-c`), '1')]))] })
+    const b = await run(curious)
+    expect(b.conns.get('h1')!.commands.some((c) => c.stdin.includes('os_pretty='))).to.equal(true)
+    expect(seen).to.equal('debian')
   })
 })
