@@ -26,7 +26,8 @@ export function ttyReporter(opts: ReporterOptions): { on: (e: MusterEvent) => vo
   const on = (e: MusterEvent): void => {
     switch (e.type) {
       case 'play:start': {
-        plain(e)
+        // everything printed goes through the chain, so a fast run's output keeps its order
+        chain = chain.then(() => plain(e))
         tasks = new Map()
         held = []
         const current = tasks
@@ -38,7 +39,11 @@ export function ttyReporter(opts: ReporterOptions): { on: (e: MusterEvent) => vo
                 const t = current.get(host) ?? { resolve, reject, done: 0, total: 0, changed: 0 }
                 Object.assign(t, { resolve, reject, task })
                 current.set(host, t)
-                if ((t as HostTask & { settled?: boolean }).settled) resolve()
+                const done = t as HostTask & { settled?: boolean; finalTitle?: string }
+                if (done.settled) {
+                  if (done.finalTitle) task.title = done.finalTitle
+                  resolve()
+                }
               }),
           })),
           { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
@@ -68,8 +73,9 @@ export function ttyReporter(opts: ReporterOptions): { on: (e: MusterEvent) => vo
         const t = tasks.get(e.host)
         if (e.type === 'host:unreachable') held.push(e)
         if (t) {
-          if (t.task) t.task.title = `${e.host}: ${e.type === 'host:unreachable' ? 'UNREACHABLE' : `${t.changed} ${t.changed === 1 ? 'change' : 'changes'}`}`
-          ;(t as HostTask & { settled?: boolean }).settled = true
+          const title = `${e.host}: ${e.type === 'host:unreachable' ? 'UNREACHABLE' : `${t.changed} ${t.changed === 1 ? 'change' : 'changes'}`}`
+          if (t.task) t.task.title = title
+          Object.assign(t, { settled: true, finalTitle: title })
           if (e.type === 'host:unreachable') t.reject(new Error(e.message))
           else t.resolve()
         }
