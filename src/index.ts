@@ -16,6 +16,9 @@ export type { MysqlDatabaseOptions, MysqlUserOptions, MysqlPrivileges, MysqlRepl
 export type { MysqlServerInfo, MysqlDatabaseInfo, MysqlUserInfo, MysqlReplicaInfo } from './resources/mysql.ts'
 export { buildRelease, releaseUpload, currentRelease, releasePaths, RELEASE_MANIFEST } from './resources/release.ts'
 export type { Release, ReleaseOptions, ReleaseUploadOptions, CurrentReleaseOptions } from './resources/release.ts'
+export { liveRelease, type LiveReleaseOptions } from './resources/live-release.ts'
+// rolling deploys (playbooks/deploy.ts): lock, drain, pre-switch check, switch with rollback, prune
+export * from './resources/deploy/index.ts'
 
 // writing your own resources and facts
 export { resource, change, noChange, ok, unknownPlan } from './engine/resource.ts'

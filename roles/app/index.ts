@@ -12,40 +12,17 @@ import {
   releaseUpload,
   currentRelease,
   releasePaths,
-  resource,
-  predict,
-  systemdUnit,
-  type Resource,
+  sharedLinks,
+  untilDeployed,
+  systemdUnitFile,
+  liveRelease,
   type Secret,
-  type UnitState,
 } from 'muster'
 import { primaryOf, privateAddress } from '../mysql/index.ts'
+import { SHARED_LINKS } from './deploy.ts'
 
 /** systemd reads the environment file and unit at start: reload its view first, then restart. */
 export const restartApp = handler('restart app', 'systemctl daemon-reload && systemctl restart app.service')
-
-/**
- * A unit file, as `file`/`template` writes it, that also tells check mode what
- * systemd will make of it: a new unit file means a known (stopped, disabled)
- * unit, so the service resource after it plans "would enable and start"
- * instead of failing on a unit the bare host does not know yet.
- */
-function unitFile(unit: string, file: Resource): Resource {
-  const q = systemdUnit(unit)
-  return resource({
-    id: file.id,
-    type: file.type,
-    probe: { ...file.probe, unit: q },
-    plan(observed) {
-      const { unit: u, ...own } = observed as Record<string, unknown> & { unit: UnitState }
-      const plan = file.plan(own as never)
-      if (plan.kind !== 'change') return plan
-      const after: UnitState = u.loadState === 'not-found' ? { ...u, loadState: 'loaded', activeState: 'inactive', subState: 'dead', unitFileState: 'disabled' } : u
-      return { ...plan, predicts: [...(plan.predicts ?? []), predict(q, after)] }
-    },
-    meta: { notify: file.notify, tags: file.tags },
-  })
-}
 
 /** Quote a value for a systemd EnvironmentFile: double quotes, with \ " ` $ escaped. */
 function envQuote(v: unknown): string {
@@ -63,11 +40,14 @@ export const app = role('app', (ctx) => {
   const primary = primaryOf(ctx)
 
   return [
-    apt('nodejs'),
+    // curl: the deploy's health checks ask the app on the host itself
+    apt(['nodejs', 'curl']),
     user(appUser, { system: true, home: root, shell: '/usr/sbin/nologin' }),
     directory(root, { mode: '0755', owner: 'root', group: 'root' }),
     directory(paths.releases, { mode: '0755', owner: 'root', group: 'root' }),
-    directory(paths.shared, { mode: '0750', owner: appUser, group: appUser }),
+    // 0755: Nginx serves shared/uploads through the release's public/uploads link; app.env in it stays 0600
+    directory(paths.shared, { mode: '0755', owner: appUser, group: appUser }),
+    directory(`${paths.shared}/uploads`, { mode: '0755', owner: appUser, group: appUser }),
     template(`${paths.shared}/app.env`, {
       source: new URL('./templates/app.env.ejs', import.meta.url),
       vars: {
@@ -85,17 +65,18 @@ export const app = role('app', (ctx) => {
       group: appUser,
       notify: restartApp,
     }),
-    releaseUpload(release, { root }),
-    currentRelease(release, { root, notify: restartApp }),
-    unitFile(
-      'app.service',
-      template('/etc/systemd/system/app.service', {
-        source: new URL('./templates/app.service.ejs', import.meta.url),
-        vars: { host: ctx.name, root, user: appUser },
-        mode: '0644',
-        notify: restartApp,
-      }),
-    ),
+    // the first release only: once `current` exists, `muster deploy` owns it (playbooks/deploy.ts)
+    untilDeployed(root, releaseUpload(release, { root })),
+    untilDeployed(root, sharedLinks(release, { root, links: SHARED_LINKS })),
+    untilDeployed(root, currentRelease(release, { root, notify: restartApp })),
+    // from then on: `current` names the release app.service runs (a link changed by hand is drift)
+    liveRelease({ root, unit: 'app.service' }),
+    // written, then daemon-reload; on a bare host check mode knows the unit it makes
+    systemdUnitFile('app.service', {
+      source: new URL('./templates/app.service.ejs', import.meta.url),
+      vars: { host: ctx.name, root, user: appUser },
+      notify: restartApp,
+    }),
     service('app', { running: true, enabled: true }),
   ]
 })

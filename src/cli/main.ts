@@ -4,6 +4,9 @@ import { checkCommand } from './commands/check.ts'
 import { pingCommand } from './commands/ping.ts'
 import { factsCommand } from './commands/facts.ts'
 import { labCommand } from './commands/lab.ts'
+import { deployCommand } from './commands/deploy.ts'
+import { rollbackCommand } from './commands/rollback.ts'
+import { releasesCommand } from './commands/releases.ts'
 import { ExitCode } from '../core/errors.ts'
 import { maskSecrets } from '../core/secret.ts'
 import { trace } from '../core/trace.ts'
@@ -22,6 +25,9 @@ export async function main(argv: string[]): Promise<number> {
     .command(pingCommand)
     .command(factsCommand)
     .command(labCommand)
+    .command(deployCommand)
+    .command(rollbackCommand)
+    .command(releasesCommand)
     .demandCommand(1, 'Name a command: apply, check, ping, facts or lab (see --help).')
     .strict()
     .epilogue('Exit codes: 0 ok / in sync, 1 a resource failed, 2 drift found (check), 3 a host unreachable, 64 usage or input error.')

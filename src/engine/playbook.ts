@@ -44,6 +44,13 @@ export interface PlayOptions {
   maxFailPercentage?: number
   /** Gather host facts before expanding roles (default true; cached for the run). */
   gatherFacts?: boolean
+  /**
+   * Run this play even when an earlier play stopped the run (maxFailPercentage)
+   * or the run was interrupted, on every reachable host of its pattern, those
+   * that failed earlier included: for what must happen however the run ends,
+   * such as releasing a deploy lock. Default false.
+   */
+  always?: boolean
 }
 
 export interface Play extends Required<Pick<PlayOptions, 'name' | 'hosts' | 'roles'>> {
@@ -51,6 +58,7 @@ export interface Play extends Required<Pick<PlayOptions, 'name' | 'hosts' | 'rol
   readonly serial: Serial | undefined
   readonly maxFailPercentage: number | undefined
   readonly gatherFacts: boolean
+  readonly always: boolean
 }
 
 export function play(opts: PlayOptions): Play {
@@ -65,6 +73,7 @@ export function play(opts: PlayOptions): Play {
     serial: opts.serial,
     maxFailPercentage: opts.maxFailPercentage,
     gatherFacts: opts.gatherFacts ?? true,
+    always: opts.always ?? false,
   }
 }
 

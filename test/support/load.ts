@@ -1,0 +1,200 @@
+import http from 'node:http'
+import { labHostSpecs } from '../../src/lab/inventory.ts'
+
+/**
+ * A bounded HTTP load generator for lab tests: GET requests at a fixed rate
+ * to ONE lab host (the balancer), until stopped, or until its duration or
+ * request budget runs out, whichever comes first. It refuses any address
+ * that is not a host of the running lab.
+ */
+export interface LoadOptions {
+  /** A lab host's name ("lb-01"): its address comes from the lab's inventory, never from the caller. */
+  host: string
+  path?: string
+  /** Requests started per second (default 60). */
+  rate?: number
+  /** Reuse connections (an agent with keep-alive), or one connection per request (Connection: close). */
+  keepAlive: boolean
+  /** Hard limits: the generator stops by itself at whichever comes first. */
+  maxDurationMs: number
+  maxRequests: number
+  /** One request's limit before it counts as failed (default 5 s). */
+  timeoutMs?: number
+  /** Requests in flight at most; beyond it a tick is counted as skipped, not queued (default 200). */
+  maxInFlight?: number
+}
+
+export interface Failure {
+  at: number
+  what: string
+}
+
+export interface LoadReport {
+  target: string
+  keepAlive: boolean
+  sent: number
+  ok: number
+  failed: number
+  skipped: number
+  failures: Failure[]
+  /** Status codes seen, with counts. */
+  statuses: Record<string, number>
+  /** The X-App-Release of 200 answers, with counts, and when each was first and last seen (ms since start). */
+  releases: Record<string, { count: number; first: number; last: number }>
+  durationMs: number
+  /** Requests per second over the whole run, and the lowest count in any whole second. */
+  rate: number
+  minPerSecond: number
+  /** Time-ordered (ms since start, release) of every 200 answer, for "after the deploy, only the new release". */
+  answers: { at: number; release: string }[]
+  /** The slowest answer, and the first answers that took over a second (sent at, ms taken). */
+  maxLatencyMs: number
+  slow: { at: number; ms: number }[]
+}
+
+export interface RunningLoad {
+  /** Stop sending and wait for the requests in flight. */
+  stop(): Promise<LoadReport>
+  /** Resolves when the generator stopped by itself or was stopped. */
+  readonly done: Promise<LoadReport>
+  readonly startedAt: number
+}
+
+/** The lab address of `host`, from the lab's own inventory (never hard-coded, never outside the lab). */
+export function labAddress(host: string): string {
+  const spec = labHostSpecs()[host]
+  if (!spec?.address) throw new Error(`load: ${host} is not a host of the running lab`)
+  return spec.address
+}
+
+export function startLoad(opts: LoadOptions): RunningLoad {
+  const address = labAddress(opts.host)
+  const url = `http://${address}${opts.path ?? '/'}`
+  const rate = opts.rate ?? 60
+  if (!(rate > 0 && rate <= 500)) throw new Error(`load: rate ${rate} out of 1..500`)
+  if (!(opts.maxDurationMs > 0 && opts.maxDurationMs <= 15 * 60_000)) throw new Error('load: maxDurationMs must be within 15 minutes')
+  if (!(opts.maxRequests > 0 && opts.maxRequests <= 200_000)) throw new Error('load: maxRequests must be within 200000')
+  const agent = opts.keepAlive ? new http.Agent({ keepAlive: true, maxSockets: 32, scheduling: 'fifo' }) : undefined
+  const started = Date.now()
+  const report: LoadReport = {
+    target: url,
+    keepAlive: opts.keepAlive,
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    skipped: 0,
+    failures: [],
+    statuses: {},
+    releases: {},
+    durationMs: 0,
+    rate: 0,
+    minPerSecond: 0,
+    answers: [],
+    maxLatencyMs: 0,
+    slow: [],
+  }
+  const perSecond: number[] = []
+  let inFlight = 0
+  let stopping = false
+  let finish!: (r: LoadReport) => void
+  const done = new Promise<LoadReport>((r) => (finish = r))
+  const fail = (what: string): void => {
+    report.failed++
+    if (report.failures.length < 50) report.failures.push({ at: Date.now() - started, what })
+  }
+
+  const one = (): void => {
+    const t = Date.now() - started
+    report.sent++
+    const sec = Math.floor(t / 1000)
+    perSecond[sec] = (perSecond[sec] ?? 0) + 1
+    inFlight++
+    const req = http.request(
+      url,
+      {
+        method: 'GET',
+        agent: agent ?? false,
+        headers: opts.keepAlive ? {} : { Connection: 'close' },
+        timeout: opts.timeoutMs ?? 5000,
+      },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (d: string) => (body += d))
+        res.on('end', () => {
+          const took = Date.now() - started - t
+          report.maxLatencyMs = Math.max(report.maxLatencyMs, took)
+          if (took > 1000 && report.slow.length < 50) report.slow.push({ at: t, ms: took })
+          const status = res.statusCode ?? 0
+          report.statuses[status] = (report.statuses[status] ?? 0) + 1
+          const release = String(res.headers['x-app-release'] ?? '')
+          if (status === 200) {
+            report.ok++
+            const at = Date.now() - started
+            const r = (report.releases[release] ??= { count: 0, first: at, last: at })
+            r.count++
+            r.last = at
+            report.answers.push({ at, release })
+          } else fail(`HTTP ${status} ${body.slice(0, 120)}`)
+          settle()
+        })
+        res.on('error', (err) => {
+          fail(`response: ${err.message}`)
+          settle()
+        })
+      },
+    )
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${opts.timeoutMs ?? 5000} ms`)))
+    req.on('error', (err) => {
+      fail(`${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`.trim())
+      settle()
+    })
+    req.end()
+  }
+  const settle = (): void => {
+    inFlight--
+    if (stopping && inFlight === 0) close()
+  }
+  const close = (): void => {
+    if (report.durationMs) return
+    report.durationMs = Date.now() - started
+    report.rate = report.sent / (report.durationMs / 1000)
+    const whole = perSecond.slice(0, Math.floor(report.durationMs / 1000))
+    report.minPerSecond = whole.length ? Math.min(...Array.from(whole, (n) => n ?? 0)) : report.sent
+    agent?.destroy()
+    finish(report)
+  }
+
+  // a fixed schedule: request n goes at n / rate seconds, so a slow tick is made up, never doubled up
+  let n = 0
+  const interval = 1000 / rate
+  const tick = (): void => {
+    if (stopping) return
+    const elapsed = Date.now() - started
+    if (elapsed >= opts.maxDurationMs || report.sent >= opts.maxRequests) return void stop()
+    while (n * interval <= elapsed && report.sent < opts.maxRequests) {
+      n++
+      if (inFlight >= (opts.maxInFlight ?? 200)) report.skipped++
+      else one()
+    }
+    timer = setTimeout(tick, Math.max(1, n * interval - (Date.now() - started)))
+  }
+  let timer: NodeJS.Timeout = setTimeout(tick, 0)
+  const stop = (): Promise<LoadReport> => {
+    if (!stopping) {
+      stopping = true
+      clearTimeout(timer)
+      if (inFlight === 0) close()
+    }
+    return done
+  }
+  return { stop, done, startedAt: started }
+}
+
+/** One line for the test's output. */
+export function describeLoad(r: LoadReport): string {
+  const releases = Object.entries(r.releases)
+    .map(([id, v]) => `${id || '(none)'}: ${v.count}`)
+    .join(', ')
+  return `${r.keepAlive ? 'keep-alive' : 'new connection per request'}: ${r.sent} requests in ${(r.durationMs / 1000).toFixed(1)} s (${r.rate.toFixed(1)}/s, lowest ${r.minPerSecond} in a second, slowest answer ${r.maxLatencyMs} ms), ${r.ok} ok, ${r.failed} failed, ${r.skipped} skipped; statuses ${JSON.stringify(r.statuses)}; releases ${releases}`
+}
