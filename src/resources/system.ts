@@ -2,6 +2,7 @@
 export { apt, type AptOptions } from './apt.ts'
 export { aptUpdate, type AptUpdateOptions } from './apt-update.ts'
 export { service, reload, restart, handler, type ServiceOptions } from './service.ts'
+export { systemdUnitFile, type SystemdUnitFileOptions, type SystemdUnitFileSource } from './systemd-unit-file.ts'
 export { user, type UserOptions } from './user.ts'
 export { group, type GroupOptions } from './group.ts'
 export { command, type CommandOptions } from './command.ts'
