@@ -56,6 +56,8 @@ export interface MysqlReplicaInfo {
   lastSqlErrno?: number
   lastSqlError?: string
   gtidIoPos?: string
+  /** MASTER_DELAY in seconds (SQL_Delay); absent on servers without the column. */
+  sqlDelay?: number
 }
 
 export type MysqlValue = MysqlServerInfo | MysqlDatabaseInfo | MysqlUserInfo | MysqlReplicaInfo
@@ -300,6 +302,7 @@ export function parseReplicaStatus(lines: readonly string[]): MysqlReplicaInfo {
     lastSqlErrno: num('Last_SQL_Errno'),
     lastSqlError: f.get('Last_SQL_Error') ?? '',
     gtidIoPos: f.get('Gtid_IO_Pos') ?? '',
+    ...(f.has('SQL_Delay') ? { sqlDelay: num('SQL_Delay') } : {}),
   }
 }
 

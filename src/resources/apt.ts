@@ -3,7 +3,7 @@ import { predict, type FactQuery, type Prediction } from '../engine/fact.ts'
 import { sh } from '../core/sh.ts'
 import { aptPackage, assertPackageName, type AptPackageState } from '../facts/apt-package.ts'
 import { aptCandidate, type AptCandidate } from '../facts/apt-candidate.ts'
-import { installPredictions, removePredictions } from './package-provides.ts'
+import { installPredictions, packageClosure, removePredictions } from './package-provides.ts'
 
 export type AptOptions = (
   | { state?: 'present'; version?: string; installRecommends?: boolean }
@@ -48,6 +48,12 @@ export function apt(names: string | readonly string[], opts: AptOptions = {}): R
     probe[`pkg:${n}`] = aptPackage(n)
     if (wantsCandidate) probe[`cand:${n}`] = aptCandidate(n)
   }
+  // The companions an install brings (nginx brings nginx-common) are read too, in
+  // the same dpkg-query: one already on the host keeps its files as they are, and
+  // its maintainer scripts' first-install work (nginx-common's default site) is
+  // not done again, so check mode must not predict it.
+  const companions = state === 'absent' ? [] : [...new Set(list.flatMap((n) => packageClosure(n).slice(1)))].filter((c) => !list.includes(c))
+  for (const c of companions) probe[`pkg:${c}`] = aptPackage(c)
   const id = `apt:${list.join(',')}`
 
   return resource({
@@ -57,6 +63,8 @@ export function apt(names: string | readonly string[], opts: AptOptions = {}): R
     meta: opts,
     plan(observed) {
       const pkg = (n: string): AptPackageState => observed[`pkg:${n}`]
+      const before: Record<string, AptPackageState> = {}
+      for (const n of [...list, ...companions]) if (observed[`pkg:${n}`] !== undefined) before[n] = pkg(n)
       const cand = (n: string): AptCandidate => observed[`cand:${n}`]
 
       if (state === 'absent') {
@@ -106,7 +114,7 @@ export function apt(names: string | readonly string[], opts: AptOptions = {}): R
         {
           predicts: installs.flatMap((i): Prediction[] => [
             predict(aptPackage(i.name), { state: 'installed', version: i.version, arch: i.name.split(':')[1] ?? null, held: false }),
-            ...(pkg(i.name).state === 'installed' ? [] : installPredictions(i.name, { conffilesKept: pkg(i.name).state === 'config-files' })),
+            ...(pkg(i.name).state === 'installed' ? [] : installPredictions(i.name, { states: before })),
           ]),
         },
       )

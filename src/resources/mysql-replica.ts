@@ -21,6 +21,14 @@ export interface MysqlReplicaOptions extends ResourceMeta {
   connectRetry?: number
   /** How long to wait for both replication threads to run after a change (default 60 s). */
   waitMs?: number
+  /** MASTER_DELAY: how far behind the primary the replica applies on purpose (default 0). A different delay is drift. */
+  delaySeconds?: number
+  /**
+   * A replica further behind than this (beyond `delaySeconds`) is drift: check
+   * reports it, and apply waits (up to `waitMs`) for it to catch up, failing
+   * if it does not (default 60 s).
+   */
+  maxLagSeconds?: number
 }
 
 type ReplicaWant = Required<Omit<MysqlReplicaOptions, keyof ResourceMeta | 'primary'>> & {
@@ -51,6 +59,11 @@ export function mysqlReplica(opts: MysqlReplicaOptions): Resource<{ replica: Ret
     password: opts.password,
     connectRetry: opts.connectRetry ?? 5,
     waitMs: opts.waitMs ?? 60_000,
+    delaySeconds: opts.delaySeconds ?? 0,
+    maxLagSeconds: opts.maxLagSeconds ?? 60,
+  }
+  for (const k of ['delaySeconds', 'maxLagSeconds'] as const) {
+    if (!Number.isInteger(want[k]) || want[k] < 0) throw new Error(`${id}: ${k} must be a whole number of seconds, got ${JSON.stringify(opts[k])}`)
   }
   return resource({ id, type: 'mysql-replica', probe: { replica: mysqlReplicaState() }, plan: ({ replica }) => planReplica(want, replica), meta: opts })
 }
@@ -73,6 +86,7 @@ export function planReplica(want: ReplicaWant, have: MysqlReplicaInfo): Plan {
       lastIoError: '',
       lastSqlErrno: 0,
       lastSqlError: '',
+      sqlDelay: want.delaySeconds,
     } satisfies MysqlReplicaInfo),
   ]
   if (!have.configured) {
@@ -96,8 +110,17 @@ export function planReplica(want: ReplicaWant, have: MysqlReplicaInfo): Plan {
   if (have.ioRunning === 'Connecting' && ACCESS_DENIED.has(have.lastIoErrno ?? 0)) {
     return change(`credentials refused by ${host} (error ${have.lastIoErrno}): set them again`, (ctx) => repoint(ctx, want), { predicts })
   }
+  if (have.sqlDelay !== undefined && have.sqlDelay !== want.delaySeconds) {
+    // CHANGE MASTER keeps every option it is not given: the delay must be set again explicitly
+    return change(`delay ${have.sqlDelay}s -> ${want.delaySeconds}s`, (ctx) => repoint(ctx, want), { predicts })
+  }
   if (have.ioRunning === 'No' || have.sqlRunning === 'No') {
     return change(`start replication (IO thread ${have.ioRunning}, SQL thread ${have.sqlRunning})`, (ctx) => startThreads(ctx, want), { predicts })
+  }
+  const allowed = want.maxLagSeconds + want.delaySeconds
+  if (typeof have.secondsBehind === 'number' && have.secondsBehind > allowed) {
+    // nothing to set: the replica is healthy but behind; apply waits, so that what follows sees caught-up data
+    return change(`${have.secondsBehind}s behind ${host} (at most ${allowed}s): wait for it to catch up`, (ctx) => waitReplicating(ctx, want, { catchUp: true }), { predicts })
   }
   const lag = have.secondsBehind === null || have.secondsBehind === undefined ? 'lag unknown' : `${have.secondsBehind}s behind`
   return ok(`replicating from ${target}, IO ${have.ioRunning}, SQL ${have.sqlRunning}, ${lag}`)
@@ -111,7 +134,7 @@ function changeMasterSql(want: ReplicaWant): string {
   return (
     `CHANGE MASTER TO MASTER_HOST=${sqlString(address)}, MASTER_PORT=${port}, ` +
     `MASTER_USER=${sqlString(want.user)}, MASTER_PASSWORD=${sqlString(want.password.reveal())}, ` +
-    `MASTER_CONNECT_RETRY=${want.connectRetry}, MASTER_USE_GTID=slave_pos;`
+    `MASTER_CONNECT_RETRY=${want.connectRetry}, MASTER_DELAY=${want.delaySeconds}, MASTER_USE_GTID=slave_pos;`
   )
 }
 
@@ -172,19 +195,28 @@ async function startThreads(ctx: ApplyContext, want: ReplicaWant): Promise<void>
   await waitReplicating(ctx, want)
 }
 
-/** Both threads running, or the error that stops them. */
-async function waitReplicating(ctx: ApplyContext, want: ReplicaWant): Promise<void> {
+/**
+ * Both threads running (and with `catchUp`, no further behind than allowed), or
+ * the error that stops them. A replica just started may be far behind: that is
+ * for the next check to report, not a reason to fail the start.
+ */
+async function waitReplicating(ctx: ApplyContext, want: ReplicaWant, opts: { catchUp?: boolean } = {}): Promise<void> {
   const deadline = Date.now() + want.waitMs
   let last: MysqlReplicaInfo | undefined
   for (;;) {
     const res = await ctx.run(MYSQL_BATCH, { stdin: 'SHOW SLAVE STATUS;\n' })
     last = parseReplicaStatus(res.stdout.split('\n').filter((l) => l !== ''))
-    if (last.ioRunning === 'Yes' && last.sqlRunning === 'Yes') return
+    const behind = last.secondsBehind
+    const caughtUp = !opts.catchUp || typeof behind !== 'number' || behind <= want.maxLagSeconds + want.delaySeconds
+    if (last.ioRunning === 'Yes' && last.sqlRunning === 'Yes' && caughtUp) return
     if (last.sqlRunning === 'No' && (last.lastSqlErrno ?? 0) !== 0) {
       throw new Error(`replication SQL thread stopped: error ${last.lastSqlErrno}: ${last.lastSqlError}`)
     }
     if (Date.now() > deadline) break
     await new Promise((r) => setTimeout(r, 250))
+  }
+  if (opts.catchUp && last?.ioRunning === 'Yes' && last.sqlRunning === 'Yes') {
+    throw new Error(`replication from ${want.primary.address} is still ${last.secondsBehind}s behind after ${want.waitMs} ms (at most ${want.maxLagSeconds + want.delaySeconds}s)`)
   }
   throw new Error(
     `replication from ${want.primary.address} did not start within ${want.waitMs} ms: IO thread ${last?.ioRunning}, SQL thread ${last?.sqlRunning}` +

@@ -1,6 +1,6 @@
 import { predict, predictUnder, unknown, type Prediction } from '../engine/fact.ts'
 import { pathFact, pathState, type PathState } from '../facts/path.ts'
-import { aptPackage } from '../facts/apt-package.ts'
+import { aptPackage, type AptPackageState } from '../facts/apt-package.ts'
 import { systemdUnit, type UnitState } from '../facts/systemd-unit.ts'
 import { userState } from '../facts/user.ts'
 import { groupState } from '../facts/group.ts'
@@ -60,6 +60,12 @@ export interface PackageFacts {
   readonly paths?: Readonly<Record<string, PathState>>
   /** Made by a maintainer script. */
   readonly created?: Readonly<Record<string, PathState>>
+  /**
+   * Paths of `created` that the maintainer script makes on a first install
+   * only (its postinst tests `[ -z "$2" ]`): installed again over the
+   * conffiles of an earlier install (dpkg's config-files), it leaves them be.
+   */
+  readonly firstInstallOnly?: readonly string[]
   readonly units?: Readonly<Record<string, ProvidedUnit>>
   readonly users?: Readonly<Record<string, ProvidedUser>>
   readonly groups?: readonly string[]
@@ -122,6 +128,7 @@ export const PACKAGE_TABLE: Readonly<Record<string, PackageFacts>> = {
       '/var/www/html': dir('0755'),
       '/var/www/html/index.nginx-debian.html': file('0644', 615, 'fb47468a2cd3953c7131431991afcc6a2703f14640520102eea0a685a7e8d6de'),
     },
+    firstInstallOnly: ['/etc/nginx/sites-enabled/default'],
   },
   haproxy: {
     verified: '2.6.12-1+deb12u4',
@@ -304,6 +311,15 @@ export function packageClosure(name: string): string[] {
 export interface InstallContext {
   /** The package's conffiles may survive from an earlier install (dpkg state config-files): their content is not the default. */
   conffilesKept?: boolean
+  /**
+   * dpkg's state, before the install, of the package and its companions, as
+   * probed. A companion already installed is left as it is: its files stay as
+   * they are on the host and its maintainer scripts do not redo a first
+   * install (nginx-common does not put the default site back when nginx is
+   * installed again). One in config-files keeps its conffiles. A package
+   * missing here is taken as not installed (conffiles: `conffilesKept`).
+   */
+  states?: Readonly<Record<string, AptPackageState>>
 }
 
 /**
@@ -318,9 +334,13 @@ export function installPredictions(name: string, ctx: InstallContext = {}): Pred
   const out: Prediction[] = []
   for (const pkg of packageClosure(bare)) {
     const facts = PACKAGE_TABLE[pkg]!
+    const before = ctx.states?.[pkg] ?? (pkg === bare ? ctx.states?.[name] : undefined)
+    if (pkg !== bare && before?.state === 'installed') continue
+    const conffilesKept = before === undefined ? ctx.conffilesKept === true : before.state === 'config-files'
     if (pkg !== bare) out.push(predict(aptPackage(pkg), { state: 'installed', version: null, arch: null, held: false }))
     for (const [path, state] of Object.entries({ ...facts.paths, ...facts.created })) {
-      const kept = ctx.conffilesKept && path.startsWith('/etc/') && state.type === 'file'
+      if (before?.state === 'config-files' && facts.firstInstallOnly?.includes(path)) continue
+      const kept = conffilesKept && path.startsWith('/etc/') && state.type === 'file'
       out.push(predict(pathState(path), kept ? unknown(`${path}: conffile kept from an earlier install of ${pkg}`) : state))
     }
     for (const [unit, u] of Object.entries(facts.units ?? {})) out.push(predict(systemdUnit(unit), installedUnit(unit, u)))

@@ -4,18 +4,29 @@ import { aptPackageFact, type AptPackageState } from '../../../src/facts/apt-pac
 import { aptCandidateFact, type AptCandidate } from '../../../src/facts/apt-candidate.ts'
 import { isUnknown, type Prediction } from '../../../src/engine/fact.ts'
 import type { UnitState } from '../../../src/facts/systemd-unit.ts'
-import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
+import { fixtureValue, parseFixture, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
 
 const pkg = (fixture: string, name: string): AptPackageState => fixtureValue(aptPackageFact, fixture, name)
 const cand = (name: string): AptCandidate => fixtureValue(aptCandidateFact, 'mix', name)
 const DUMMY = 'muster-fixture-dummy'
 
-/** Facts for a resource's probe keys, from fixtures: pkg:<name> from `fixture`, cand:<name> from apt-candidate/mix. */
-function observed(names: string[], fixture: string, withCandidates = false): Record<string, unknown> {
+/**
+ * Facts for a resource's probe keys, from fixtures: pkg:<name> from `fixture`, cand:<name> from
+ * apt-candidate/mix. Companions the resource also reads (nginx-common for nginx) come from the
+ * fixture when it recorded them, else as not installed (the fixtures without them are of hosts
+ * without the package).
+ */
+function observed(names: string[], fixture: string, withCandidates = false, opts: AptOptions = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const n of names) {
     out[`pkg:${n}`] = pkg(fixture, n)
     if (withCandidates) out[`cand:${n}`] = cand(n)
+  }
+  const recorded = parseFixture(aptPackageFact, fixture)
+  for (const key of Object.keys(apt(names, withCandidates ? { state: 'latest' } : opts).probe)) {
+    if (key in out) continue
+    const name = key.slice('pkg:'.length)
+    out[key] = recorded.get(name) ?? { state: 'not-installed' }
   }
   return out
 }
@@ -47,7 +58,7 @@ describe('apt resource', () => {
   ]
   for (const [fixture, names, opts, kind, text] of table) {
     it(`${fixture}: apt(${names.join(',')}, ${JSON.stringify(opts)}) -> ${kind} "${text}"`, () => {
-      const p = planOf(apt(names, opts), observed(names, fixture))
+      const p = planOf(apt(names, opts), observed(names, fixture, false, opts))
       expect(p.kind).to.equal(kind)
       if (p.kind === 'change') expect(p.summary).to.equal(text)
       if (p.kind === 'ok') expect(p.detail).to.equal(text)
@@ -74,9 +85,46 @@ describe('apt resource', () => {
     expect(() => planOf(r, observed(['nosuchpkg-muster'], 'installed-mix', true))).to.throw(/no installation candidate for nosuchpkg-muster/)
   })
 
-  it('only `latest` reads the candidate (apt-cache is costly)', () => {
-    expect(Object.keys(apt('nginx').probe)).to.deep.equal(['pkg:nginx'])
-    expect(Object.keys(apt('nginx', { state: 'latest' }).probe)).to.deep.equal(['pkg:nginx', 'cand:nginx'])
+  it('only `latest` reads the candidate (apt-cache is costly); an install reads its companions in the same dpkg-query', () => {
+    expect(Object.keys(apt('nginx').probe)).to.deep.equal(['pkg:nginx', 'pkg:nginx-common'])
+    expect(Object.keys(apt('nginx', { state: 'latest' }).probe)).to.deep.equal(['pkg:nginx', 'cand:nginx', 'pkg:nginx-common'])
+    expect(Object.keys(apt('nginx', { state: 'absent' }).probe)).to.deep.equal(['pkg:nginx'])
+    expect(Object.keys(apt('curl').probe)).to.deep.equal(['pkg:curl'])
+    // a companion named in the list is read once
+    expect(Object.keys(apt(['mariadb-server', 'mariadb-client']).probe)).to.deep.equal([
+      'pkg:mariadb-server',
+      'pkg:mariadb-client',
+      'pkg:mariadb-server-core',
+      'pkg:mariadb-client-core',
+      'pkg:mariadb-common',
+      'pkg:mysql-common',
+    ])
+  })
+
+  it('nginx installed again beside the nginx-common it left: nothing of nginx-common is predicted again (not its default site)', () => {
+    const removed = { 'pkg:nginx': { state: 'not-installed' }, 'pkg:nginx-common': { state: 'installed', version: '1.22.1-9+deb12u9', arch: 'all', held: false } }
+    const p = planOf(apt('nginx'), removed)
+    if (p.kind !== 'change') throw new Error('expected a change')
+    expect(p.summary).to.equal('install nginx')
+    const exact = byKey(p.predicts ?? [])
+    expect(exact.has('path /etc/nginx/sites-enabled/default'), 'default site').to.equal(false)
+    expect(exact.has('path /etc/nginx/nginx.conf'), 'a conffile of the companion').to.equal(false)
+    expect(exact.has('apt-package nginx-common')).to.equal(false)
+    // nginx's own: its binary, and its unit started by its postinst
+    expect(exact.get('path /usr/sbin/nginx')).to.deep.include({ type: 'file' })
+    expect(exact.get('systemd-unit nginx.service')).to.include({ activeState: 'active', unitFileState: 'enabled' })
+    // a companion left in config-files keeps its conffiles (not their default content), and its
+    // postinst, configuring over an earlier install, does not make the default site again
+    const rc = planOf(apt('nginx'), { ...removed, 'pkg:nginx-common': { state: 'config-files', version: '1.22.1-9+deb12u9' } })
+    if (rc.kind !== 'change') throw new Error('expected a change')
+    const rcExact = byKey(rc.predicts ?? [])
+    expect(isUnknown(rcExact.get('path /etc/nginx/nginx.conf'))).to.equal(true)
+    expect(rcExact.has('path /etc/nginx/sites-enabled/default')).to.equal(false)
+    expect(rcExact.get('path /etc/nginx/sites-available')).to.deep.include({ type: 'directory' })
+    // on a bare host, nginx-common's first install does make it
+    const bare = planOf(apt('nginx'), { 'pkg:nginx': { state: 'not-installed' }, 'pkg:nginx-common': { state: 'not-installed' } })
+    if (bare.kind !== 'change') throw new Error('expected a change')
+    expect(byKey(bare.predicts ?? []).get('path /etc/nginx/sites-enabled/default')).to.deep.include({ type: 'symlink' })
   })
 
   it('installs every missing package in ONE apt-get call, finishing an interrupted dpkg first', async () => {

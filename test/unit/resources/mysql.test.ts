@@ -116,7 +116,7 @@ describe('mysql', () => {
       const f = await fixture('replica-healthy')
       expect(f.value('server')).to.include({ serverId: 2, readOnly: true })
       const r = f.value('replica') as MysqlReplicaInfo
-      expect(r).to.include({ configured: true, masterHost: '10.77.0.11', masterUser: 'repl', usingGtid: 'Slave_Pos', ioRunning: 'Yes', sqlRunning: 'Yes', secondsBehind: 0 })
+      expect(r).to.include({ configured: true, masterHost: '10.77.0.11', masterUser: 'repl', usingGtid: 'Slave_Pos', ioRunning: 'Yes', sqlRunning: 'Yes', secondsBehind: 0, sqlDelay: 0 })
       expect(replica.plan({ replica: r }).kind).to.equal('ok')
     })
 
@@ -310,6 +310,44 @@ describe('mysql', () => {
       let err: Error | undefined
       await c.apply(ctx).catch((e: Error) => (err = e))
       expect(err?.message).to.match(/did not start within 300 ms.*IO error 2003: cannot connect/)
+    })
+
+    it('a replica whose MASTER_DELAY differs is set back, without a new seed', async () => {
+      const c = asChange(plan({ sqlDelay: 3600 }))
+      expect(c.summary).to.equal('delay 3600s -> 0s')
+      const { ctx, runs } = recordingCtx((_c, stdin) => (stdin.startsWith('SHOW') ? { stdout: 'Slave_IO_Running\tSlave_SQL_Running\tSQL_Delay\nYes\tYes\t0\n' } : {}))
+      await c.apply(ctx)
+      expect(runs[0]!.stdin).to.match(/^STOP SLAVE;\nCHANGE MASTER TO .*MASTER_DELAY=0, MASTER_USE_GTID=slave_pos;\nSTART SLAVE;\n$/)
+      expect(predicted(c, mysqlReplicaState())).to.include({ sqlDelay: 0 })
+      // asked for, a delay is not drift, nor is the lag it makes
+      const delayed = mysqlReplica({ primary: { host: 'web-01', address: '10.77.0.11' }, user: 'repl', password: secret('x'), delaySeconds: 3600 })
+      expect(delayed.plan({ replica: { ...healthy, sqlDelay: 3600, secondsBehind: 3620 } }).kind).to.equal('ok')
+      expect(asChange(delayed.plan({ replica: { ...healthy, sqlDelay: 0 } })).summary).to.equal('delay 0s -> 3600s')
+      // a server without the column (older MySQL) is not drift either
+      expect(plan({}).kind).to.equal('ok')
+    })
+
+    it('a replica too far behind is drift: apply waits for it to catch up, or fails saying how far behind it still is', async () => {
+      expect(plan({ secondsBehind: 60 }).kind).to.equal('ok')
+      const c = asChange(plan({ secondsBehind: 120 }))
+      expect(c.summary).to.equal('120s behind web-01 (at most 60s): wait for it to catch up')
+      const answers = ['Yes\tYes\t90', 'Yes\tYes\t30']
+      const { ctx, runs } = recordingCtx((_c, stdin) =>
+        stdin.startsWith('SHOW') ? { stdout: `Slave_IO_Running\tSlave_SQL_Running\tSeconds_Behind_Master\n${answers.shift() ?? 'Yes\tYes\t0'}\n` } : {},
+      )
+      await c.apply(ctx)
+      // it only reads: nothing is set, stopped or started
+      expect(runs.map((x) => x.stdin)).to.deep.equal(['SHOW SLAVE STATUS;\n', 'SHOW SLAVE STATUS;\n'])
+      const slow = mysqlReplica({ primary: { host: 'web-01', address: '10.77.0.11' }, user: 'repl', password: secret('x'), waitMs: 300, maxLagSeconds: 5 })
+      const c2 = asChange(slow.plan({ replica: { ...healthy, secondsBehind: 50 } }))
+      const behind = recordingCtx((_c, stdin) => (stdin.startsWith('SHOW') ? { stdout: 'Slave_IO_Running\tSlave_SQL_Running\tSeconds_Behind_Master\nYes\tYes\t40\n' } : {}))
+      let err: Error | undefined
+      await c2.apply(behind.ctx).catch((e: Error) => (err = e))
+      expect(err?.message).to.match(/still 40s behind after 300 ms \(at most 5s\)/)
+      expect(() => mysqlReplica({ primary: { host: 'web-01', address: '10.77.0.11' }, user: 'repl', password: secret('x'), maxLagSeconds: -1 })).to.throw(/maxLagSeconds must be a whole number/)
+      // a replica just started is allowed to be behind: the start succeeded, the next check reports the lag
+      const start = asChange(slow.plan({ replica: { ...healthy, ioRunning: 'No', sqlRunning: 'No' } }))
+      await start.apply(behind.ctx)
     })
 
     it('the GTID position is read from the dump header', () => {

@@ -23,6 +23,13 @@ describe('package-provides table', () => {
     }
   })
 
+  it('firstInstallOnly names paths a maintainer script makes (created), nothing else', () => {
+    for (const [pkg, facts] of Object.entries(PACKAGE_TABLE)) {
+      for (const p of facts.firstInstallOnly ?? []) expect(facts.created ?? {}, `${pkg}: ${p}`).to.have.property(p)
+    }
+    expect(PACKAGE_TABLE['nginx-common']!.firstInstallOnly).to.deep.equal(['/etc/nginx/sites-enabled/default'])
+  })
+
   it('follows companions: mariadb-server brings the client and its core', () => {
     expect(packageClosure('mariadb-server')).to.deep.equal([
       'mariadb-server', 'mariadb-server-core', 'mariadb-client', 'mariadb-client-core', 'mariadb-common', 'mysql-common',
