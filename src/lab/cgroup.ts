@@ -56,8 +56,13 @@ function procsIn(dir: string): number[] {
   return pids
 }
 
-/** Kill every process in the host's cgroup tree and remove the tree. */
-export async function destroyCgroup(dir: string, timeoutMs = 5000): Promise<void> {
+/**
+ * Kill every process in the host's cgroup tree and remove the tree. On a busy
+ * machine a killed MariaDB can take well over 5 s to be reaped, and the kernel
+ * may refuse to remove a cgroup (EBUSY) for a moment after its last process
+ * left: both are waited out, within the timeout.
+ */
+export async function destroyCgroup(dir: string, timeoutMs = 30_000): Promise<void> {
   if (!existsSync(dir)) return
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -68,7 +73,15 @@ export async function destroyCgroup(dir: string, timeoutMs = 5000): Promise<void
     if (Date.now() > deadline) throw new Error(`processes ${pids.join(' ')} in ${dir} would not die`)
     await sleep(25)
   }
-  removeTree(dir)
+  for (;;) {
+    try {
+      removeTree(dir)
+      return
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || Date.now() > deadline) throw err
+      await sleep(100)
+    }
+  }
 }
 
 function removeTree(dir: string): void {
