@@ -48,6 +48,9 @@ describe('muster lab (real hosts)', function () {
 
   before(async function () {
     state = await ensureLab(this)
+    // other suites may have provisioned these hosts already: this one is about bare hosts
+    await labReset()
+    state = readState()!
   })
 
   it('boots the four reference hosts, each answering OpenSSH with host-key checking on', async function () {
