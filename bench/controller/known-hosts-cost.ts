@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { hostKeyAlgorithmsFor, verifyHostKey } from '../../src/ssh/host-key-check.ts'
+import { writeKnownHosts, type KnownHostsStyle } from './keys.ts'
+
+/**
+ * What muster's host-key handling costs one connection, by known_hosts size:
+ * the two lookups `connect()` makes (recorded algorithms, then the key
+ * check), each of which reads and parses the whole file. Measured apart from
+ * any SSH, so the per-connection figure is this alone.
+ */
+export interface KnownHostsCost {
+  style: KnownHostsStyle
+  lines: number
+  msPerConnection: number
+}
+
+export async function knownHostsCost(
+  hostPublicKey: string,
+  endpoints: (n: number) => { address: string; port: number }[],
+  sizes: readonly number[],
+): Promise<KnownHostsCost[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'muster-bench-kh-'))
+  const blob = Buffer.from(hostPublicKey.split(' ')[1]!, 'base64')
+  const out: KnownHostsCost[] = []
+  try {
+    for (const style of ['plain', 'hashed'] as const) {
+      for (const n of sizes) {
+        const file = join(dir, `known_hosts-${style}-${n}`)
+        const eps = endpoints(n)
+        writeKnownHosts(file, eps, hostPublicKey, style)
+        const reps = Math.min(n, 200)
+        const t0 = performance.now()
+        for (let i = 0; i < reps; i++) {
+          const ep = eps[Math.floor((i * n) / reps)]!
+          await hostKeyAlgorithmsFor(file, ep.address, ep.port)
+          await verifyHostKey({ host: `h${i}`, address: ep.address, port: ep.port, file, acceptNew: false }, blob)
+        }
+        out.push({ style, lines: n, msPerConnection: (performance.now() - t0) / reps })
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return out
+}

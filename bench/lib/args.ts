@@ -1,0 +1,105 @@
+/** `npm run bench -- [--only stack|fleet|controller]... [--runs N] [...]`: what to run, and how often. */
+export type BenchMode = 'stack' | 'fleet' | 'controller'
+
+export const BENCH_MODES: readonly BenchMode[] = ['stack', 'fleet', 'controller']
+
+export interface BenchArgs {
+  only: BenchMode[]
+  runs: number
+  /** Controller mode: simulated host counts. */
+  sizes: number[]
+  /** Controller mode: forks per run (default: the host count). */
+  forks?: number
+  knownHosts: 'plain' | 'hashed' | 'wildcard'
+  /** Controller mode: server processes. */
+  servers: number
+  port: number
+  /** Fleet mode: lab hosts. */
+  fleetHosts: number
+  /** Controller mode: write a V8 CPU profile of every measured run here. */
+  cpuProfileDir?: string
+  /** Where the results JSON goes. */
+  out?: string
+  help: boolean
+}
+
+export class BenchUsageError extends Error {}
+
+export const USAGE = `npm run bench -- [options]
+
+  --only MODE        stack | fleet | controller; repeat or comma-separate (default: all three)
+  --runs N           runs of each tool per scenario (default 3; at least 3 for the report)
+  --sizes A,B,...    controller mode: simulated host counts (default 10,100,500,1000)
+  --forks N          controller mode: forks (default: the host count)
+  --known-hosts S    controller mode: plain | hashed (a line per host) | wildcard (one line) (default plain)
+  --servers N        controller mode: processes playing the hosts (default 1)
+  --port N           controller mode: the simulated hosts' SSH port (default 46022)
+  --cpu-prof DIR     controller mode: a V8 CPU profile of every measured controller run, into DIR
+  --fleet-hosts N    fleet mode: lab hosts (default 50)
+  --out FILE         results JSON (default bench/results/latest.json)
+
+stack and fleet boot a lab of their own (root, Debian 12): MUSTER_LAB_ID, default 7, so the
+lab the tests use is left alone. controller needs no lab.`
+
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const args: BenchArgs = { only: [], runs: 3, sizes: [10, 100, 500, 1000], knownHosts: 'plain', servers: 1, port: 46022, fleetHosts: 50, help: false }
+  const positive = (flag: string, v: string | undefined): number => {
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < 1) throw new BenchUsageError(`${flag} takes a whole number >= 1, got ${JSON.stringify(v)}`)
+    return n
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.includes('=') ? (argv[i]!.split(/=(.*)/s, 2) as [string, string]) : [argv[i]!, undefined]
+    const value = (): string => {
+      const v = inline ?? argv[++i]
+      if (v === undefined) throw new BenchUsageError(`${flag} needs a value`)
+      return v
+    }
+    switch (flag) {
+      case '--only':
+        for (const m of value().split(',')) {
+          if (!BENCH_MODES.includes(m as BenchMode)) throw new BenchUsageError(`--only takes ${BENCH_MODES.join(', ')}, got "${m}"`)
+          if (!args.only.includes(m as BenchMode)) args.only.push(m as BenchMode)
+        }
+        break
+      case '--runs':
+        args.runs = positive(flag, value())
+        break
+      case '--sizes':
+        args.sizes = value().split(',').map((s) => positive(flag, s))
+        break
+      case '--forks':
+        args.forks = positive(flag, value())
+        break
+      case '--known-hosts': {
+        const v = value()
+        if (v !== 'plain' && v !== 'hashed' && v !== 'wildcard') throw new BenchUsageError(`--known-hosts takes plain, hashed or wildcard, got "${v}"`)
+        args.knownHosts = v
+        break
+      }
+      case '--servers':
+        args.servers = positive(flag, value())
+        break
+      case '--port':
+        args.port = positive(flag, value())
+        break
+      case '--fleet-hosts':
+        args.fleetHosts = positive(flag, value())
+        break
+      case '--cpu-prof':
+        args.cpuProfileDir = value()
+        break
+      case '--out':
+        args.out = value()
+        break
+      case '--help':
+      case '-h':
+        args.help = true
+        break
+      default:
+        throw new BenchUsageError(`unknown option ${flag}`)
+    }
+  }
+  if (args.only.length === 0) args.only = [...BENCH_MODES]
+  return args
+}

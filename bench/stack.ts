@@ -1,0 +1,142 @@
+/**
+ * The reference stack on the four lab hosts, muster vs Ansible, alternating,
+ * on the same hosts in one invocation:
+ *   cold provision from bare (lab reset before every run of either tool),
+ *   no-change apply on the converged fleet, and check on the converged fleet.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadPlaybook } from '../src/cli/load-playbook.ts'
+import { loadInventory } from '../src/inventory/load.ts'
+import { selectHosts } from '../src/inventory/patterns.ts'
+import { labFiles } from '../src/lab/index.ts'
+import { ensureAnsible, runAnsible } from './tools/ansible.ts'
+import { repoRoot, runMuster, warmMuster, type ToolRun } from './tools/muster.ts'
+import { writeStackProject } from './ansible/stack-project.ts'
+import { ensureFleet, installForAnsible, resetHosts } from './lib/lab.ts'
+import { expectRun, summarizeScenario, type ScenarioResult, type ScenarioSummary } from './lib/scenario.ts'
+import { secs } from './lib/table.ts'
+
+export interface StackBenchOptions {
+  runs: number
+  log: (line: string) => void
+}
+
+export interface StackBenchResult {
+  kind: 'stack'
+  ansibleVersion: string
+  hosts: string[]
+  scenarios: ScenarioSummary[]
+  raw: ScenarioResult[]
+  /** Untimed: installing python3 and PyMySQL on the bare hosts before each Ansible cold run. */
+  ansiblePrereqMs: number[]
+  resetMs: number[]
+  /** After both tools converged the fleet: what each still changed (0 = the projects are equivalent). */
+  crossCheck: { tool: string; changed: Record<string, number> }[]
+  notes: string[]
+}
+
+const PLAYBOOK = join(repoRoot, 'playbooks/site.ts')
+const INVENTORY = join(repoRoot, 'inventory/lab.ts')
+const ANSIBLE_PREREQS = ['python3', 'python3-pymysql']
+
+export async function runStackBench(opts: StackBenchOptions): Promise<StackBenchResult> {
+  const { log } = opts
+  const ansibleVersion = await ensureAnsible(log)
+  log(`stack: ${ansibleVersion}`)
+  const hosts = await ensureFleet(4, log)
+  const work = mkdtempSync(join(tmpdir(), 'muster-bench-stack-'))
+  try {
+    const stateDir = join(work, 'muster-state')
+    const [playbook, inventory] = await Promise.all([loadPlaybook(PLAYBOOK, { typecheck: false, stateDir }), loadInventory(INVENTORY)])
+    const plays: Record<string, number> = {}
+    for (const p of playbook.plays) for (const h of selectHosts(inventory, p.hosts)) plays[h] = (plays[h] ?? 0) + 1
+    const addresses = Object.fromEntries([...inventory.hosts.values()].map((h) => [h.name, h.address]))
+    const project = await writeStackProject(join(work, 'ansible'), {
+      playbook,
+      inventory,
+      appSource: new URL('../examples/app/', import.meta.url),
+      connection: { identityFile: labFiles.clientKey(), knownHosts: labFiles.knownHosts(), forks: hosts.length, pipelining: true },
+    })
+    log(`stack: Ansible project written to ${project.dir}`)
+    await warmMuster(PLAYBOOK, stateDir)
+
+    const muster = (mode: 'apply' | 'check') => runMuster({ mode, playbook: PLAYBOOK, inventory: INVENTORY, stateDir })
+    const ansible = (check: boolean, countExecs = false) => runAnsible({ dir: project.dir, playbook: project.playbook, check, addresses, countExecs })
+    const say = (label: string, r: ToolRun) =>
+      log(`stack: ${label} ${r.tool}: ${secs(r.wallMs)} s, exit ${r.code}${r.problems.length ? `; ${r.problems.join('; ')}` : ''}${r.tail ? `\n${r.tail}` : ''}`)
+
+    const cold: ScenarioResult = { name: 'cold provision', hosts: hosts.length, muster: [], ansible: [], musterPlaysPerHost: plays, notes: [] }
+    const prereqMs: number[] = []
+    const resetMs: number[] = []
+    for (let i = 0; i < opts.runs; i++) {
+      resetMs.push(await resetHosts(log))
+      const m = await muster('apply')
+      expectRun(m, 'changes', 'cold')
+      cold.muster.push(m)
+      say(`cold ${i + 1}/${opts.runs}`, m)
+
+      resetMs.push(await resetHosts(log))
+      prereqMs.push(await installForAnsible(hosts, ANSIBLE_PREREQS))
+      const a = await ansible(false)
+      expectRun(a, 'changes', 'cold')
+      cold.ansible.push(a)
+      say(`cold ${i + 1}/${opts.runs}`, a)
+    }
+
+    // the last cold run was Ansible's: muster, then Ansible, then muster again must each find nothing to do
+    // when the two projects are equivalent; what they still change is reported, not hidden
+    const crossCheck: StackBenchResult['crossCheck'] = []
+    for (const run of [() => muster('apply'), () => ansible(false), () => muster('apply')]) {
+      const r = await run()
+      crossCheck.push({ tool: r.tool, changed: r.changed })
+      say('settle', r)
+    }
+
+    const noChange: ScenarioResult = { name: 'no-change apply', hosts: hosts.length, muster: [], ansible: [], musterPlaysPerHost: plays, notes: [] }
+    const check: ScenarioResult = { name: 'check (converged)', hosts: hosts.length, muster: [], ansible: [], musterPlaysPerHost: plays, notes: [] }
+    for (let i = 0; i < opts.runs; i++) {
+      const m = await muster('apply')
+      expectRun(m, 'no-change', 'no-change')
+      noChange.muster.push(m)
+      say(`no-change ${i + 1}/${opts.runs}`, m)
+      const a = await ansible(false)
+      expectRun(a, 'no-change', 'no-change')
+      noChange.ansible.push(a)
+      say(`no-change ${i + 1}/${opts.runs}`, a)
+    }
+    for (let i = 0; i < opts.runs; i++) {
+      const m = await muster('check')
+      expectRun(m, 'no-change', 'check')
+      check.muster.push(m)
+      say(`check ${i + 1}/${opts.runs}`, m)
+      const a = await ansible(true)
+      expectRun(a, 'no-change', 'check')
+      check.ansible.push(a)
+      say(`check ${i + 1}/${opts.runs}`, a)
+    }
+    // Ansible's SSH executions, counted from -vvv in runs of their own (verbose output slows it: never timed)
+    noChange.ansibleExecs = (await ansible(false, true)).execs
+    check.ansibleExecs = (await ansible(true, true)).execs
+    cold.notes.push('Ansible cold runs start after python3 and python3-pymysql were installed on the bare hosts (untimed, apt lists restored): a cost muster does not have')
+
+    const raw = [cold, noChange, check]
+    return {
+      kind: 'stack',
+      ansibleVersion,
+      hosts,
+      scenarios: raw.map(summarizeScenario),
+      raw,
+      ansiblePrereqMs: prereqMs,
+      resetMs,
+      crossCheck,
+      notes: [
+        'Ansible: Debian 12 package, pipelining on, ControlMaster per run (fresh ControlPath dir per run), forks = hosts, facts gathered (its default).',
+        'muster: `node bin/muster.js apply|check --json`, a new process per run, type-check verdict cached.',
+      ],
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
