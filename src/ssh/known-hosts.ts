@@ -109,13 +109,21 @@ export function entryMatches(entry: Pick<KnownHostsEntry, 'hosts'>, host: string
 
 /** OpenSSH's match_pattern: `*` any run, `?` one character, everything else literal, case-insensitive. */
 export function wildcardMatch(pattern: string, text: string): boolean {
-  const re = pattern
-    .toLowerCase()
-    .split('')
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
-    .join('')
-  return new RegExp(`^${re}$`, 's').test(text.toLowerCase())
+  const p = pattern.toLowerCase()
+  const t = text.toLowerCase()
+  // most lines name hosts literally: compare, and compile only real wildcards (once each)
+  if (!p.includes('*') && !p.includes('?')) return p === t
+  let re = compiled.get(p)
+  if (!re) {
+    const src = p
+      .split('')
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+      .join('')
+    compiled.set(p, (re = new RegExp(`^${src}$`, 's')))
+  }
+  return re.test(t)
 }
+const compiled = new Map<string, RegExp>()
 
 /** The key type named inside a wire-format key blob (its first SSH string). */
 export function keyTypeOf(blob: Buffer): string | undefined {
