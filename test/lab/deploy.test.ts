@@ -142,7 +142,8 @@ function spawnMuster(args: string[]): { child: ChildProcess; events: Ev[]; done:
 
 /** Load through lb-01, with and without keep-alive, for the duration of `fn`. */
 async function underLoad<T>(fn: () => Promise<T>): Promise<{ value: T; loads: LoadReport[]; windowMs: number }> {
-  const gens: RunningLoad[] = [true, false].map((keepAlive) => startLoad({ host: 'lb-01', keepAlive, rate: 70, maxDurationMs: 6 * MINUTE, maxRequests: 40_000 }))
+  // aimed above the 50 req/s the issue asks, so a stall of the controller (building a release) cannot pull the average under it
+  const gens: RunningLoad[] = [true, false].map((keepAlive) => startLoad({ host: 'lb-01', keepAlive, rate: 90, maxDurationMs: 6 * MINUTE, maxRequests: 40_000 }))
   await sleep(1500)
   const t0 = Date.now()
   let value: T

@@ -39,7 +39,7 @@ function labTraces(): { netns: string[]; links: string[]; mounts: string[] } {
     .filter((n) => n === bridge.name || n.startsWith(vethPrefix))
   const mounts = readFileSync('/proc/mounts', 'utf8')
     .split('\n')
-    .filter((l) => l.includes(labDir()) || l.includes(`/run/netns/${netnsPrefix}`))
+    .filter((l) => l.includes(`${labDir()}/`) || l.includes(`/run/netns/${netnsPrefix}`))
   return { netns, links, mounts }
 }
 
