@@ -4,7 +4,7 @@ import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSyn
 import { hostname, tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import http from 'node:http'
-import { ensureLab } from '../support/lab.ts'
+import { ensureLab, onHost, sleep, waitFor } from '../support/lab.ts'
 import { muster, repoRoot, type CliResult } from '../support/cli.ts'
 import { startLoad, describeLoad, labAddress, type LoadReport, type RunningLoad } from '../support/load.ts'
 import { labReset } from '../../src/lab/reset.ts'
@@ -49,28 +49,8 @@ const explain = (r: CliResult): string =>
     .map((e) => `${e.host} ${e.status} ${e.resource}: ${e.summary ?? ''} ${e.error ?? ''}`)
     .join('\n')}\n${r.stderr}`
 
-async function onHost(name: string, command: string): Promise<string> {
-  const r = await labExec(name, command)
-  if (r.code !== 0) throw new Error(`${name}: \`${command}\` exited ${r.code}: ${r.stderr}`)
-  return r.stdout.trim()
-}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-async function waitFor<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v !== undefined) return v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms${last ? ` (last: ${String(last)})` : ''}`)
-    await sleep(150)
-  }
-}
 
 /** HAProxy's status of a web server (UP, DOWN, DRAIN, ...), from its runtime API on lb-01. */
 async function haproxyStatus(server: string): Promise<string> {

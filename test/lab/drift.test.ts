@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { ensureLab } from '../support/lab.ts'
+import { ensureLab, sleep, waitFor } from '../support/lab.ts'
 import { muster, type CliResult } from '../support/cli.ts'
 import {
   SITE,
@@ -40,24 +40,8 @@ import site from '../../playbooks/site.ts'
 
 const MINUTE = 60_000
 const HOSTS = [...referenceHosts]
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const OLD_RELEASE = '20200101T000000Z-0123456789ab'
 
-/** Poll until `fn` returns a value (not undefined), or fail after `ms` with the last thing seen. */
-async function waitFor<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v !== undefined) return v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms${last ? ` (last: ${String(last)})` : ''}`)
-    await sleep(200)
-  }
-}
 
 const sql = (host: string, statements: string) => onHost(host, `mariadb -e ${JSON.stringify(statements)}`)
 

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { spawn, execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureLab, sshToLab } from '../support/lab.ts'
+import { ensureLab, sshToLab, onHost } from '../support/lab.ts'
 import { labUp } from '../../src/lab/up.ts'
 import { labDown } from '../../src/lab/down.ts'
 import { labReset } from '../../src/lab/reset.ts'
@@ -21,11 +21,6 @@ import { isAlive, sleep } from '../../src/lab/processes.ts'
 const addressOf = (state: LabState, name: string): string => state.hosts.find((h) => h.name === name)!.address
 const pidOf = (name: string): number | null => readState()!.hosts.find((h) => h.name === name)!.pid
 
-async function onHost(name: string, command: string): Promise<string> {
-  const r = await labExec(name, command)
-  if (r.code !== 0) throw new Error(`${name}: \`${command}\` exited ${r.code}: ${r.stderr}`)
-  return r.stdout.trim()
-}
 
 /** Every trace of the lab the machine could hold, as the system tools show them. */
 function labTraces(): { netns: string[]; links: string[]; mounts: string[] } {

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import http from 'node:http'
-import { ensureLab } from '../support/lab.ts'
+import { ensureLab, onHost, waitFor } from '../support/lab.ts'
 import { muster, type CliResult } from '../support/cli.ts'
 import { labReset } from '../../src/lab/reset.ts'
 import { labExec } from '../../src/lab/exec.ts'
@@ -47,29 +47,8 @@ function request(url: string, opts: { method?: string; body?: string; timeoutMs?
   })
 }
 
-async function onHost(name: string, command: string): Promise<string> {
-  const r = await labExec(name, command)
-  if (r.code !== 0) throw new Error(`${name}: \`${command}\` exited ${r.code}: ${r.stderr}`)
-  return r.stdout.trim()
-}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Poll until `fn` returns a value (not undefined), or fail after `ms` with the last thing seen. */
-async function waitFor<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v !== undefined) return v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms${last ? ` (last: ${String(last)})` : ''}`)
-    await sleep(100)
-  }
-}
 
 type ResultEvent = { type: 'resource:result'; host: string; resource: string; status: string; summary?: string; error?: string }
 type HandlerEvent = { type: 'handler:result'; host: string; handler: string; status: string }

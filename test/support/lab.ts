@@ -78,3 +78,29 @@ export function sshToLab(address: string, command: string, opts: { knownHosts?: 
     })
   })
 }
+
+/** A command's trimmed stdout on a lab host; a non-zero exit throws with its stderr. */
+export async function onHost(name: string, command: string): Promise<string> {
+  const { labExec } = await import('../../src/lab/exec.ts')
+  const r = await labExec(name, command)
+  if (r.code !== 0) throw new Error(`${name}: \`${command}\` exited ${r.code}: ${r.stderr}`)
+  return r.stdout.trim()
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Poll every `everyMs` until `fn` returns a value (not undefined), or fail after `ms` with the last thing seen. */
+export async function waitFor<T>(what: string, ms: number, fn: () => Promise<T | undefined>, everyMs = 150): Promise<T> {
+  const deadline = Date.now() + ms
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await fn()
+      if (v !== undefined) return v
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms${last ? ` (last: ${String(last)})` : ''}`)
+    await sleep(everyMs)
+  }
+}
