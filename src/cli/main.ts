@@ -28,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(deployCommand)
     .command(rollbackCommand)
     .command(releasesCommand)
-    .demandCommand(1, 'Name a command: apply, check, ping, facts or lab (see --help).')
+    .demandCommand(1, 'Name a command: apply, check, deploy, rollback, releases, ping, facts or lab (see --help).')
     .strict()
     .epilogue('Exit codes: 0 ok / in sync, 1 a resource failed, 2 drift found (check), 3 a host unreachable, 64 usage or input error.')
     .wrap(Math.min(120, process.stdout.columns || 100))
