@@ -25,7 +25,7 @@ export { resource, change, noChange, ok, unknownPlan } from './engine/resource.t
 export type { Resource, Plan, Change, NoChange, UnknownPlan, ApplyContext, Handler, ResourceMeta, ProbeSpec, Observed, DiffRequest, RunOptions } from './engine/resource.ts'
 export { query, predict, predictUnder, unknown, isUnknown } from './engine/fact.ts'
 export type { FactKind, FactQuery, Prediction } from './engine/fact.ts'
-export { pathFact, pathState } from './facts/path.ts'
+export { pathFact, pathState, pathStatFact, pathStat } from './facts/path.ts'
 export type { PathState } from './facts/path.ts'
 
 // inventories

@@ -9,6 +9,10 @@ export type PathState =
   | { type: 'symlink'; target: string; owner: string; group: string; mtime: number }
   | { type: 'other'; mode: string; owner: string; group: string; mtime: number }
 
+/** A path's state without the content hash: for paths whose bytes nobody compares. */
+export type PathStat = DistributiveOmit<PathState, 'sha256'>
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
 /**
  * Keys of path facts are absolute and one line: the probe prints one record per
  * line ending in the path, and a relative path would depend on the login
@@ -29,11 +33,13 @@ const SHA = '\x1epath:sha256'
 
 /**
  * One `find` for every path (stdout straight out, stderr captured and printed
- * after, so error lines never split a record), then one `sha256sum` over the
- * regular files only: hashing a FIFO or a device would block or never end.
- * `[ -f ]` and `[ -L ]` are shell builtins, so the filter starts no process.
+ * after, so error lines never split a record), then, for the full kind, one
+ * `sha256sum` over the regular files only: hashing a FIFO or a device would
+ * block or never end. `[ -f ]` and `[ -L ]` are shell builtins, so the filter
+ * starts no process. The stat kind skips the hash: apt's 36 MB pkgcache.bin
+ * cost ~100 ms of host CPU per probe only to read its mtime.
  */
-function script(keys: readonly string[]): string {
+function script(keys: readonly string[], hash: boolean): string {
   keys.forEach((k) => assertHostPath(k))
   // `|| :` keeps the fragment whole even inside a batch run with `set -e`: a missing path is an answer, not a failure
   const fmt = '%y %04m %u %g %s %T@ %l\\037%p\\n'
@@ -42,9 +48,13 @@ function script(keys: readonly string[]): string {
     `{ e=$(LC_ALL=C find ${sh`${keys}`} -maxdepth 0 -printf '${fmt}' 2>&1 >&3) || :; } 3>&1`,
     `printf '\\036${ERRORS.slice(1)}\\n%s\\n' "$e"`,
     `printf '\\036${SHA.slice(1)}\\n'`,
-    `set --`,
-    `for p in ${sh`${keys}`}; do if [ -f "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`,
-    `if [ $# -gt 0 ]; then LC_ALL=C sha256sum -- "$@" 2>/dev/null || :; fi`,
+    ...(hash
+      ? [
+          `set --`,
+          `for p in ${sh`${keys}`}; do if [ -f "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`,
+          `if [ $# -gt 0 ]; then LC_ALL=C sha256sum -- "$@" 2>/dev/null || :; fi`,
+        ]
+      : []),
     'true',
     ')',
   ].join('\n')
@@ -54,7 +64,7 @@ const RECORD = new RegExp(`^([a-zA-Z]) (\\d{4}) (\\S+) (\\S+) (\\d+) (-?\\d+(?:\
 // find's own words for "there is nothing at this path"; anything else (permission denied, I/O error) is not "absent"
 const ABSENT_ERROR = /: (No such file or directory|Not a directory)$/
 
-function parse(stdout: string, keys: readonly string[]): Map<string, PathState> {
+function parse(stdout: string, keys: readonly string[], hash: boolean): Map<string, PathState | PathStat> {
   const errAt = stdout.indexOf(`${ERRORS}\n`)
   const shaAt = stdout.indexOf(`${SHA}\n`)
   if (errAt < 0 || shaAt < errAt) throw new Error('path probe: output is missing its section markers')
@@ -68,11 +78,12 @@ function parse(stdout: string, keys: readonly string[]): Map<string, PathState> 
   const serious = errors.filter((l) => !ABSENT_ERROR.test(l))
   if (serious.length > 0) throw new Error(`path probe: cannot inspect: ${serious.join('; ')}`)
 
-  const found = new Map<string, PathState>()
+  const found = new Map<string, PathState | PathStat>()
   for (const m of records.matchAll(RECORD)) {
     const [, y, mode, owner, group, size, mtimeText, target, path] = m as unknown as string[]
     const mtime = Number(mtimeText)
-    if (y === 'f') {
+    if (y === 'f' && !hash) found.set(path, { type: 'file', mode, owner, group, size: Number(size), mtime })
+    else if (y === 'f') {
       const sha256 = hashes.get(path)
       if (sha256 === undefined) throw new Error(`path probe: ${path} is a file but could not be hashed (unreadable?)`)
       found.set(path, { type: 'file', mode, owner, group, size: Number(size), mtime, sha256 })
@@ -80,7 +91,7 @@ function parse(stdout: string, keys: readonly string[]): Map<string, PathState> 
     else if (y === 'l') found.set(path, { type: 'symlink', target, owner, group, mtime })
     else found.set(path, { type: 'other', mode, owner, group, mtime })
   }
-  const out = new Map<string, PathState>()
+  const out = new Map<string, PathState | PathStat>()
   for (const k of keys) out.set(k, found.get(k) ?? { type: 'absent' })
   return out
 }
@@ -102,11 +113,24 @@ function parseSha256(text: string): Map<string, string> {
 export const pathFact: FactKind<PathState> = {
   name: 'path',
   coalesce: true,
-  script,
-  parse: (stdout, keys) => parse(stdout, keys),
+  script: (keys) => script(keys, true),
+  parse: (stdout, keys) => parse(stdout, keys, true) as Map<string, PathState>,
+}
+
+/** Like pathFact without the hash: mode, owner, size and mtime only. */
+export const pathStatFact: FactKind<PathStat> = {
+  name: 'path-stat',
+  coalesce: true,
+  script: (keys) => script(keys, false),
+  parse: (stdout, keys) => parse(stdout, keys, false),
 }
 
 /** The state of one absolute path (type, mode, owner, group, hash or link target). */
 export function pathState(path: string): FactQuery<PathState> {
   return query(pathFact, assertHostPath(path))
+}
+
+/** The state of one absolute path without its content hash, for paths only their metadata matters of. */
+export function pathStat(path: string): FactQuery<PathStat> {
+  return query(pathStatFact, assertHostPath(path))
 }

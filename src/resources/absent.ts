@@ -1,7 +1,7 @@
 import { predict, predictUnder } from '../engine/fact.ts'
 import { change, ok, resource, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
 import { sh } from '../core/sh.ts'
-import { pathFact, pathState, assertHostPath, type PathState } from '../facts/path.ts'
+import { pathFact, pathStatFact, pathState, assertHostPath, type PathState } from '../facts/path.ts'
 import { fileContent, fileContentFact } from '../facts/file-content.ts'
 
 export interface AbsentOptions extends ResourceMeta {
@@ -29,7 +29,7 @@ export function planAbsent(path: string, recursive: boolean, have: PathState): P
       const under = `${path.replace(/\/+$/, '')}/`
       return change('remove directory recursively', (ctx) => ctx.run(sh`rm -rf -- ${path}`).then(() => {}), {
         // everything under it goes too; prefix predictions can only say "unknown", never "absent"
-        predicts: [...gone, predictUnder(pathFact, under, `${path} is removed`), predictUnder(fileContentFact, under, `${path} is removed`)],
+        predicts: [...gone, predictUnder(pathFact, under, `${path} is removed`), predictUnder(pathStatFact, under, `${path} is removed`), predictUnder(fileContentFact, under, `${path} is removed`)],
       })
     }
     default:

@@ -1,6 +1,6 @@
 import { change, ok, resource, type Resource, type ResourceMeta } from '../engine/resource.ts'
 import { predict, predictUnder } from '../engine/fact.ts'
-import { pathState, type PathState } from '../facts/path.ts'
+import { pathStat, type PathStat } from '../facts/path.ts'
 import { shell } from '../facts/shell.ts'
 import { aptCandidateFact } from '../facts/apt-candidate.ts'
 
@@ -13,7 +13,8 @@ export interface AptUpdateOptions extends ResourceMeta {
  * apt-get update writes its downloads through lists/partial on every run, so
  * that directory's mtime is the time of the last update; the apply touches it
  * as well, to be sure. pkgcache.bin (absent where apt's cache is disabled, as
- * in containers) counts too.
+ * in containers) counts too. Both are read without hashing (pathStat): only
+ * their mtimes matter, and hashing pkgcache.bin cost ~100 ms a probe.
  */
 const STAMP = '/var/lib/apt/lists/partial'
 const CACHE = '/var/cache/apt/pkgcache.bin'
@@ -30,7 +31,7 @@ export function aptUpdate(opts: AptUpdateOptions = {}): Resource {
   return resource({
     id: 'apt-update',
     type: 'apt-update',
-    probe: { stamp: pathState(STAMP), cache: pathState(CACHE), now: shell(NOW) },
+    probe: { stamp: pathStat(STAMP), cache: pathStat(CACHE), now: shell(NOW) },
     meta: opts,
     plan({ stamp, cache, now }) {
       const clock = Number(now.stdout.trim())
@@ -43,8 +44,8 @@ export function aptUpdate(opts: AptUpdateOptions = {}): Resource {
         }, {
           predicts: [
             // apt creates partial/ as 0700 _apt:root; one that exists keeps its mode and owner
-            predict(pathState(STAMP), stamp.type === 'directory' ? { ...stamp, mtime: clock } : { type: 'directory', mode: '0700', owner: '_apt', group: 'root', mtime: clock }),
-            predict(pathState(CACHE), cache),
+            predict(pathStat(STAMP), stamp.type === 'directory' ? { ...stamp, mtime: clock } : { type: 'directory', mode: '0700', owner: '_apt', group: 'root', mtime: clock }),
+            predict(pathStat(CACHE), cache),
             predict(shell(NOW), now),
             // fresh lists may bring other candidates: every `latest` after this is unknown until applied
             predictUnder(aptCandidateFact, '', 'the package lists are refreshed first'),
@@ -57,6 +58,6 @@ export function aptUpdate(opts: AptUpdateOptions = {}): Resource {
   })
 }
 
-function mtimeOf(p: PathState): number {
+function mtimeOf(p: PathStat): number {
   return p.type === 'absent' ? 0 : p.mtime
 }

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { FactKind } from '../../src/engine/fact.ts'
 import type { Connection } from '../../src/ssh/connection.ts'
 import { LocalConnection } from '../../src/ssh/local-connection.ts'
-import { pathFact } from '../../src/facts/path.ts'
+import { pathFact, pathStatFact } from '../../src/facts/path.ts'
 import { fileContentFact } from '../../src/facts/file-content.ts'
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/probes/', import.meta.url))
@@ -132,6 +132,12 @@ export const FILE_FIXTURES: { dir: string; kind: Kind; name: string; keys: strin
       ],
     ] as const
   ).map(([name, keys]) => ({ dir: 'path', kind: pathFact as Kind, name, keys: keys.map(P) })),
+  {
+    dir: 'path-stat',
+    kind: pathStatFact as Kind,
+    name: 'batch',
+    keys: ['app.conf', 'private.key', 'suid-tool', 'orphan', 'my site.conf', 'etc-dir', 'app-link', 'dangling', 'missing', 'pipe', 'blob.bin', 'empty'].map(P),
+  },
   ...(
     [
       ['text', ['app.conf']],

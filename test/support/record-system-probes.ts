@@ -25,10 +25,10 @@ import { systemdUnitFact } from '../../src/facts/systemd-unit.ts'
 import { userFact } from '../../src/facts/user.ts'
 import { groupFact } from '../../src/facts/group.ts'
 import { shellFact } from '../../src/facts/shell.ts'
-import { pathFact } from '../../src/facts/path.ts'
+import { pathFact, pathStatFact } from '../../src/facts/path.ts'
 
 const kinds: Record<string, FactKind<unknown>> = Object.fromEntries(
-  [aptPackageFact, aptCandidateFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact].map((k) => [
+  [aptPackageFact, aptCandidateFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact].map((k) => [
     k.name,
     k as FactKind<unknown>,
   ]),

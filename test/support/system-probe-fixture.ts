@@ -19,15 +19,19 @@ export function loadFixture(kind: string, name: string): Fixture {
   }
 }
 
-/** Parse a fixture the way the probe batch hands a section to its kind: exactly as recorded (see parseBatch). */
-export function parseFixture<T>(kind: FactKind<T>, name: string): Map<string, T> {
-  const f = loadFixture(kind.name, name)
+/**
+ * Parse a fixture the way the probe batch hands a section to its kind: exactly
+ * as recorded (see parseBatch). `dir` reads a recording of another kind whose
+ * output this kind reads too (path-stat reads path's find records).
+ */
+export function parseFixture<T>(kind: FactKind<T>, name: string, dir = kind.name): Map<string, T> {
+  const f = loadFixture(dir, name)
   return kind.parse(f.stdout, f.meta.keys, f.meta.code)
 }
 
 /** The value for one key of a fixture. */
-export function fixtureValue<T>(kind: FactKind<T>, name: string, key: string): T {
-  const v = parseFixture(kind, name).get(key)
+export function fixtureValue<T>(kind: FactKind<T>, name: string, key: string, dir = kind.name): T {
+  const v = parseFixture(kind, name, dir).get(key)
   if (v === undefined) throw new Error(`fixture ${kind.name}/${name} has no value for ${key}`)
   return v
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { mkdtemp, rm, writeFile, mkdir, symlink, chmod, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathFact, pathState, type PathState } from '../../../src/facts/path.ts'
+import { pathFact, pathState, pathStatFact, pathStat, type PathState } from '../../../src/facts/path.ts'
 import { LocalConnection } from '../../../src/ssh/local-connection.ts'
 import { quote } from '../../../src/core/sh.ts'
 import { fileContent } from '../../../src/facts/file-content.ts'
@@ -28,6 +28,27 @@ describe('path fact', () => {
       expect(s.match(/\bsha256sum /g)).to.have.length(1)
       expect(s).to.include(`/etc/a '/etc/my site.conf' '/etc/it'\\''s'`)
       expect(s).to.include('-maxdepth 0')
+    })
+  })
+
+  describe('the stat kind (no hash)', () => {
+    it('runs the same single find and never sha256sum', () => {
+      const s = pathStatFact.script(['/var/cache/apt/pkgcache.bin', '/etc/a'])
+      expect(s.match(/\bfind /g)).to.have.length(1)
+      expect(s).not.to.include('sha256sum')
+      expect(pathStat('/etc/x')).to.deep.equal({ kind: pathStatFact, key: '/etc/x' })
+      expect(() => pathStat('rel')).to.throw(/absolute/)
+    })
+
+    it('recorded batch: the same answer as the path kind for every key, less the hash', async () => {
+      const full = await loadFixture(pathFact, 'path', 'batch')
+      const stat = await loadFixture(pathStatFact, 'path-stat', 'batch')
+      expect(stat.stdout).not.to.match(/[0-9a-f]{64}/)
+      expect([...stat.values.keys()]).to.deep.equal(full.meta.keys)
+      for (const [key, value] of full.values) {
+        const { sha256: _, ...rest } = value as PathState & { sha256?: string }
+        expect(stat.value(key), key).to.deep.equal(rest)
+      }
     })
   })
 

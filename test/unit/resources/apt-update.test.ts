@@ -1,15 +1,18 @@
 import { expect } from 'chai'
 import { aptUpdate } from '../../../src/resources/apt-update.ts'
-import { pathFact, type PathState } from '../../../src/facts/path.ts'
+import { pathStatFact, type PathStat } from '../../../src/facts/path.ts'
 import { shellFact, type ShellResult } from '../../../src/facts/shell.ts'
 import { isUnknown } from '../../../src/engine/fact.ts'
 import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
 
-// recorded on the bare lab host web-01: lists/partial exists, pkgcache.bin does not (apt's cache is off there)
-const stamp = fixtureValue(pathFact, 'apt-lists-web-01', '/var/lib/apt/lists/partial')
-const noCache = fixtureValue(pathFact, 'apt-lists-web-01', '/var/cache/apt/pkgcache.bin')
+// recorded on the bare lab host web-01 with the path kind (path-stat reads the same find records):
+// lists/partial exists, pkgcache.bin does not (apt's cache is off there)
+const stamp = fixtureValue(pathStatFact, 'apt-lists-web-01', '/var/lib/apt/lists/partial', 'path')
+const noCache = fixtureValue(pathStatFact, 'apt-lists-web-01', '/var/cache/apt/pkgcache.bin', 'path')
 const now = fixtureValue(shellFact, 'date-epoch-web-01', 'date +%s')
-const absent: PathState = fixtureValue(pathFact, 'absent', '/tmp/muster-probe-fixtures/missing')
+const absent: PathStat = fixtureValue(pathStatFact, 'absent', '/tmp/muster-probe-fixtures/missing', 'path')
+// recorded with the path-stat kind on a provisioned web-01: a 36 MB pkgcache.bin, newer than lists/partial
+const provisioned = (key: string): PathStat => fixtureValue(pathStatFact, 'apt-lists-web-01-provisioned', key)
 const age = Math.round(Number(now.stdout) - (stamp as { mtime: number }).mtime)
 
 describe('aptUpdate resource', () => {
@@ -20,11 +23,11 @@ describe('aptUpdate resource', () => {
     expect(age).to.be.within(1, 3600)
   })
 
-  const rows: [string, number, Record<string, PathState | ShellResult>, 'ok' | 'change', RegExp][] = [
+  const rows: [string, number, Record<string, PathStat | ShellResult>, 'ok' | 'change', RegExp][] = [
     ['fresh lists', 3600, { stamp, cache: noCache, now }, 'ok', new RegExp(`^updated ${age}s ago$`)],
     ['older than the max age', age - 1, { stamp, cache: noCache, now }, 'change', new RegExp(`^update package lists \\(last updated ${age}s ago, max ${age - 1}s\\)$`)],
     ['no lists at all', 3600, { stamp: absent, cache: absent, now }, 'change', /^update package lists \(no package lists yet\)$/],
-    ['a fresh pkgcache.bin counts too', age - 1, { stamp, cache: { ...(stamp as object), type: 'file', size: 1, sha256: 'x', mtime: Number(now.stdout) - 5 } as PathState, now }, 'ok', /^updated 5s ago$/],
+    ['a fresh pkgcache.bin counts too', age - 1, { stamp, cache: { ...(stamp as object), type: 'file', size: 1, mtime: Number(now.stdout) - 5 } as PathStat, now }, 'ok', /^updated 5s ago$/],
   ]
   for (const [what, maxAgeSeconds, values, kind, text] of rows) {
     it(`${what} (maxAgeSeconds ${maxAgeSeconds}) -> ${kind}`, () => {
@@ -44,9 +47,26 @@ describe('aptUpdate resource', () => {
     const predictedStamp = exact.find((x) => 'query' in x && x.query.key === '/var/lib/apt/lists/partial')
     expect(predictedStamp && 'value' in predictedStamp && !isUnknown(predictedStamp.value) && predictedStamp.value).to.deep.include({ type: 'directory', mtime: Number(now.stdout) })
     // so a second aptUpdate in the same play is predicted "ok", as apply will find it
-    const again = planOf(aptUpdate({ maxAgeSeconds: 60 }), { stamp: (predictedStamp as { value: PathState }).value, cache: absent, now })
+    const again = planOf(aptUpdate({ maxAgeSeconds: 60 }), { stamp: (predictedStamp as { value: PathStat }).value, cache: absent, now })
     expect(again.kind).to.equal('ok')
     expect((p.predicts ?? []).some((x) => 'prefix' in x && x.kind.name === 'apt-candidate')).to.equal(true)
+  })
+
+  it('the newer of the two counts, read from a provisioned host without hashing pkgcache.bin', () => {
+    const stampP = provisioned('/var/lib/apt/lists/partial')
+    const cacheP = provisioned('/var/cache/apt/pkgcache.bin')
+    expect(cacheP).to.include({ type: 'file', size: 36038090 }).and.not.have.property('sha256')
+    const cacheMtime = (cacheP as { mtime: number }).mtime
+    expect(cacheMtime).to.be.greaterThan((stampP as { mtime: number }).mtime)
+    const clock = { code: 0, stdout: String(Math.round(cacheMtime) + 10) }
+    expect(planOf(aptUpdate({ maxAgeSeconds: 60 }), { stamp: stampP, cache: cacheP, now: clock }).kind).to.equal('ok')
+    expect(planOf(aptUpdate({ maxAgeSeconds: 5 }), { stamp: stampP, cache: cacheP, now: clock }).kind).to.equal('change')
+  })
+
+  it('probes both paths with the stat kind, so no probe hashes apt\'s cache', () => {
+    const probe = aptUpdate().probe as Record<string, { kind: { name: string } }>
+    expect(probe.stamp.kind.name).to.equal('path-stat')
+    expect(probe.cache.kind.name).to.equal('path-stat')
   })
 
   it('reads the host clock, and fails clearly when it cannot', () => {
