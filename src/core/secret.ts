@@ -11,6 +11,8 @@ export class Secret {
     if (typeof value !== 'string' || value.length === 0) throw new Error('a secret needs a non-empty string value')
     this.#value = value
     registry.add(value)
+    // a multi-line secret (a private key) shows up line by line in diffs and logs: mask each line too
+    if (value.includes('\n')) for (const line of value.split('\n')) if (line.trim().length >= 8 && !/^-----(BEGIN|END) /.test(line)) registry.add(line)
   }
   /** The real text: only for rendering into content that travels on stdin or into 0600 files. */
   reveal(): string {

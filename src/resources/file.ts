@@ -27,6 +27,8 @@ export interface FileSpec extends NormalOwnership {
   bytes: Buffer
   validate?: Validate
   backup?: boolean
+  /** The content is a Secret: no diff of it is ever shown, whatever was asked. */
+  secret?: boolean
 }
 
 export type FileProbe = { state: ReturnType<typeof pathState> }
@@ -44,7 +46,7 @@ export function contentBytes(content: string | Buffer | Secret): Buffer {
 
 /** A file with exactly `content`, compared by sha256 on the host: the content itself travels only when it differs. */
 export function file(path: string, opts: FileOptions): Resource<FileProbe> {
-  return managedFile('file', path, contentBytes(opts.content), opts)
+  return managedFile('file', path, contentBytes(opts.content), { ...opts, secret: opts.content instanceof Secret })
 }
 
 /** The one implementation behind file() and template(). */
@@ -52,7 +54,7 @@ export function managedFile(
   type: string,
   path: string,
   bytes: Buffer,
-  opts: Omit<FileOptions, 'content'>,
+  opts: Omit<FileOptions, 'content'> & { secret?: boolean },
 ): Resource<FileProbe> {
   const id = `${type}:${path}`
   assertHostPath(path, id)
@@ -63,13 +65,15 @@ export function managedFile(
     ...normalizeOwnership(opts, id),
     ...(opts.validate !== undefined ? { validate: opts.validate } : {}),
     ...(opts.backup !== undefined ? { backup: opts.backup } : {}),
+    ...(opts.secret ? { secret: true } : {}),
   }
+  const { secret: _secret, ...meta } = opts
   return resource({
     id,
     type,
     probe: { state: pathState(path) },
     plan: ({ state }) => planFile(spec, state),
-    meta: opts,
+    meta,
   })
 }
 
@@ -85,24 +89,31 @@ export function planFile(want: FileSpec, have: PathState): Plan {
       ...(want.validate !== undefined ? { validate: want.validate } : {}),
       ...(want.backup !== undefined ? { backup: want.backup } : {}),
     })
-  // the host's current text is fetched only if someone wants to see the diff
-  const diffFromHost: DiffRequest = { query: fileContent(path), render: (before) => contentDiff(path, before, bytes) }
+  // the host's current text is fetched only if someone wants to see the diff; a secret's never is
+  const diffFromHost: DiffRequest | undefined = want.secret ? undefined : { query: fileContent(path), render: (before) => contentDiff(path, before, bytes) }
+  const diffOf = (d: DiffRequest | string | undefined) => (d === undefined ? {} : { diff: d })
 
   switch (have.type) {
     case 'absent':
-      return change('create', write, { diff: contentDiff(path, null, bytes), predicts: predictFile(path, bytes, want, have) })
+      return change(want.secret ? 'create (content is a secret: no diff)' : 'create', write, {
+        ...diffOf(want.secret ? undefined : contentDiff(path, null, bytes)),
+        predicts: predictFile(path, bytes, want, have),
+      })
     case 'directory':
     case 'other':
       throw new Error(`${path} is ${have.type === 'directory' ? 'a directory' : 'not a regular file'}; a file resource will not replace it`)
     case 'symlink':
       return change(`replace symlink (-> ${have.target}) with a file`, write, {
-        diff: diffFromHost,
+        ...diffOf(diffFromHost),
         predicts: predictFile(path, bytes, want, have),
       })
     case 'file': {
       const drift = ownershipDrift(have, want)
       if (have.sha256 !== hash) {
-        return change(['content', ...drift].join(', '), write, { diff: diffFromHost, predicts: predictFile(path, bytes, want, have) })
+        return change([want.secret ? 'content (a secret: no diff)' : 'content', ...drift].join(', '), write, {
+          ...diffOf(diffFromHost),
+          predicts: predictFile(path, bytes, want, have),
+        })
       }
       if (drift.length === 0) return ok()
       return change(drift.join(', '), (ctx) => fixOwnership(ctx, path, want, have.mode), {

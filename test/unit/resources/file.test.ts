@@ -29,6 +29,8 @@ describe('file', () => {
       { fixture: 'numeric-owner', key: 'orphan', opts: { content: 'nobody knows\n', owner: '12345' }, expect: 'ok' },
       { fixture: 'space-name', key: 'my site.conf', opts: { content: 'server_name example.org;\n' }, expect: 'ok' },
       { fixture: 'absent', key: 'missing', opts: { content: 'new\n' }, expect: 'create' },
+      { fixture: 'absent', key: 'missing', opts: { content: secret('new\n') }, expect: 'create (content is a secret: no diff)' },
+      { fixture: 'file-0600', key: 'private.key', opts: { content: secret('other=2\n') }, expect: 'content (a secret: no diff)' },
       { fixture: 'symlink', key: 'app-link', opts: { content: 'listen 80;\n' }, expect: 'replace symlink (-> app.conf) with a file' },
     ]
     for (const row of rows) {
@@ -50,6 +52,14 @@ describe('file', () => {
         expect(() => r.plan({ state })).to.throw(why)
       })
     }
+
+    it('a secret\'s content is never diffed: no diff, and the host\'s text is not even fetched', async () => {
+      const key = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgN2QMoApk0W5MAUt8\n-----END PRIVATE KEY-----\n'
+      for (const [fixture, k] of [['absent', 'missing'], ['file-0600', 'private.key'], ['symlink', 'app-link']] as const) {
+        const c = asChange(file(P(k), { content: secret(key), mode: '0600' }).plan({ state: await fixtureState(fixture, k) }))
+        expect(c.diff, fixture).to.equal(undefined)
+      }
+    })
 
     it('a content change asks for the host content and renders a unified diff from it', async () => {
       const r = file(P('app.conf'), { content: 'listen 8080;\n' })
