@@ -1,8 +1,10 @@
 // The local lab (`npx muster lab up`): four Debian 12 hosts on 10.77.0.0/24.
 // Passwords come from the environment (MUSTER_DB_APP_PASSWORD,
 // MUSTER_DB_REPL_PASSWORD), else from random ones generated once and kept,
-// mode 0600, in the lab's own directory: never in this repository.
-import { defineInventory, labHostSpecs, labSecret } from 'muster'
+// mode 0600, in the lab's own directory: never in this repository. HTTPS on
+// lb-01 uses a certificate from the lab's own CA (made once, kept in the lab
+// directory): clients trust <lab dir>/tls/ca.pem.
+import { defineInventory, labHostSpecs, labSecret, labCertificate } from 'muster'
 
 const lab = labHostSpecs()
 const host = (name: string, vars: Record<string, unknown>) => {
@@ -10,6 +12,8 @@ const host = (name: string, vars: Record<string, unknown>) => {
   if (!spec) throw new Error(`the lab has no host ${name}: run \`npx muster lab up\` (the reference fleet)`)
   return { ...spec, vars }
 }
+const lbAddress = lab['lb-01']?.address
+const tls = lbAddress ? labCertificate('lb-01', ['lb-01', lbAddress]) : undefined
 
 export default defineInventory({
   vars: {
@@ -30,7 +34,7 @@ export default defineInventory({
   hosts: {
     'web-01': host('web-01', { mysqlServerId: 1 }),
     'web-02': host('web-02', { mysqlServerId: 2 }),
-    'lb-01': host('lb-01', {}),
+    'lb-01': host('lb-01', tls ? { tlsCertificate: tls.certificate, tlsKey: tls.key } : {}),
     'db-03': host('db-03', { mysqlServerId: 3 }),
   },
 })

@@ -8,6 +8,7 @@
 // wherever your code gets them (the environment here; a vault file, a secrets
 // manager). A Secret prints as *** everywhere and only ever reaches a host on
 // stdin or in a 0600 file.
+import { readFileSync } from 'node:fs'
 import { defineInventory, secret } from 'muster'
 
 function fromEnv(name: string) {
@@ -30,8 +31,10 @@ export default defineInventory({
     // which clients may log in to MariaDB: narrow it to your private network
     mysqlClientHost: '10.0.0.%',
     appPort: 3000,
-    // extra response headers from Nginx, e.g. { 'Strict-Transport-Security': 'max-age=31536000' }
+    // extra response headers from Nginx (HAProxy already sends HSTS over HTTPS)
     nginxHeaders: {},
+    // the firewall (roles/firewall) keeps SSH open; narrow it to where you administer from
+    firewallSshFrom: ['198.51.100.0/24'],
   },
 
   groups: {
@@ -49,7 +52,15 @@ export default defineInventory({
     // mysqlServerId: unique per database server, never reused.
     'web-01': { address: '203.0.113.11', vars: { privateAddress: '10.0.0.11', mysqlServerId: 1 } },
     'web-02': { address: '203.0.113.12', vars: { privateAddress: '10.0.0.12', mysqlServerId: 2 } },
-    'lb-01': { address: '203.0.113.13', vars: { privateAddress: '10.0.0.13' } },
+    // HTTPS: the certificate chain (public) and its key (a Secret: never printed, 0600 on the host)
+    'lb-01': {
+      address: '203.0.113.13',
+      vars: {
+        privateAddress: '10.0.0.13',
+        tlsCertificate: readFileSync(process.env.MUSTER_TLS_CERT ?? '/etc/muster/site.crt', 'utf8'),
+        tlsKey: secret(readFileSync(process.env.MUSTER_TLS_KEY ?? '/etc/muster/site.key', 'utf8')),
+      },
+    },
     'db-03': { address: '203.0.113.14', vars: { privateAddress: '10.0.0.14', mysqlServerId: 3 } },
   },
 })

@@ -6,11 +6,14 @@ import { mysqlServer, mysqlPrimary, mysqlReplication } from '../roles/mysql/inde
 import { app } from '../roles/app/index.ts'
 import { nginx } from '../roles/nginx/index.ts'
 import { haproxy } from '../roles/haproxy/index.ts'
+import { firewall } from '../roles/firewall/index.ts'
 
 /** Fresh package lists before anything is installed (refreshed when a day old). */
 const packages = role('packages', () => [aptUpdate({ maxAgeSeconds: 86400 })])
 
 export default playbook(
+  // first, on every host: closed to all but SSH and what its roles serve, before anything listens
+  { name: 'firewall', hosts: 'all', roles: [packages, firewall] },
   // every database server installs at once; only accounts and replication wait for the primary
   { name: 'database servers', hosts: 'db', roles: [packages, mysqlServer] },
   { name: 'database primary', hosts: 'db_primary', roles: [mysqlPrimary] },

@@ -8,8 +8,13 @@ npm ci --no-audit --no-fund --loglevel=error
 node bin/muster.js lab up
 node bin/muster.js apply playbooks/site.ts -i inventory/lab.ts
 echo
-echo "Through the load balancer (lb-01):"
-for i in 1 2 3 4; do node bin/muster.js lab ssh lb-01 -- curl -s http://localhost/; echo; done
+lab_dir=${MUSTER_LAB_DIR:-/var/lib/muster/lab$([ "${MUSTER_LAB_ID:-0}" = 0 ] || echo "-$MUSTER_LAB_ID")}
+lb=$(node -e 'const s = require(process.argv[1]); console.log(s.hosts.find((h) => h.name === "lb-01").address)' "$lab_dir/state.json")
+echo "Through the load balancer (lb-01), over HTTPS verified against the lab's CA:"
+for i in 1 2 3 4; do curl -s --cacert "$lab_dir/tls/ca.pem" "https://$lb/"; echo; done
+echo "Plain HTTP only redirects:"
+curl -s -o /dev/null -w '%{http_code} -> %{redirect_url}\n' "http://$lb/"
+
 echo
 echo "Converged: a second run changes nothing, and the drift check is clean:"
 node bin/muster.js check playbooks/site.ts -i inventory/lab.ts | tail -6

@@ -17,6 +17,9 @@ export type { MysqlServerInfo, MysqlDatabaseInfo, MysqlUserInfo, MysqlReplicaInf
 export { buildRelease, releaseUpload, currentRelease, releasePaths, RELEASE_MANIFEST } from './resources/release.ts'
 export type { Release, ReleaseOptions, ReleaseUploadOptions, CurrentReleaseOptions } from './resources/release.ts'
 export { liveRelease, type LiveReleaseOptions } from './resources/live-release.ts'
+// a host's firewall (nftables): default drop, SSH always open, named ports from named sources
+export { firewall, nftLoaded, renderNftRuleset, NFT_CONF, NFT_STATE } from './resources/firewall.ts'
+export type { FirewallOptions, AllowRule } from './resources/firewall.ts'
 // rolling deploys (playbooks/deploy.ts): lock, drain, pre-switch check, switch with rollback, prune
 export * from './resources/deploy/index.ts'
 
@@ -26,7 +29,7 @@ export type { Resource, Plan, Change, NoChange, UnknownPlan, ApplyContext, Handl
 export { query, predict, predictUnder, unknown, isUnknown } from './engine/fact.ts'
 export type { FactKind, FactQuery, Prediction } from './engine/fact.ts'
 export { pathFact, pathState, pathStatFact, pathStat } from './facts/path.ts'
-export type { PathState } from './facts/path.ts'
+export type { PathState, PathStat } from './facts/path.ts'
 
 // inventories
 export { defineInventory } from './inventory/define.ts'
@@ -43,3 +46,4 @@ export type { MusterEvent, Recap, HostRecap, ResourceStatus, Mode } from './engi
 // the local lab's hosts, for inventories that target it (inventory/lab.ts)
 export { labHostSpecs } from './lab/inventory.ts'
 export { labSecret } from './lab/secrets.ts'
+export { labCertificate, type LabCertificate } from './lab/tls.ts'

@@ -21,6 +21,8 @@ import { buildRelease } from '../../src/resources/release.ts'
 import { DUMP_COMMAND } from '../../src/resources/mysql-replica.ts'
 import { SHARED_LINKS } from '../../roles/app/deploy.ts'
 import { isSecret, type Secret } from '../../src/core/secret.ts'
+import { NFT_CONF, NFT_STATE } from '../../src/resources/firewall.ts'
+import { HAPROXY_PEM } from '../../roles/haproxy/index.ts'
 import { expandPlaybook, musterFile, type ExpandedHost } from './muster-files.ts'
 import { ansibleCfg, inventoryIni, verbatimTemplate, writeFile, yamlDoc, type AnsibleConnection, type AnsibleHost } from './project.ts'
 import type { GeneratedProject } from './fleet-project.ts'
@@ -41,6 +43,8 @@ export const STACK_PATHS = {
   nginxSite: '/etc/nginx/sites-available/app.conf',
   nginxEnabled: '/etc/nginx/sites-enabled/app.conf',
   haproxyCfg: '/etc/haproxy/haproxy.cfg',
+  haproxyPem: HAPROXY_PEM,
+  nftConf: NFT_CONF,
 } as const
 
 const SOCKET = { login_unix_socket: '/run/mysqld/mysqld.sock' }
@@ -51,15 +55,23 @@ function secretText(v: unknown, name: string): string {
   throw new Error(`bench/ansible: inventory var ${name} is not set`)
 }
 
-/** Files a role renders, per host that has them: role name -> [muster resource id, file name in the Ansible role]. */
+/**
+ * Files a role renders, per host that has them: role name -> [muster resource
+ * id, file name in the Ansible role]. The first id decides whether a host has
+ * the role; a later one the host lacks is left out (no TLS, no pem).
+ */
 const TEMPLATES: Record<string, [string, string][]> = {
+  firewall: [[`file:${STACK_PATHS.nftConf}`, 'nftables.conf']],
   'mysql-server': [[`template:${STACK_PATHS.mysqlConf}`, 'replication.cnf']],
   app: [
     [`template:${STACK_PATHS.appEnv}`, 'app.env'],
     [`systemd-unit-file:${STACK_PATHS.appUnit}`, 'app.service'],
   ],
   nginx: [[`template:${STACK_PATHS.nginxSite}`, 'site.conf']],
-  haproxy: [[`template:${STACK_PATHS.haproxyCfg}`, 'haproxy.cfg']],
+  haproxy: [
+    [`template:${STACK_PATHS.haproxyCfg}`, 'haproxy.cfg'],
+    [`file:${STACK_PATHS.haproxyPem}`, 'site.pem'],
+  ],
 }
 
 export async function writeStackProject(dir: string, input: StackProjectInput): Promise<GeneratedProject> {
@@ -86,6 +98,7 @@ export async function writeStackProject(dir: string, input: StackProjectInput): 
     for (const h of expanded.values()) {
       if (!hasRole(h, list[0]![0])) continue
       for (const [id, name] of list) {
+        if (!h.resources.some((r) => r.id === id)) continue
         const m = await musterFile(expanded, h.host.name, id)
         writeFile(dir, `roles/${role}/templates/${h.host.name}/${name}.j2`, verbatimTemplate(m.content), 0o600)
       }
@@ -253,8 +266,39 @@ export async function writeStackProject(dir: string, input: StackProjectInput): 
   ]
   const nginxHandlers = [{ name: 'reload nginx', 'ansible.builtin.systemd': { name: 'nginx', state: 'reloaded' } }]
 
+  // muster's nftLoaded records what it loaded; the handler does the same, so either tool finds the other's hosts converged
+  const firewallTasks = [
+    { name: 'nftables', 'ansible.builtin.apt': { name: 'nftables', state: 'present' } },
+    {
+      name: 'ruleset',
+      'ansible.builtin.template': { src: '{{ inventory_hostname }}/nftables.conf.j2', dest: STACK_PATHS.nftConf, validate: 'nft -c -f %s', ...(await meta(STACK_PATHS.nftConf, lb0, 'file')) },
+      notify: ['load ruleset'],
+    },
+    { name: 'ruleset loaded once', 'ansible.builtin.stat': { path: NFT_STATE }, register: 'nft_state' },
+    { name: 'load the ruleset the first time', 'ansible.builtin.command': 'true', when: 'not nft_state.stat.exists', changed_when: true, notify: ['load ruleset'] },
+    { name: 'nftables at boot', 'ansible.builtin.systemd': { name: 'nftables', enabled: true } },
+  ]
+  const firewallHandlers = [
+    {
+      name: 'load ruleset',
+      'ansible.builtin.shell': `nft -f ${NFT_CONF} && mkdir -p /var/lib/muster && { sha256sum < ${NFT_CONF} | cut -d' ' -f1; nft -s list ruleset | sha256sum | cut -d' ' -f1; } | tr '\\n' ' ' > ${NFT_STATE}`,
+    },
+  ]
+
+  const lbPem = expanded.get(lb0)?.resources.some((r) => r.id === `file:${STACK_PATHS.haproxyPem}`) ?? false
   const haproxyTasks = [
     { name: 'haproxy', 'ansible.builtin.apt': { name: ['haproxy', 'socat'], state: 'present' } },
+    ...(lbPem
+      ? [
+          { name: 'tls dir', 'ansible.builtin.file': { path: '/etc/haproxy/tls', state: 'directory', mode: '0700', owner: 'root', group: 'root' } },
+          {
+            name: 'certificate and key',
+            'ansible.builtin.template': { src: '{{ inventory_hostname }}/site.pem.j2', dest: STACK_PATHS.haproxyPem, ...(await meta(STACK_PATHS.haproxyPem, lb0, 'file')) },
+            notify: ['reload haproxy'],
+            no_log: true,
+          },
+        ]
+      : []),
     {
       name: 'haproxy config',
       'ansible.builtin.template': {
@@ -271,6 +315,7 @@ export async function writeStackProject(dir: string, input: StackProjectInput): 
 
   const roles: Record<string, [unknown[], unknown[]]> = {
     packages: [packages, []],
+    firewall: [firewallTasks, firewallHandlers],
     'mysql-server': [mysqlServerTasks, mysqlHandlers],
     'mysql-primary': [mysqlPrimaryTasks, []],
     'mysql-replication': [mysqlReplicationTasks, []],

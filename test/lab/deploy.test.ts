@@ -3,10 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
-import http from 'node:http'
 import { ensureLab, onHost, sleep, waitFor } from '../support/lab.ts'
 import { muster, repoRoot, type CliResult } from '../support/cli.ts'
 import { startLoad, describeLoad, labAddress, type LoadReport, type RunningLoad } from '../support/load.ts'
+import { request } from '../support/lab-http.ts'
 import { labReset } from '../../src/lab/reset.ts'
 import { labExec } from '../../src/lab/exec.ts'
 import { buildRelease } from '../../src/resources/release.ts'
@@ -74,17 +74,9 @@ async function lockOn(host: string): Promise<string | null> {
 }
 
 /** One request on a new connection, for "every answer is the new release". */
-function get(url: string): Promise<{ status: number; release: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, headers: { Connection: 'close' }, timeout: 5000 }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => (body += d))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, release: String(res.headers['x-app-release'] ?? ''), body }))
-    })
-    req.on('timeout', () => req.destroy(new Error(`${url}: timed out`)))
-    req.on('error', reject)
-  })
+async function get(url: string): Promise<{ status: number; release: string; body: string }> {
+  const r = await request(url)
+  return { status: r.status, release: String(r.headers['x-app-release'] ?? ''), body: r.body }
 }
 
 /** The real CLI as a child we can signal; its JSON lines as they come. */
@@ -231,12 +223,12 @@ describe('rolling deploys on the lab (issue 7)', function () {
       expect(new Set(late.map((a) => a.release))).to.deep.equal(new Set([B]))
       expect(l.releases[A], 'A answered before the switch').to.not.equal(undefined)
     }
-    const after = await Promise.all(Array.from({ length: 20 }, () => get(`http://${lb}/`)))
+    const after = await Promise.all(Array.from({ length: 20 }, () => get(`https://${lb}/`)))
     expect(after.map((a) => a.status)).to.deep.equal(Array(20).fill(200))
     expect(new Set(after.map((a) => a.release))).to.deep.equal(new Set([B]))
     expect(new Set(after.map((a) => (JSON.parse(a.body) as { host: string }).host))).to.deep.equal(new Set(WEB))
     // shared/ outlives the release: Nginx serves it through the new release's public/uploads link
-    for (const h of WEB) expect((await get(`http://${lb}/static/uploads/hello-${h}.txt`)).body.trim()).to.equal('kept-across-releases')
+    for (const h of WEB) expect((await get(`https://${lb}/static/uploads/hello-${h}.txt`)).body.trim()).to.equal('kept-across-releases')
 
     // --json: an event per step, with its batch, host, step and release
     const steps = r.events.filter((e) => e.type === 'deploy:step' && e.play === 'rolling deploy')
@@ -349,7 +341,7 @@ describe('rolling deploys on the lab (issue 7)', function () {
       expect(await hostRelease(h), h).to.deep.equal({ current: A, previous: B, serving: A })
       expect(await haproxyStatus(h), h).to.equal('UP')
     }
-    const after = await Promise.all(Array.from({ length: 10 }, () => get(`http://${lb}/`)))
+    const after = await Promise.all(Array.from({ length: 10 }, () => get(`https://${lb}/`)))
     expect(new Set(after.map((a) => a.release))).to.deep.equal(new Set([A]))
   })
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
-import http from 'node:http'
-import { ensureLab, onHost, waitFor } from '../support/lab.ts'
+import { ensureLab, onHost, sleep, waitFor } from '../support/lab.ts'
 import { muster, type CliResult } from '../support/cli.ts'
+import { request } from '../support/lab-http.ts'
 import { labReset } from '../../src/lab/reset.ts'
 import { labExec } from '../../src/lab/exec.ts'
 import type { LabState } from '../../src/lab/state.ts'
@@ -16,39 +16,7 @@ import type { LabState } from '../../src/lab/state.ts'
 const APPLY = ['apply', 'playbooks/site.ts', '-i', 'inventory/lab.ts', '--json']
 const CHECK = ['check', 'playbooks/site.ts', '-i', 'inventory/lab.ts', '--json']
 const MINUTE = 60_000
-
-interface Reply {
-  status: number
-  headers: http.IncomingHttpHeaders
-  body: string
-}
-
-/** One request on a connection of its own (so HAProxy balances every one). */
-function request(url: string, opts: { method?: string; body?: string; timeoutMs?: number } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method: opts.method ?? 'GET',
-        agent: false,
-        headers: { Connection: 'close', ...(opts.body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-        timeout: opts.timeoutMs ?? 5000,
-      },
-      (res) => {
-        let body = ''
-        res.setEncoding('utf8')
-        res.on('data', (d: string) => (body += d))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-      },
-    )
-    req.on('timeout', () => req.destroy(new Error(`${url}: timed out`)))
-    req.on('error', reject)
-    req.end(opts.body)
-  })
-}
-
-
-
+const LIVE_NGINX = `pgrep -x nginx | sort -n | tr "\\n" " "`
 
 type ResultEvent = { type: 'resource:result'; host: string; resource: string; status: string; summary?: string; error?: string }
 type HandlerEvent = { type: 'handler:result'; host: string; handler: string; status: string }
@@ -66,7 +34,7 @@ async function hostsBehindLb(lb: string, n: number): Promise<{ hosts: string[]; 
   const hosts: string[] = []
   const statuses: number[] = []
   for (let i = 0; i < n; i++) {
-    const r = await request(`http://${lb}/`)
+    const r = await request(`https://${lb}/`)
     statuses.push(r.status)
     hosts.push(r.status === 200 ? (JSON.parse(r.body) as { host: string }).host : `HTTP ${r.status}`)
   }
@@ -135,29 +103,30 @@ describe('the reference stack on the lab (issue 4)', function () {
     expect(new Set(hosts)).to.deep.equal(new Set(['web-01', 'web-02']))
     for (let i = 1; i < hosts.length; i++) expect(hosts[i], `request ${i + 1}: ${hosts.join(' ')}`).not.to.equal(hosts[i - 1])
 
-    const root = JSON.parse((await request(`http://${lb}/`)).body) as { release: string }
+    const root = JSON.parse((await request(`https://${lb}/`)).body) as { release: string }
     expect(root.release).to.match(/^\d{8}T\d{6}Z-[0-9a-f]{12}$/)
 
-    const css = await request(`http://${lb}/static/app.css`)
+    const css = await request(`https://${lb}/static/app.css`)
     expect(css.status).to.equal(200)
     expect(css.body).to.include('font-family')
     expect(String(css.headers['x-served-by'])).to.match(/^nginx web-0[12]$/)
     // every response the app makes carries X-App-Host: this one never reached it
     expect(css.headers['x-app-host']).to.equal(undefined)
-    expect((await request(`http://${lb}/`)).headers['x-app-host']).to.match(/^web-0[12]$/)
+    expect((await request(`https://${lb}/`)).headers['x-app-host']).to.match(/^web-0[12]$/)
   })
 
   it('a row written through the LB is read back on web-02 and db-03 within 2 s; both replicas run IO and SQL threads at 0 lag', async function () {
     const value = `row-${Date.now()}`
-    const w = await request(`http://${lb}/items`, { method: 'POST', body: JSON.stringify({ value }) })
+    const w = await request(`https://${lb}/items`, { method: 'POST', body: JSON.stringify({ value }) })
     expect(w.status, w.body).to.equal(201)
     const { id } = JSON.parse(w.body) as { id: number }
     const t0 = Date.now()
-    // web-02's app reads its local database, the replica (through web-02's own Nginx)
-    const web02 = state.hosts.find((h) => h.name === 'web-02')!.address
+    // web-02's app reads its local database, the replica (through web-02's own Nginx, asked on
+    // web-02 itself: the firewall admits Nginx's port only from the load balancer)
     const viaApp = await waitFor('the row through web-02', 2000, async () => {
-      const r = await request(`http://${web02}/items/${id}`)
-      return r.status === 200 ? (JSON.parse(r.body) as { value: string; readBy: string }) : undefined
+      const out = await onHost('web-02', `curl -s -w '\\n%{http_code}' http://127.0.0.1/items/${Number(id)}`)
+      const [body, code] = [out.slice(0, out.lastIndexOf('\n')), out.slice(out.lastIndexOf('\n') + 1)]
+      return code === '200' ? (JSON.parse(body) as { value: string; readBy: string }) : undefined
     })
     expect(viaApp).to.include({ value, readBy: 'web-02' })
     const onDb03 = await waitFor('the row on db-03', 2000, async () => {
@@ -226,7 +195,7 @@ describe('the reference stack on the lab (issue 4)', function () {
     // a reload, not a restart: the same master process, serving the new header
     expect(await Promise.all(['web-01', 'web-02'].map((h) => onHost(h, 'systemctl show -p MainPID --value nginx')))).to.deep.equal(masters)
     const res = await waitFor('the new header through the balancer', 5000, async () => {
-      const x = await request(`http://${lb}/`)
+      const x = await request(`https://${lb}/`)
       return x.headers['x-lab-change'] === 'on' ? x : undefined
     })
     expect(res.status).to.equal(200)
@@ -242,7 +211,12 @@ describe('the reference stack on the lab (issue 4)', function () {
     const live = '/etc/nginx/sites-available/app.conf'
     const before = {
       sum: await onHost('web-01', `sha256sum ${live}`),
-      processes: await onHost('web-01', 'pgrep -x nginx | sort -n | tr "\\n" " "'),
+      // the master and its workers, once the last test's reload has let the old workers go
+      processes: await waitFor('nginx settled after the last reload', 15_000, async () => {
+        const a = await onHost('web-01', LIVE_NGINX)
+        await sleep(700)
+        return a === (await onHost('web-01', LIVE_NGINX)) && !(await onHost('web-01', 'pgrep -af "[n]ginx: worker process is shutting down" || true')) ? a : undefined
+      }),
       master: await onHost('web-01', 'systemctl show -p MainPID --value nginx'),
     }
     // valid as a line of text; only nginx, reading the vhost in its place in the tree, can refuse it
@@ -253,7 +227,7 @@ describe('the reference stack on the lab (issue 4)', function () {
     expect(failed[0]!.error).to.include('nginx -t').and.match(/invalid number of arguments in "proxy_pass_header" directive in \/etc\/nginx\/sites-enabled\/app\.conf/)
     expect(handlers(r)).to.deep.equal([])
     expect(await onHost('web-01', `sha256sum ${live}`)).to.equal(before.sum)
-    expect(await onHost('web-01', 'pgrep -x nginx | sort -n | tr "\\n" " "')).to.equal(before.processes)
+    expect(await onHost('web-01', LIVE_NGINX)).to.equal(before.processes)
     expect(await onHost('web-01', 'systemctl show -p MainPID --value nginx')).to.equal(before.master)
     // nothing left beside the live file, and the tree as a whole is still valid
     expect((await onHost('web-01', 'ls -A /etc/nginx/sites-available /etc/nginx/sites-enabled')).split(/\s+/).filter((f) => f.includes('muster'))).to.deep.equal([])

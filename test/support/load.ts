@@ -1,5 +1,6 @@
 import http from 'node:http'
-import { labHostSpecs } from '../../src/lab/inventory.ts'
+import https from 'node:https'
+import { labAddress, labCa } from './lab-http.ts'
 
 /**
  * A bounded HTTP load generator for lab tests: GET requests at a fixed rate
@@ -60,21 +61,18 @@ export interface RunningLoad {
   readonly startedAt: number
 }
 
-/** The lab address of `host`, from the lab's own inventory (never hard-coded, never outside the lab). */
-export function labAddress(host: string): string {
-  const spec = labHostSpecs()[host]
-  if (!spec?.address) throw new Error(`load: ${host} is not a host of the running lab`)
-  return spec.address
-}
+export { labAddress }
 
 export function startLoad(opts: LoadOptions): RunningLoad {
   const address = labAddress(opts.host)
-  const url = `http://${address}${opts.path ?? '/'}`
+  // the site as users reach it: HTTPS, verified against the lab CA (plain HTTP only redirects)
+  const url = `https://${address}${opts.path ?? '/'}`
+  const ca = labCa()
   const rate = opts.rate ?? 60
   if (!(rate > 0 && rate <= 500)) throw new Error(`load: rate ${rate} out of 1..500`)
   if (!(opts.maxDurationMs > 0 && opts.maxDurationMs <= 15 * 60_000)) throw new Error('load: maxDurationMs must be within 15 minutes')
   if (!(opts.maxRequests > 0 && opts.maxRequests <= 200_000)) throw new Error('load: maxRequests must be within 200000')
-  const agent = opts.keepAlive ? new http.Agent({ keepAlive: true, maxSockets: 32, scheduling: 'fifo' }) : undefined
+  const agent = opts.keepAlive ? new https.Agent({ keepAlive: true, maxSockets: 32, scheduling: 'fifo', ca }) : undefined
   const started = Date.now()
   const report: LoadReport = {
     target: url,
@@ -109,11 +107,12 @@ export function startLoad(opts: LoadOptions): RunningLoad {
     const sec = Math.floor(t / 1000)
     perSecond[sec] = (perSecond[sec] ?? 0) + 1
     inFlight++
-    const req = http.request(
+    const req = https.request(
       url,
       {
         method: 'GET',
         agent: agent ?? false,
+        ca,
         headers: opts.keepAlive ? {} : { Connection: 'close' },
         timeout: opts.timeoutMs ?? 5000,
       },

@@ -1,0 +1,30 @@
+// The reference stack's firewall, one nftables ruleset per host, from the
+// inventory's groups: each host accepts only what its roles serve, and only
+// from the hosts that use it. SSH stays open (from `firewallSshFrom` if set).
+//   lb           80 (and 443 with TLS) from anywhere
+//   web          80 from the load balancers only (health checks and proxied requests)
+//   db_primary   3306 from the web hosts (the app writes there) and the replicas (replication)
+//   db_replicas  nothing extra: the app reads its local replica over the unix socket
+// The app itself listens on 127.0.0.1 only, so it needs no rule.
+import { role, firewall as nftFirewall, type AllowRule, type HostInfo } from 'muster'
+import { privateAddress } from '../mysql/index.ts'
+
+const addresses = (hosts: readonly HostInfo[]): string[] => hosts.map(privateAddress)
+
+export const firewall = role('firewall', (ctx) => {
+  const inGroup = (g: string): boolean => ctx.host.groups.includes(g)
+  const allow: AllowRule[] = []
+  if (inGroup('lb')) {
+    allow.push({ port: 80, comment: 'http' })
+    if (ctx.vars.tlsCertificate !== undefined) allow.push({ port: 443, comment: 'https' })
+  }
+  if (inGroup('web')) {
+    allow.push({ port: (ctx.vars.httpPort as number | undefined) ?? 80, from: addresses(ctx.hostsOf('lb')), comment: 'http from the load balancers' })
+  }
+  if (inGroup('db_primary')) {
+    allow.push({ port: 3306, from: addresses(ctx.hostsOf('web:db_replicas:!' + ctx.name)), comment: 'mysql from the app and the replicas' })
+  }
+  for (const extra of (ctx.vars.firewallAllow as AllowRule[] | undefined) ?? []) allow.push(extra)
+  const sshFrom = ctx.vars.firewallSshFrom as string[] | undefined
+  return nftFirewall({ host: ctx.name, allow, ...(sshFrom ? { ssh: { from: sshFrom } } : {}) })
+})

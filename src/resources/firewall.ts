@@ -1,0 +1,185 @@
+import { isIP } from 'node:net'
+import { change, ok, resource, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { predict, unknown } from '../engine/fact.ts'
+import type { RoleItem } from '../engine/playbook.ts'
+import { pathState, type PathState } from '../facts/path.ts'
+import { shell } from '../facts/shell.ts'
+import { sh } from '../core/sh.ts'
+import { apt } from './apt.ts'
+import { file } from './file.ts'
+import { service } from './service.ts'
+
+/** One port (or list, or range) opened for input, from anywhere or from the listed sources only. */
+export interface AllowRule {
+  port: number | readonly number[] | { from: number; to: number }
+  /** default tcp */
+  proto?: 'tcp' | 'udp'
+  /** IPv4/IPv6 addresses or CIDRs; omitted: from anywhere; empty: nobody (the rule is left out) */
+  from?: readonly string[]
+  /** why the port is open; kept in the ruleset as a comment */
+  comment?: string
+}
+
+export interface FirewallOptions extends ResourceMeta {
+  /** The host the ruleset is for, named in its header. */
+  host: string
+  allow: readonly AllowRule[]
+  /**
+   * Where SSH may come from (default: anywhere). Always opened: a ruleset that
+   * shut out the controller could never be fixed by the controller.
+   */
+  ssh?: { port?: number; from?: readonly string[] }
+  /** default /etc/nftables.conf, the file Debian's nftables.service loads at boot */
+  path?: string
+}
+
+export const NFT_CONF = '/etc/nftables.conf'
+/** What muster last loaded: "<sha256 of the file> <sha256 of `nft -s list ruleset` right after>". */
+export const NFT_STATE = '/var/lib/muster/nftables.state'
+
+/**
+ * The host's whole input policy as one nftables file: drop by default,
+ * established traffic, loopback and ICMP in, SSH in, then each allowed port.
+ * Forwarding is dropped (these hosts route nothing); output is open. The file
+ * flushes the whole ruleset: muster owns the host's firewall, and a rule
+ * added by hand is drift (see nftLoaded).
+ */
+export function renderNftRuleset(opts: Omit<FirewallOptions, keyof ResourceMeta | 'path'>): string {
+  const sshPort = opts.ssh?.port ?? 22
+  const lines = [
+    '#!/usr/sbin/nft -f',
+    `# Managed by muster for ${opts.host}: changes made here or with \`nft\` by hand are drift and will be undone.`,
+    'flush ruleset',
+    '',
+    'table inet muster {',
+    '\tchain input {',
+    '\t\ttype filter hook input priority filter; policy drop;',
+    '\t\tct state established,related accept',
+    '\t\tct state invalid drop',
+    '\t\tiifname "lo" accept',
+    '\t\tmeta l4proto { icmp, ipv6-icmp } accept',
+    ...ruleLines({ port: sshPort, from: opts.ssh?.from, comment: 'ssh' }, 'ssh'),
+    ...opts.allow.flatMap((r, i) => ruleLines(r, `allow[${i}]`)),
+    '\t}',
+    '\tchain forward {',
+    '\t\ttype filter hook forward priority filter; policy drop;',
+    '\t}',
+    '\tchain output {',
+    '\t\ttype filter hook output priority filter; policy accept;',
+    '\t}',
+    '}',
+  ]
+  return lines.join('\n') + '\n'
+}
+
+function ruleLines(r: AllowRule, where: string): string[] {
+  const proto = r.proto ?? 'tcp'
+  if (proto !== 'tcp' && proto !== 'udp') throw new Error(`firewall ${where}: proto must be tcp or udp, got ${JSON.stringify(proto)}`)
+  const ports = portExpr(r.port, where)
+  const comment = r.comment === undefined ? '' : ` comment ${nftString(r.comment, where)}`
+  if (r.from === undefined) return [`\t\t${proto} dport ${ports} accept${comment}`]
+  const v4: string[] = []
+  const v6: string[] = []
+  for (const a of r.from) (sourceFamily(a, where) === 4 ? v4 : v6).push(a)
+  const out: string[] = []
+  if (v4.length > 0) out.push(`\t\tip saddr { ${v4.join(', ')} } ${proto} dport ${ports} accept${comment}`)
+  if (v6.length > 0) out.push(`\t\tip6 saddr { ${v6.join(', ')} } ${proto} dport ${ports} accept${comment}`)
+  return out
+}
+
+function portExpr(p: AllowRule['port'], where: string): string {
+  const one = (n: number): string => {
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`firewall ${where}: port must be 1-65535, got ${n}`)
+    return String(n)
+  }
+  if (typeof p === 'number') return one(p)
+  if (Array.isArray(p)) {
+    if (p.length === 0) throw new Error(`firewall ${where}: an empty port list`)
+    return p.length === 1 ? one(p[0]!) : `{ ${p.map(one).join(', ')} }`
+  }
+  const range = p as { from: number; to: number }
+  if (one(range.from) && one(range.to) && range.from > range.to) throw new Error(`firewall ${where}: port range ${range.from}-${range.to} is backwards`)
+  return `${range.from}-${range.to}`
+}
+
+/** An address or CIDR; nft needs literal addresses, so a host name is an error naming where it came from. */
+function sourceFamily(a: string, where: string): 4 | 6 {
+  const [addr, bits, extra] = String(a).split('/')
+  const family = isIP(addr ?? '')
+  const max = family === 4 ? 32 : 128
+  if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
+    throw new Error(`firewall ${where}: ${JSON.stringify(a)} is not an IP address or CIDR (nftables cannot filter by host name; give the host an address, e.g. a privateAddress var)`)
+  }
+  return family as 4 | 6
+}
+
+function nftString(s: string, where: string): string {
+  if (!/^[\w .,:()/+-]*$/.test(s)) throw new Error(`firewall ${where}: comment ${JSON.stringify(s)} may hold only letters, digits, spaces and .,:()/+-`)
+  return `"${s}"`
+}
+
+/** Read-only: what muster last loaded, then the live ruleset's hash ("-" when nft is not installed). */
+const LIVE = `cat ${NFT_STATE} 2>/dev/null || :; echo; if command -v nft >/dev/null 2>&1; then nft -s list ruleset | sha256sum | cut -d' ' -f1; else echo -; fi`
+
+/**
+ * The ruleset in `path` is what the kernel enforces. The file alone proves
+ * nothing: `nft` rules added or flushed by hand never touch it. So after each
+ * load muster records the file's hash and the live ruleset's hash; the probe
+ * compares both, and a difference in either (new file, hand-made rules) loads
+ * the file again. Loading is atomic: `nft -f` applies the whole file or nothing.
+ */
+export function nftLoaded(path = NFT_CONF, meta: ResourceMeta = {}): Resource {
+  const live = shell(LIVE)
+  return resource({
+    id: `nft-loaded:${path}`,
+    type: 'nft-loaded',
+    probe: { conf: pathState(path), live },
+    meta,
+    plan({ conf, live: l }) {
+      const c = conf as PathState
+      if (c.type !== 'file') throw new Error(`${path} is not a file (${c.type}): nothing to load`)
+      const [stateLine = '', liveSha = ''] = l.stdout.split('\n')
+      const [loadedFile, loadedLive] = stateLine.trim().split(' ')
+      const why =
+        liveSha.trim() === '-'
+          ? 'nft is not installed yet'
+          : loadedFile === undefined || loadedFile === ''
+            ? 'never loaded by muster'
+            : loadedFile !== c.sha256
+              ? `${path} changed since it was loaded`
+              : loadedLive !== liveSha.trim()
+                ? 'the live ruleset differs from the one loaded (changed by hand?)'
+                : null
+      if (why === null) return ok('live ruleset is the one loaded')
+      return change(
+        `load ${path} (${why})`,
+        async (ctx) => {
+          const stamp = `${NFT_STATE}.tmp`
+          await ctx.run(
+            sh`nft -f ${path} && mkdir -p /var/lib/muster && { sha256sum < ${path} | cut -d' ' -f1; nft -s list ruleset | sha256sum | cut -d' ' -f1; } | tr '\n' ' ' > ${stamp} && mv -f ${stamp} ${NFT_STATE}`,
+          )
+        },
+        { predicts: [predict(live, unknown('the ruleset is loaded first'))] },
+      )
+    },
+  })
+}
+
+/**
+ * A host's firewall: nftables installed, the ruleset file written (checked
+ * with `nft -c` before it replaces the live one), loaded, and loaded again at
+ * boot by nftables.service.
+ */
+export function firewall(opts: FirewallOptions): RoleItem[] {
+  const path = opts.path ?? NFT_CONF
+  const content = renderNftRuleset(opts)
+  const { host: _h, allow: _a, ssh: _s, path: _p, ...meta } = opts
+  return [
+    apt(['nftables']),
+    // 0755 with its #! line, like Debian's own /etc/nftables.conf
+    file(path, { content, mode: '0755', owner: 'root', group: 'root', validate: 'nft -c -f %s', ...meta }),
+    nftLoaded(path, meta),
+    service('nftables', { enabled: true, ...meta }),
+  ]
+}
+
