@@ -10,8 +10,8 @@ import { cgroupOf, childrenOf, isAlive, nsInodeOfPath, nsInodeOfProcess, parentP
 
 /**
  * A host's processes: its PID 1 (systemd) runs in the host's network
- * namespace and its own mount, PID, UTS, IPC and cgroup namespaces, chrooted
- * into the host's disk. The controller knows it by the PID of that init;
+ * namespace and its own mount, PID, UTS, IPC and cgroup namespaces, with the
+ * host's disk pivoted in as its root. The controller knows it by the PID of that init;
  * `kill -9` of it ends every process of the host at once.
  */
 
@@ -44,7 +44,12 @@ if [ -e "$R/proc/sysrq-trigger" ]; then mount --bind /dev/null "$R/proc/sysrq-tr
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys"
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$R/run"
 mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 "$R/sys/fs/cgroup"
-exec env -i container=muster-lab PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin chroot "$R" /lib/systemd/systemd --system
+# pivot_root, not chroot: a chrooted process may not create user namespaces, and
+# units with PrivateUsers= (Debian's prometheus.service) then fail with 217/USER
+cd "$R"
+pivot_root . .
+umount -l .
+exec env -i container=muster-lab PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /lib/systemd/systemd --system
 `
 
 /**

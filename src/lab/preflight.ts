@@ -68,7 +68,7 @@ const toolPackages: Record<string, string> = {
   nsenter: 'util-linux',
   mount: 'mount',
   umount: 'mount',
-  chroot: 'coreutils',
+  pivot_root: 'util-linux',
 }
 
 export function findTool(name: string): string | undefined {
