@@ -23,6 +23,11 @@ export default defineInventory({
     dbAppPassword: labSecret('db-app-password', 'MUSTER_DB_APP_PASSWORD'),
     dbReplPassword: labSecret('db-repl-password', 'MUSTER_DB_REPL_PASSWORD'),
     appPort: 3000,
+    // monitoring (playbooks/monitoring.ts): quick scrapes and alerts, so the lab shows them in seconds
+    haproxyMetricsPort: 8405,
+    scrapeInterval: '5s',
+    alertFor: '0s',
+    replicationMetricsEvery: '5s',
   },
   groups: {
     web: { hosts: ['web-01', 'web-02'] },
@@ -30,6 +35,7 @@ export default defineInventory({
     db: { children: ['db_primary', 'db_replicas'] },
     db_primary: { hosts: ['web-01'] },
     db_replicas: { hosts: ['web-02', 'db-03'] },
+    monitoring: { hosts: ['db-03'] },
   },
   hosts: {
     'web-01': host('web-01', { mysqlServerId: 1 }),

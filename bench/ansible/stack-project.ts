@@ -304,7 +304,7 @@ export async function writeStackProject(dir: string, input: StackProjectInput): 
       'ansible.builtin.template': {
         src: '{{ inventory_hostname }}/haproxy.cfg.j2',
         dest: STACK_PATHS.haproxyCfg,
-        validate: 'haproxy -c -q -f %s',
+        validate: 'haproxy -c -f %s',
         ...(await meta(STACK_PATHS.haproxyCfg, lb0)),
       },
       notify: ['reload haproxy'],

@@ -5,6 +5,8 @@
 //   web          80 from the load balancers only (health checks and proxied requests)
 //   db_primary   3306 from the web hosts (the app writes there) and the replicas (replication)
 //   db_replicas  nothing extra: the app reads its local replica over the unix socket
+//   monitoring   (when the group exists) node-exporter's 9100 on every host, and
+//                HAProxy's metrics port on the balancers, from the monitoring hosts only
 // The app itself listens on 127.0.0.1 only, so it needs no rule.
 import { role, firewall as nftFirewall, type AllowRule, type HostInfo } from 'muster'
 import { privateAddress } from '../mysql/index.ts'
@@ -23,6 +25,12 @@ export const firewall = role('firewall', (ctx) => {
   }
   if (inGroup('db_primary')) {
     allow.push({ port: 3306, from: addresses(ctx.hostsOf('web:db_replicas:!' + ctx.name)), comment: 'mysql from the app and the replicas' })
+  }
+  const monitors = ctx.inventory.groups.has('monitoring') ? addresses(ctx.hostsOf('monitoring')) : []
+  if (monitors.length > 0) {
+    allow.push({ port: 9100, from: monitors, comment: 'node-exporter scrapes' })
+    const metricsPort = ctx.vars.haproxyMetricsPort as number | undefined
+    if (inGroup('lb') && metricsPort !== undefined) allow.push({ port: metricsPort, from: monitors, comment: 'haproxy metrics scrapes' })
   }
   for (const extra of (ctx.vars.firewallAllow as AllowRule[] | undefined) ?? []) allow.push(extra)
   const sshFrom = ctx.vars.firewallSshFrom as string[] | undefined

@@ -33,11 +33,12 @@ export const haproxy = role('haproxy', (ctx) => {
         healthHost: 'localhost',
         checkInterval: (ctx.vars.haproxyCheckInterval as string | undefined) ?? '1s',
         backends,
+        metricsPort: (ctx.vars.haproxyMetricsPort as number | undefined) ?? null,
         tls: pem ? { bind: (ctx.vars.haproxyTlsBind as string | undefined) ?? ':443', pem: HAPROXY_PEM, hstsMaxAge: (ctx.vars.hstsMaxAge as number | undefined) ?? 31536000 } : null,
       },
       mode: '0644',
       // a temp copy is checked before it replaces the live file
-      validate: 'haproxy -c -q -f %s',
+      validate: 'haproxy -c -f %s',
       notify: reloadHaproxy,
     }),
     service('haproxy', { running: true, enabled: true }),
