@@ -1,9 +1,11 @@
-// The local lab (`npx muster lab up`): four Debian 12 hosts on 10.77.0.0/24.
+// The local lab (`npx muster lab up`): four Debian 12 hosts on 10.77.0.0/24,
+// and a second balancer lb-02 when the lab has one (then the site's address is
+// the floating lbVip, .100, held by keepalived on whichever balancer is alive).
 // Passwords come from the environment (MUSTER_DB_APP_PASSWORD,
 // MUSTER_DB_REPL_PASSWORD), else from random ones generated once and kept,
 // mode 0600, in the lab's own directory: never in this repository. HTTPS on
-// lb-01 uses a certificate from the lab's own CA (made once, kept in the lab
-// directory): clients trust <lab dir>/tls/ca.pem.
+// the balancers uses a certificate from the lab's own CA (made once, kept in
+// the lab directory): clients trust <lab dir>/tls/ca.pem.
 import { defineInventory, labHostSpecs, labSecret, labCertificate } from 'muster'
 
 const lab = labHostSpecs()
@@ -12,8 +14,11 @@ const host = (name: string, vars: Record<string, unknown>) => {
   if (!spec) throw new Error(`the lab has no host ${name}: run \`npx muster lab up\` (the reference fleet)`)
   return { ...spec, vars }
 }
-const lbAddress = lab['lb-01']?.address
-const tls = lbAddress ? labCertificate('lb-01', ['lb-01', lbAddress]) : undefined
+const balancers = ['lb-01', 'lb-02'].filter((n) => lab[n])
+const addressOf = (n: string): string => lab[n]?.address ?? n
+// the floating address, on the lab's subnet: only with two balancers
+const vip = balancers.length > 1 ? addressOf('lb-01').replace(/\.\d+$/, '.100') : undefined
+const tls = balancers.length > 0 ? labCertificate('site', [...balancers, ...balancers.map(addressOf), ...(vip ? [vip] : [])]) : undefined
 
 export default defineInventory({
   vars: {
@@ -31,7 +36,7 @@ export default defineInventory({
   },
   groups: {
     web: { hosts: ['web-01', 'web-02'] },
-    lb: { hosts: ['lb-01'] },
+    lb: { hosts: balancers, vars: { ...(tls ? { tlsCertificate: tls.certificate, tlsKey: tls.key } : {}), ...(vip ? { lbVip: `${vip}/24` } : {}) } },
     db: { children: ['db_primary', 'db_replicas'] },
     db_primary: { hosts: ['web-01'] },
     db_replicas: { hosts: ['web-02', 'db-03'] },
@@ -40,7 +45,8 @@ export default defineInventory({
   hosts: {
     'web-01': host('web-01', { mysqlServerId: 1 }),
     'web-02': host('web-02', { mysqlServerId: 2 }),
-    'lb-01': host('lb-01', tls ? { tlsCertificate: tls.certificate, tlsKey: tls.key } : {}),
+    'lb-01': host('lb-01', {}),
+    ...(lab['lb-02'] ? { 'lb-02': host('lb-02', {}) } : {}),
     'db-03': host('db-03', { mysqlServerId: 3 }),
   },
 })

@@ -39,7 +39,10 @@ export default defineInventory({
 
   groups: {
     web: { hosts: ['web-01', 'web-02'] }, // Nginx + the app
-    lb: { hosts: ['lb-01'] }, // HAProxy, the public entry point
+    // HAProxy, the public entry point. With a second balancer, set lbVip (a free address both
+    // can hold; publish it in DNS) and keepalived moves it to a live one: lb: { hosts: ['lb-01',
+    // 'lb-02'], vars: { lbVip: '203.0.113.100/24', lbInterface: 'ens3' } }
+    lb: { hosts: ['lb-01'] },
     db: { children: ['db_primary', 'db_replicas'] },
     db_primary: { hosts: ['web-01'] },
     db_replicas: { hosts: ['web-02', 'db-03'] },

@@ -6,6 +6,7 @@ import { mysqlServer, mysqlPrimary, mysqlReplication } from '../roles/mysql/inde
 import { app } from '../roles/app/index.ts'
 import { nginx } from '../roles/nginx/index.ts'
 import { haproxy } from '../roles/haproxy/index.ts'
+import { failover } from '../roles/haproxy/failover.ts'
 import { firewall } from '../roles/firewall/index.ts'
 
 /** Fresh package lists before anything is installed (refreshed when a day old). */
@@ -20,6 +21,7 @@ export default playbook(
   // replicas are seeded from the primary's accounts and data
   { name: 'database replicas', hosts: 'db_replicas', roles: [mysqlReplication] },
   { name: 'app and web', hosts: 'web', roles: [packages, app, nginx] },
-  // last: the balancer's health checks find the web hosts already serving
-  { name: 'load balancer', hosts: 'lb', roles: [packages, haproxy] },
+  // last: the balancer's health checks find the web hosts already serving; with two
+  // balancers and an lbVip, keepalived moves the site's address to one that is alive
+  { name: 'load balancer', hosts: 'lb', roles: [packages, haproxy, failover] },
 )

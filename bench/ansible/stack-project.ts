@@ -322,6 +322,8 @@ export async function writeStackProject(dir: string, input: StackProjectInput): 
     app: [appTasks, appHandlers],
     nginx: [nginxTasks, nginxHandlers],
     haproxy: [haproxyTasks, haproxyHandlers],
+    // one balancer in the bench: failover has nothing to do (muster's role is empty there too)
+    'lb-failover': [[], []],
   }
   for (const [name, [tasks, handlers]] of Object.entries(roles)) {
     writeFile(dir, `roles/${name}/tasks/main.yml`, yamlDoc(tasks))

@@ -1,7 +1,7 @@
 // The reference stack's firewall, one nftables ruleset per host, from the
 // inventory's groups: each host accepts only what its roles serve, and only
 // from the hosts that use it. SSH stays open (from `firewallSshFrom` if set).
-//   lb           80 (and 443 with TLS) from anywhere
+//   lb           80 (and 443 with TLS) from anywhere; VRRP from the other balancers (lbVip)
 //   web          80 from the load balancers only (health checks and proxied requests)
 //   db_primary   3306 from the web hosts (the app writes there) and the replicas (replication)
 //   db_replicas  nothing extra: the app reads its local replica over the unix socket
@@ -19,6 +19,8 @@ export const firewall = role('firewall', (ctx) => {
   if (inGroup('lb')) {
     allow.push({ port: 80, comment: 'http' })
     if (ctx.vars.tlsCertificate !== undefined) allow.push({ port: 443, comment: 'https' })
+    const peers = ctx.hostsOf('lb').filter((h) => h.name !== ctx.name)
+    if (ctx.vars.lbVip !== undefined && peers.length > 0) allow.push({ proto: 'vrrp', from: addresses(peers), comment: 'vrrp from the other balancers' })
   }
   if (inGroup('web')) {
     allow.push({ port: (ctx.vars.httpPort as number | undefined) ?? 80, from: addresses(ctx.hostsOf('lb')), comment: 'http from the load balancers' })

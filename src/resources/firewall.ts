@@ -9,11 +9,15 @@ import { apt } from './apt.ts'
 import { file } from './file.ts'
 import { service } from './service.ts'
 
-/** One port (or list, or range) opened for input, from anywhere or from the listed sources only. */
+/**
+ * One port (or list, or range) opened for input, from anywhere or from the
+ * listed sources only; or, with proto 'vrrp' (no port), the VRRP adverts
+ * keepalived peers send each other.
+ */
 export interface AllowRule {
-  port: number | readonly number[] | { from: number; to: number }
+  port?: number | readonly number[] | { from: number; to: number }
   /** default tcp */
-  proto?: 'tcp' | 'udp'
+  proto?: 'tcp' | 'udp' | 'vrrp'
   /** IPv4/IPv6 addresses or CIDRs; omitted: from anywhere; empty: nobody (the rule is left out) */
   from?: readonly string[]
   /** why the port is open; kept in the ruleset as a comment */
@@ -74,16 +78,21 @@ export function renderNftRuleset(opts: Omit<FirewallOptions, keyof ResourceMeta 
 
 function ruleLines(r: AllowRule, where: string): string[] {
   const proto = r.proto ?? 'tcp'
-  if (proto !== 'tcp' && proto !== 'udp') throw new Error(`firewall ${where}: proto must be tcp or udp, got ${JSON.stringify(proto)}`)
-  const ports = portExpr(r.port, where)
+  if (proto !== 'tcp' && proto !== 'udp' && proto !== 'vrrp') throw new Error(`firewall ${where}: proto must be tcp, udp or vrrp, got ${JSON.stringify(proto)}`)
+  if (proto === 'vrrp' && r.port !== undefined) throw new Error(`firewall ${where}: vrrp has no ports`)
+  if (proto !== 'vrrp' && r.port === undefined) throw new Error(`firewall ${where}: a ${proto} rule needs a port`)
+  // VRRP is IP protocol 112 itself; ports belong to tcp and udp
+  const match = proto === 'vrrp' ? { v4: 'ip protocol vrrp', v6: 'ip6 nexthdr vrrp', any: 'meta l4proto vrrp' } : null
+  const ports = match ? '' : portExpr(r.port!, where)
+  const what = (family: 'v4' | 'v6' | 'any') => (match ? match[family] : `${proto} dport ${ports}`)
   const comment = r.comment === undefined ? '' : ` comment ${nftString(r.comment, where)}`
-  if (r.from === undefined) return [`\t\t${proto} dport ${ports} accept${comment}`]
+  if (r.from === undefined) return [`\t\t${what('any')} accept${comment}`]
   const v4: string[] = []
   const v6: string[] = []
   for (const a of r.from) (sourceFamily(a, where) === 4 ? v4 : v6).push(a)
   const out: string[] = []
-  if (v4.length > 0) out.push(`\t\tip saddr { ${v4.join(', ')} } ${proto} dport ${ports} accept${comment}`)
-  if (v6.length > 0) out.push(`\t\tip6 saddr { ${v6.join(', ')} } ${proto} dport ${ports} accept${comment}`)
+  if (v4.length > 0) out.push(`\t\tip saddr { ${v4.join(', ')} } ${what(match ? 'v4' : 'any')} accept${comment}`)
+  if (v6.length > 0) out.push(`\t\tip6 saddr { ${v6.join(', ')} } ${what(match ? 'v6' : 'any')} accept${comment}`)
   return out
 }
 

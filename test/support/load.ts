@@ -11,6 +11,8 @@ import { labAddress, labCa } from './lab-http.ts'
 export interface LoadOptions {
   /** A lab host's name ("lb-01"): its address comes from the lab's inventory, never from the caller. */
   host: string
+  /** Instead of the host's own address, another address on the lab's subnet (a floating VIP); anything else is refused. */
+  address?: string
   path?: string
   /** Requests started per second (default 60). */
   rate?: number
@@ -64,7 +66,11 @@ export interface RunningLoad {
 export { labAddress }
 
 export function startLoad(opts: LoadOptions): RunningLoad {
-  const address = labAddress(opts.host)
+  const own = labAddress(opts.host)
+  if (opts.address !== undefined && opts.address.replace(/\.\d+$/, '') !== own.replace(/\.\d+$/, '')) {
+    throw new Error(`load: ${opts.address} is not on the lab's subnet`)
+  }
+  const address = opts.address ?? own
   // the site as users reach it: HTTPS, verified against the lab CA (plain HTTP only redirects)
   const url = `https://${address}${opts.path ?? '/'}`
   const ca = labCa()

@@ -47,6 +47,13 @@ describe('firewall', () => {
       expect(text).not.to.include('dport 22 ')
     })
 
+    it('admits VRRP (IP protocol 112) from keepalived peers, by family', () => {
+      const text = renderNftRuleset({ host: 'lb-01', allow: [{ proto: 'vrrp', from: ['10.77.0.15', 'fd00::15'], comment: 'vrrp from lb-02' }] })
+      expect(text).to.include('\t\tip saddr { 10.77.0.15 } ip protocol vrrp accept comment "vrrp from lb-02"\n')
+      expect(text).to.include('\t\tip6 saddr { fd00::15 } ip6 nexthdr vrrp accept comment "vrrp from lb-02"\n')
+      expect(renderNftRuleset({ host: 'h', allow: [{ proto: 'vrrp' }] })).to.include('\t\tmeta l4proto vrrp accept\n')
+    })
+
     const bad: [string, Parameters<typeof renderNftRuleset>[0], RegExp][] = [
       ['a host name as source', { host: 'h', allow: [{ port: 80, from: ['web-01'] }] }, /allow\[0\]: "web-01" is not an IP address or CIDR.*privateAddress/],
       ['a bad prefix length', { host: 'h', allow: [{ port: 80, from: ['10.0.0.0/33'] }] }, /allow\[0\]: "10.0.0.0\/33"/],
@@ -54,7 +61,9 @@ describe('firewall', () => {
       ['a backwards range', { host: 'h', allow: [{ port: { from: 90, to: 80 } }] }, /allow\[0\]: port range 90-80 is backwards/],
       ['an empty port list', { host: 'h', allow: [{ port: [] }] }, /allow\[0\]: an empty port list/],
       ['a comment that would break the file', { host: 'h', allow: [{ port: 80, comment: 'x"; flush ruleset' }] }, /allow\[0\]: comment/],
-      ['an unknown protocol', { host: 'h', allow: [{ port: 80, proto: 'sctp' as 'tcp' }] }, /allow\[0\]: proto must be tcp or udp/],
+      ['an unknown protocol', { host: 'h', allow: [{ port: 80, proto: 'sctp' as 'tcp' }] }, /allow\[0\]: proto must be tcp, udp or vrrp/],
+      ['a port on vrrp', { host: 'h', allow: [{ port: 80, proto: 'vrrp' }] }, /allow\[0\]: vrrp has no ports/],
+      ['a tcp rule without a port', { host: 'h', allow: [{ from: ['10.0.0.1'] }] }, /allow\[0\]: a tcp rule needs a port/],
       ['a bad ssh source', { host: 'h', allow: [], ssh: { from: ['bastion'] } }, /firewall ssh: "bastion"/],
     ]
     for (const [what, opts, error] of bad) {
