@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the local lab, from a fresh machine (Debian 12, root):
 # install muster's dependencies, boot four bare Debian hosts, provision the
-# reference stack on them, and show requests answered through the load balancer.
+# reference stack on them, show requests answered through the load balancer,
+# and add monitoring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm ci --no-audit --no-fund --loglevel=error
@@ -15,6 +16,16 @@ for i in 1 2 3 4; do curl -s --cacert "$lab_dir/tls/ca.pem" "https://$lb/"; echo
 echo "Plain HTTP only redirects:"
 curl -s -o /dev/null -w '%{http_code} -> %{redirect_url}\n' "http://$lb/"
 
+echo
+echo "Monitoring: Prometheus on db-03, asked which targets are up:"
+node bin/muster.js apply playbooks/monitoring.ts -i inventory/lab.ts | tail -1
+# the first scrapes take a few seconds: wait until every target has answered once
+for _ in $(seq 30); do
+  n=$(node bin/muster.js lab ssh db-03 -- "promtool query instant http://localhost:9090 up" | grep -c '=> 1' || true)
+  [ "$n" -ge 6 ] && break
+  sleep 1
+done
+node bin/muster.js lab ssh db-03 -- "promtool query instant http://localhost:9090 up"
 echo
 echo "Converged: a second run changes nothing, and the drift check is clean:"
 node bin/muster.js check playbooks/site.ts -i inventory/lab.ts | tail -6
