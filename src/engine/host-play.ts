@@ -82,6 +82,7 @@ export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome
     return parseBatch(batch, res.stdout)
   }
 
+  let changedHere = false
   try {
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!
@@ -98,11 +99,13 @@ export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome
       const queries = Object.values(r.probe) as FactQuery<unknown>[]
       if (queries.some((q) => !cache.has(q))) {
         // one round trip for every fact still to come that is not known now
+        // later plays' facts ride along only while nothing changed: after a change the
+        // engine drops every host's cache at the next play boundary, so they would be read for nothing
         const todo = items
           .slice(i)
           .filter((it) => input.selected(it))
           .flatMap((it) => Object.values(it.resource.probe) as FactQuery<unknown>[])
-          .concat(input.prefetch ?? [])
+          .concat(changedHere ? [] : (input.prefetch ?? []))
           .filter((q) => !cache.has(q))
         cache.setAll(await probe(todo))
       }
@@ -158,11 +161,13 @@ export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome
         emitResult(item, 'failed', started, { summary: plan.summary, error: messageOf(err) })
         input.emit({ type: 'host:failed', play, host: host.name, resource: r.id, message: maskSecrets(messageOf(err)) })
         // a failed apply may have changed anything; never plan on the old picture
+        changedHere = true
         cache.clear()
         continue
       }
       emitResult(item, 'changed', started, { summary: plan.summary, ...(diff !== undefined ? { diff } : {}) })
       queue(queued, r.notify)
+      changedHere = true
       // an earlier change can change what later probes see: re-probe before the next plan
       cache.clear()
     }

@@ -220,6 +220,22 @@ describe('engine: runPlaybook', () => {
     expect(readFileSync(join(dir, 'h2-out'), 'utf8')).to.equal('ok')
   })
 
+  it('after a change, re-probes carry only the rest of the play: later plays re-probe at their start anyway', async () => {
+    const pb = playbook(
+      { hosts: 'all', roles: [role('one', () => [kv(join(dir, 'p1-a'), '1'), kv(join(dir, 'p1-b'), '1')])], gatherFacts: false },
+      { hosts: 'all', roles: [role('two', () => [kv(join(dir, 'p2-a'), '2')])], gatherFacts: false },
+    )
+    const { conns, recap } = await run(pb)
+    expect(recap.exitCode).to.equal(0)
+    const probes = conns.get('h1')!.commands.filter((c) => c.stdin.includes('read-only probe')).map((c) => c.stdin)
+    // the warm probe reads all plays; the re-probe after p1-a's change reads p1-b only; play two reads its own at its start
+    expect(probes.map((p) => ['p1-a', 'p1-b', 'p2-a'].filter((k) => p.includes(join(dir, k))))).to.deep.equal([
+      ['p1-a', 'p1-b', 'p2-a'],
+      ['p1-b'],
+      ['p2-a'],
+    ])
+  })
+
   it('gathers host facts only when a role reads them', async () => {
     const quiet = playbook({ hosts: 'all', roles: [role('r', (ctx) => [kv(join(dir, `${ctx.name}-q`), '1')])] })
     const a = await run(quiet)
