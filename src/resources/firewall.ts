@@ -107,8 +107,9 @@ function portExpr(p: AllowRule['port'], where: string): string {
     return p.length === 1 ? one(p[0]!) : `{ ${p.map(one).join(', ')} }`
   }
   const range = p as { from: number; to: number }
-  if (one(range.from) && one(range.to) && range.from > range.to) throw new Error(`firewall ${where}: port range ${range.from}-${range.to} is backwards`)
-  return `${range.from}-${range.to}`
+  const [from, to] = [one(range.from), one(range.to)]
+  if (range.from > range.to) throw new Error(`firewall ${where}: port range ${from}-${to} is backwards`)
+  return `${from}-${to}`
 }
 
 /** An address or CIDR; nft needs literal addresses, so a host name is an error naming where it came from. */

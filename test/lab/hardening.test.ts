@@ -2,9 +2,8 @@ import { expect } from 'chai'
 import tls from 'node:tls'
 import { X509Certificate } from 'node:crypto'
 import { labCa, request } from '../support/lab-http.ts'
-import { ensureLab, onHost } from '../support/lab.ts'
-import { muster, type CliResult } from '../support/cli.ts'
-import { labExec } from '../../src/lab/exec.ts'
+import { ensureLab, onHost, tcp } from '../support/lab.ts'
+import { muster, touched, explain } from '../support/cli.ts'
 import type { LabState } from '../../src/lab/state.ts'
 
 /**
@@ -19,21 +18,6 @@ import type { LabState } from '../../src/lab/state.ts'
 const APPLY = ['apply', 'playbooks/site.ts', '-i', 'inventory/lab.ts', '--json']
 const CHECK = ['check', 'playbooks/site.ts', '-i', 'inventory/lab.ts', '--json']
 const MINUTE = 60_000
-
-type ResultEvent = { type: 'resource:result'; host: string; resource: string; status: string; summary?: string; error?: string }
-const results = (r: CliResult) => r.events.filter((e) => e.type === 'resource:result') as unknown as ResultEvent[]
-const touched = (r: CliResult) => results(r).filter((e) => e.status !== 'ok' && e.status !== 'skipped').map((e) => `${e.host} ${e.resource} ${e.status}: ${e.summary ?? ''}`)
-const explain = (r: CliResult) => `exit ${r.code}\n${touched(r).join('\n')}\n${results(r).filter((e) => e.error).map((e) => e.error).join('\n')}\n${r.stderr}`
-
-/** Can `from` open a TCP connection to `to`:`port`? 'open', 'refused' (nobody listens) or 'dropped' (no answer in 2 s). */
-async function tcp(from: string, to: string, port: number): Promise<'open' | 'refused' | 'dropped'> {
-  const r = await labExec(from, `timeout 2 bash -c 'exec 3<>/dev/tcp/${to}/${port}' 2>&1; echo "exit=$?"`)
-  const out = r.stdout + r.stderr
-  if (/exit=0/.test(out)) return 'open'
-  if (/exit=124/.test(out)) return 'dropped'
-  if (/Connection refused/.test(out)) return 'refused'
-  throw new Error(`${from} -> ${to}:${port}: unexpected: ${out}`)
-}
 
 describe('hardening: the stack behind a firewall on every host', function () {
   let state: LabState

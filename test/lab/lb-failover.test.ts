@@ -3,7 +3,7 @@ import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureLab, onHost, sleep, waitFor } from '../support/lab.ts'
-import { muster, repoRoot, type CliResult } from '../support/cli.ts'
+import { muster, repoRoot, results, explain } from '../support/cli.ts'
 import { request } from '../support/lab-http.ts'
 import { startLoad, describeLoad } from '../support/load.ts'
 import { labUp } from '../../src/lab/up.ts'
@@ -24,11 +24,6 @@ import type { LabState } from '../../src/lab/state.ts'
 const APPLY = ['apply', 'playbooks/site.ts', '-i', 'inventory/lab.ts', '--json']
 const CHECK = ['check', 'playbooks/site.ts', '-i', 'inventory/lab.ts', '--json']
 const MINUTE = 60_000
-
-type ResultEvent = { type: 'resource:result'; host: string; resource: string; status: string; summary?: string; error?: string }
-const results = (r: CliResult) => r.events.filter((e) => e.type === 'resource:result') as unknown as ResultEvent[]
-const explain = (r: CliResult) =>
-  `exit ${r.code}\n${results(r).filter((e) => e.status !== 'ok' && e.status !== 'skipped').map((e) => `${e.host} ${e.status} ${e.resource}: ${e.summary ?? ''} ${e.error ?? ''}`).join('\n')}\n${r.stderr}`
 
 /** Which balancer holds `vip` right now (by its interfaces), or null. */
 async function holder(vip: string): Promise<string | null> {

@@ -1,7 +1,6 @@
 import { expect } from 'chai'
-import { ensureLab, onHost, waitFor } from '../support/lab.ts'
-import { muster, type CliResult } from '../support/cli.ts'
-import { labExec } from '../../src/lab/exec.ts'
+import { ensureLab, onHost, tcp, waitFor } from '../support/lab.ts'
+import { muster, results, explain } from '../support/cli.ts'
 import type { LabState } from '../../src/lab/state.ts'
 
 /**
@@ -17,11 +16,6 @@ const SITE = ['playbooks/site.ts', '-i', 'inventory/lab.ts', '--json']
 const MON = ['playbooks/monitoring.ts', '-i', 'inventory/lab.ts', '--json']
 const MINUTE = 60_000
 
-type ResultEvent = { type: 'resource:result'; host: string; resource: string; status: string; summary?: string; error?: string }
-const results = (r: CliResult) => r.events.filter((e) => e.type === 'resource:result') as unknown as ResultEvent[]
-const explain = (r: CliResult) =>
-  `exit ${r.code}\n${results(r).filter((e) => e.status !== 'ok').map((e) => `${e.host} ${e.status} ${e.resource}: ${e.summary ?? ''} ${e.error ?? ''}`).join('\n')}\n${r.stderr}`
-
 /** Prometheus's answer to an instant query, as `labels => value` lines, asked on db-03 itself (9090 is not open to others). */
 async function promql(query: string): Promise<string[]> {
   const out = await onHost('db-03', `promtool query instant http://localhost:9090 '${query}'`)
@@ -29,12 +23,6 @@ async function promql(query: string): Promise<string[]> {
 }
 const firing = async (): Promise<string[]> =>
   (await promql('ALERTS{alertstate="firing"}')).map((l) => `${/alertname="([^"]+)"/.exec(l)?.[1]} ${/host="([^"]+)"/.exec(l)?.[1] ?? ''} ${/server="([^"]+)"/.exec(l)?.[1] ?? ''}`.trim()).sort()
-
-async function tcp(from: string, to: string, port: number): Promise<'open' | 'dropped' | 'refused'> {
-  const r = await labExec(from, `timeout 2 bash -c 'exec 3<>/dev/tcp/${to}/${port}' 2>&1; echo "exit=$?"`)
-  const out = r.stdout + r.stderr
-  return /exit=0/.test(out) ? 'open' : /exit=124/.test(out) ? 'dropped' : 'refused'
-}
 
 describe('monitoring: Prometheus watching the stack (playbooks/monitoring.ts)', function () {
   let state: LabState

@@ -45,3 +45,18 @@ export function muster(args: string[], env: Record<string, string> = {}, timeout
     })
   })
 }
+
+export type ResultEvent = { type: 'resource:result'; host: string; resource: string; status: string; summary?: string; error?: string }
+
+/** The run's resource results, in order. */
+export const results = (r: CliResult): ResultEvent[] => r.events.filter((e) => e.type === 'resource:result') as unknown as ResultEvent[]
+
+/** "host resource status: summary" for every result that is not ok or skipped. */
+export const touched = (r: CliResult): string[] =>
+  results(r)
+    .filter((e) => e.status !== 'ok' && e.status !== 'skipped')
+    .map((e) => `${e.host} ${e.resource} ${e.status}: ${e.summary ?? ''}`)
+
+/** For assertion messages: the exit code, what the run touched, its errors and stderr. */
+export const explain = (r: CliResult): string =>
+  `exit ${r.code}\n${touched(r).join('\n')}\n${results(r).filter((e) => e.error).map((e) => `${e.host} ${e.resource}: ${e.error}`).join('\n')}\n${r.stderr}`

@@ -104,3 +104,14 @@ export async function waitFor<T>(what: string, ms: number, fn: () => Promise<T |
     await sleep(everyMs)
   }
 }
+
+/** Can `from` open a TCP connection to `to`:`port`? 'open', 'refused' (nobody listens) or 'dropped' (no answer in 2 s). */
+export async function tcp(from: string, to: string, port: number): Promise<'open' | 'refused' | 'dropped'> {
+  const { labExec } = await import('../../src/lab/exec.ts')
+  const r = await labExec(from, `timeout 2 bash -c 'exec 3<>/dev/tcp/${to}/${port}' 2>&1; echo "exit=$?"`)
+  const out = r.stdout + r.stderr
+  if (/exit=0/.test(out)) return 'open'
+  if (/exit=124/.test(out)) return 'dropped'
+  if (/Connection refused/.test(out)) return 'refused'
+  throw new Error(`${from} -> ${to}:${port}: unexpected: ${out}`)
+}
