@@ -33,8 +33,8 @@ export const labFiles = {
   clientKey: () => join(labDir(), 'id_ed25519'),
   knownHosts: () => join(labDir(), 'known_hosts'),
   lock: () => join(labDir(), 'lock'),
-  proxyConfig: () => join(labDir(), 'tinyproxy.conf'),
-  proxyLog: () => join(labDir(), 'tinyproxy.log'),
+  proxyConfig: () => join(labDir(), 'apt-proxy.json'),
+  proxyLog: () => join(labDir(), 'apt-proxy.log'),
   /** Per-host identity (host keys, machine-id), kept across `down` so a name keeps its keys. */
   identity: (host: string) => join(labDir(), 'identity', host),
   hostsDir: () => join(labDir(), 'hosts'),

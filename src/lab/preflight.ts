@@ -61,7 +61,6 @@ const toolPackages: Record<string, string> = {
   ip: 'iproute2',
   ss: 'iproute2',
   debootstrap: 'debootstrap',
-  tinyproxy: 'tinyproxy',
   ssh: 'openssh-client',
   'ssh-keygen': 'openssh-client',
   unshare: 'util-linux',

@@ -4,6 +4,8 @@ import { ExitCode, UsageError } from '../../core/errors.ts'
 import { labDown } from '../../lab/down.ts'
 import { LabError, LabNotUpError } from '../../lab/errors.ts'
 import { labFiles } from '../../lab/layout.ts'
+import { createAptProxy } from '../../lab/apt-proxy.ts'
+import { readProxyConfig } from '../../lab/proxy.ts'
 import { tool } from '../../lab/preflight.ts'
 import { requireHost, requireState } from '../../lab/require-state.ts'
 import { labReset } from '../../lab/reset.ts'
@@ -167,6 +169,43 @@ const resetCommand: CommandModule<object, ResetArgs> = {
     }),
 }
 
+interface AptProxyArgs {
+  config: string
+}
+/** Internal: the lab's apt proxy process, started detached by `lab up` (hidden from --help). */
+const aptProxyCommand: CommandModule<object, AptProxyArgs> = {
+  command: 'apt-proxy <config>',
+  describe: false,
+  builder: (y) => y.positional('config', { type: 'string', demandOption: true }) as never,
+  handler: (args) =>
+    new Promise<void>((resolve, reject) => {
+      const c = readProxyConfig(args.config)
+      const log = (line: string): void => {
+        process.stderr.write(`${new Date().toISOString()} ${line}\n`)
+      }
+      const server = createAptProxy({ ...c, log })
+      server.on('error', reject)
+      server.listen(c.port, c.host, () => {
+        // it needs root only to be started by the lab; it serves as nobody
+        if (process.getuid?.() === 0) {
+          try {
+            process.setgid?.('nogroup')
+            process.setuid?.('nobody')
+          } catch (err) {
+            log(`serving as root: cannot become nobody (${(err as Error).message})`)
+          }
+        }
+        log(`listening on ${c.host}:${c.port} for ${c.allow}`)
+      })
+      const stop = (): void => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
+    }),
+}
+
 export const labCommand: CommandModule = {
   command: 'lab <command>',
   describe: 'A local fleet of real Debian 12 hosts (systemd + sshd) in network namespaces, for the demo and tests',
@@ -177,6 +216,7 @@ export const labCommand: CommandModule = {
       .command(statusCommand)
       .command(sshCommand)
       .command(resetCommand)
+      .command(aptProxyCommand)
       .demandCommand(1, 'Name a lab command: up, down, status, ssh or reset.')
       .example('$0 lab up && $0 lab status', 'boot the four reference hosts and list them')
       .epilogue('Needs Linux and root. The lab lives in MUSTER_LAB_DIR (default /var/lib/muster/lab); its base image is cached in /var/cache/muster.'),
