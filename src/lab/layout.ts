@@ -86,6 +86,15 @@ export const cgroupParent = `muster-lab${suffix}`
 
 export const referenceHosts: readonly string[] = ['web-01', 'web-02', 'lb-01', 'db-03']
 
+/** The reference four and a second balancer: inventory/lab.ts then gives the site a floating address with failover. */
+export const haHosts: readonly string[] = [...referenceHosts, 'lb-02']
+
+/** What `lab up` was asked for: `--ha` is the reference four plus lb-02; `--hosts N` a count. */
+export function upSpec(args: { hosts?: number | undefined; ha?: boolean | undefined }): readonly string[] | number | undefined {
+  if (args.ha && args.hosts !== undefined) throw new UsageError('--ha boots the reference hosts and lb-02: leave out --hosts')
+  return args.ha ? haHosts : args.hosts
+}
+
 /** Lab host names double as link and netns names: short, lower case, DNS-safe. */
 const hostNamePattern = /^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/
 

@@ -17,7 +17,7 @@ import { quiet, type LabLog } from './log.ts'
 
 export interface LabUpOptions {
   /** Host names, or a count (4 gives the reference stack's web-01 web-02 lb-01 db-03, any other N gives node-01..node-NN). Default: the fleet that is up, else the reference four. */
-  hosts?: string[] | number
+  hosts?: readonly string[] | number
   log?: LabLog
 }
 

@@ -10,7 +10,7 @@ import { labUp } from '../../src/lab/up.ts'
 import { labKillHost } from '../../src/lab/kill-host.ts'
 import { labReset } from '../../src/lab/reset.ts'
 import { labExec } from '../../src/lab/exec.ts'
-import { referenceHosts } from '../../src/lab/layout.ts'
+import { referenceHosts, upSpec } from '../../src/lab/layout.ts'
 import type { LabState } from '../../src/lab/state.ts'
 
 /**
@@ -42,7 +42,7 @@ describe('load balancer failover: two balancers and a floating address (keepaliv
   before(async function () {
     this.timeout(8 * MINUTE)
     await ensureLab(this)
-    state = (await labUp({ hosts: [...referenceHosts, 'lb-02'] })).state
+    state = (await labUp({ hosts: upSpec({ ha: true }) })).state
     vip = state.hosts.find((h) => h.name === 'lb-01')!.address.replace(/\.\d+$/, '.100')
     const r = await muster(APPLY, {}, 6 * MINUTE)
     expect(r.code, explain(r)).to.equal(0)
@@ -96,7 +96,7 @@ describe('load balancer failover: two balancers and a floating address (keepaliv
     expect((await request(`https://${vip}/`)).status).to.equal(200)
 
     // lb-01 comes back (boot: keepalived and HAProxy are enabled) and, first in priority, takes the VIP again
-    await labUp({ hosts: [...referenceHosts, 'lb-02'] })
+    await labUp({ hosts: upSpec({ ha: true }) })
     await waitFor('the VIP back on lb-01', 60_000, async () => ((await holder(vip)) === 'lb-01' ? true : undefined), 500)
     expect((await request(`https://${vip}/`)).status).to.equal(200)
     const check = await muster(CHECK)

@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs'
 import { ExitCode, UsageError } from '../../core/errors.ts'
 import { labDown } from '../../lab/down.ts'
 import { LabError, LabNotUpError } from '../../lab/errors.ts'
-import { labFiles } from '../../lab/layout.ts'
+import { labFiles, upSpec } from '../../lab/layout.ts'
 import { createAptProxy } from '../../lab/apt-proxy.ts'
 import { readProxyConfig } from '../../lab/proxy.ts'
 import { tool } from '../../lab/preflight.ts'
@@ -40,6 +40,7 @@ function printHosts(hosts: readonly LabHostReport[]): void {
 
 interface UpArgs {
   hosts?: number
+  ha?: boolean
 }
 const upCommand: CommandModule<object, UpArgs> = {
   command: 'up',
@@ -47,12 +48,14 @@ const upCommand: CommandModule<object, UpArgs> = {
   builder: (y) =>
     y
       .option('hosts', { type: 'number', describe: 'how many hosts: 4 (default) is web-01 web-02 lb-01 db-03, any other N is node-01..node-NN' })
+      .option('ha', { type: 'boolean', describe: 'the four and a second balancer lb-02: inventory/lab.ts then gives the site a floating address (lbVip) that keepalived moves to a live balancer' })
       .example('$0 lab up', 'the reference stack\'s four hosts')
+      .example('$0 lab up --ha', 'five hosts, to try balancer failover (`lab up --hosts 4` goes back to four)')
       .example('$0 lab up --hosts 50', 'fifty hosts node-01..node-50 for a fleet-scale run')
-      .epilogue('Builds the base image once per machine (debootstrap, about a minute), then boots in seconds. Running it again is a no-op; it brings back hosts that died and cleans what an earlier run left behind.') as never,
+      .epilogue('Builds the base image once per machine (debootstrap, about a minute), then boots in seconds. Running it again is a no-op (it keeps the hosts that are up: five after --ha); it brings back hosts that died and cleans what an earlier run left behind.') as never,
   handler: (args) =>
     reportingLabErrors(async () => {
-      const r = await labUp({ hosts: args.hosts, log: progress })
+      const r = await labUp({ hosts: upSpec(args), log: progress })
       const booted = r.hosts.filter((h) => h.action === 'booted').length
       console.log(`lab up: ${r.hosts.length} hosts (${booted} booted, ${r.hosts.length - booted} already up) in ${seconds(r.ms)}${r.baseBuilt ? ', base image built' : ''}`)
       printHosts(r.hosts)

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { fleetNames, hostAddress, netnsName, vethName, labId } from '../../../src/lab/layout.ts'
+import { fleetNames, hostAddress, netnsName, vethName, labId, upSpec } from '../../../src/lab/layout.ts'
 import { labMac } from '../../../src/lab/network.ts'
 
 describe('lab layout', function () {
@@ -24,6 +24,13 @@ describe('lab layout', function () {
     expect(() => fleetNames(['a-very-long-name'])).to.throw(/1-12/)
     expect(() => fleetNames(['web-01', 'web-01'])).to.throw(/twice/)
     expect(() => fleetNames([])).to.throw(/at least one/)
+  })
+
+  it('`lab up --ha` asks for the reference four and lb-02, and refuses --hosts beside it', function () {
+    expect(fleetNames(upSpec({ ha: true }))).to.deep.equal(['web-01', 'web-02', 'lb-01', 'db-03', 'lb-02'])
+    expect(upSpec({ hosts: 50 })).to.equal(50)
+    expect(upSpec({})).to.equal(undefined) // the fleet that is up, else the four
+    expect(() => upSpec({ ha: true, hosts: 4 })).to.throw(/leave out --hosts/)
   })
 
   it('derives addresses, namespaces, links and MACs from the host', function () {
