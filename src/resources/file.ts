@@ -29,6 +29,8 @@ export interface FileSpec extends NormalOwnership {
   backup?: boolean
   /** The content is a Secret: no diff of it is ever shown, whatever was asked. */
   secret?: boolean
+  /** The content holds Secrets: what of the host's text a diff may show (./secret-lines.ts). */
+  redact?: (hostText: string) => string
 }
 
 export type FileProbe = { state: ReturnType<typeof pathState> }
@@ -54,7 +56,7 @@ export function managedFile(
   type: string,
   path: string,
   bytes: Buffer,
-  opts: Omit<FileOptions, 'content'> & { secret?: boolean },
+  opts: Omit<FileOptions, 'content'> & { secret?: boolean; redact?: (hostText: string) => string },
 ): Resource<FileProbe> {
   const id = `${type}:${path}`
   assertHostPath(path, id)
@@ -66,8 +68,9 @@ export function managedFile(
     ...(opts.validate !== undefined ? { validate: opts.validate } : {}),
     ...(opts.backup !== undefined ? { backup: opts.backup } : {}),
     ...(opts.secret ? { secret: true } : {}),
+    ...(opts.redact ? { redact: opts.redact } : {}),
   }
-  const { secret: _secret, ...meta } = opts
+  const { secret: _secret, redact: _redact, ...meta } = opts
   return resource({
     id,
     type,
@@ -90,7 +93,7 @@ export function planFile(want: FileSpec, have: PathState): Plan {
       ...(want.backup !== undefined ? { backup: want.backup } : {}),
     })
   // the host's current text is fetched only if someone wants to see the diff; a secret's never is
-  const diffFromHost: DiffRequest | undefined = want.secret ? undefined : { query: fileContent(path), render: (before) => contentDiff(path, before, bytes) }
+  const diffFromHost: DiffRequest | undefined = want.secret ? undefined : { query: fileContent(path), render: (before) => contentDiff(path, before !== null && want.redact ? want.redact(before) : before, bytes) }
   const diffOf = (d: DiffRequest | string | undefined) => (d === undefined ? {} : { diff: d })
 
   switch (have.type) {

@@ -6,6 +6,7 @@ import ejs from 'ejs'
 import type { Resource } from '../engine/resource.ts'
 import { revealDeep } from '../core/secret.ts'
 import { managedFile, type FileOptions, type FileProbe } from './file.ts'
+import { secretLineRedactor, secretsIn, withPlaceholders, type Redactor } from './secret-lines.ts'
 
 /** Everything file() takes, with `source` + `vars` instead of `content`. */
 export interface TemplateOptions extends Omit<FileOptions, 'content'> {
@@ -36,7 +37,18 @@ export class TemplateError extends Error {
  * is HTML-escaped (an `&` in a password must stay an `&`). `<%- x %>` is the same.
  */
 export function template(path: string, opts: TemplateOptions): Resource<FileProbe> {
-  return managedFile('template', path, Buffer.from(renderTemplate(opts.source, opts.vars), 'utf8'), opts)
+  const { vars, source, ...fileOpts } = opts
+  const bytes = Buffer.from(renderTemplate(source, vars), 'utf8')
+  const secrets = secretsIn(vars)
+  if (secrets.length === 0) return managedFile('template', path, bytes, fileOpts)
+  // the host's copy may hold an old secret no reporter knows: a diff shows only what secretLineRedactor lets through
+  let redact: Redactor | undefined
+  try {
+    redact = secretLineRedactor(renderTemplate(source, withPlaceholders(vars, secrets) as Record<string, unknown>), secrets)
+  } catch {
+    redact = undefined // the template cannot render placeholders (it computes with a secret): no diff at all
+  }
+  return managedFile('template', path, bytes, redact ? { ...fileOpts, redact } : { ...fileOpts, secret: true })
 }
 
 export function renderTemplate(source: string | URL, vars: Record<string, unknown>): string {

@@ -74,6 +74,34 @@ describe('template', () => {
     expect(a.predicts).to.deep.equal(b.predicts)
   })
 
+  describe('a template holding secrets, diffed against a host with an older secret', () => {
+    const oldHostText = 'DB_USER=app\nDB_PASSWORD=old-pass-4d2e9f\n'
+    const plan = (vars: Record<string, unknown>) =>
+      fixtureState('file-0644', 'app.conf').then((state) => asChange(template(P('app.conf'), { source: T('secret.env.ejs'), vars }).plan({ state })))
+
+    it('shows the line changed but neither value: the old one as ***, the new one masked by reporters', async () => {
+      const c = await plan({ user: 'app', password: secret('new-pass-7c1a0b') })
+      expect(c.summary).to.equal('content')
+      const diff = (c.diff as DiffRequest).render(oldHostText)
+      expect(diff).to.not.include('old-pass-4d2e9f')
+      expect(diff).to.include('-DB_PASSWORD=***')
+      expect(maskSecrets(diff)).to.include('+DB_PASSWORD=***').and.not.include('new-pass-7c1a0b')
+    })
+
+    it('an unchanged secret is not a changed line; other lines diff as ever', async () => {
+      const c = await plan({ user: 'web', password: secret('old-pass-4d2e9f') })
+      const diff = maskSecrets((c.diff as DiffRequest).render(oldHostText))
+      expect(diff).to.include('-DB_USER=app').and.include('+DB_USER=web')
+      expect(diff).to.not.match(/^[-+]DB_PASSWORD/m)
+    })
+
+    it('a multi-line secret (a key) is never diffed: its old lines cannot be told apart', async () => {
+      const c = await plan({ user: 'app', password: secret('line one of a key\nline two of a key') })
+      expect(c.summary).to.equal('content (a secret: no diff)')
+      expect(c.diff).to.equal(undefined)
+    })
+  })
+
   describe('apply', () => {
     const tmp = useTempDir('template')
     it('writes the rendered file, then is ok', async () => {
