@@ -1,21 +1,23 @@
 // An inventory for the reference stack on real servers. Copy it to
-// inventory/production.ts, put in your addresses, and run:
+// inventory/production.ts, put in your addresses, store the secrets once:
 //
-//   MUSTER_DB_APP_PASSWORD=... MUSTER_DB_REPL_PASSWORD=... \
+//   npx muster vault set inventory/secrets.vault db-app-password
+//   npx muster vault set inventory/secrets.vault db-repl-password
+//   npx muster vault set inventory/secrets.vault tls-key < site.key
+//
+// and run (the vault's password in a file, never in an argument):
+//
+//   MUSTER_VAULT_PASSWORD_FILE=~/.muster-vault-password \
 //     npx muster apply playbooks/site.ts -i inventory/production.ts
 //
 // Inventories are code: nothing here is special syntax, and secrets come from
-// wherever your code gets them (the environment here; a vault file, a secrets
+// wherever your code gets them (a vault file here; the environment, a secrets
 // manager). A Secret prints as *** everywhere and only ever reaches a host on
 // stdin or in a 0600 file.
 import { readFileSync } from 'node:fs'
-import { defineInventory, secret } from 'muster'
+import { defineInventory, vault } from 'muster'
 
-function fromEnv(name: string) {
-  const v = process.env[name]
-  if (!v) throw new Error(`${name} is not set: export it (or read it from your secrets store) before running muster`)
-  return secret(v)
-}
+const secrets = vault(new URL('./secrets.vault', import.meta.url))
 
 export default defineInventory({
   // how muster logs in: a user with passwordless sudo (commands run through `sudo -n`)
@@ -26,8 +28,8 @@ export default defineInventory({
     mysqlPrimary: 'web-01',
     appDbName: 'app',
     appDbUser: 'app',
-    dbAppPassword: fromEnv('MUSTER_DB_APP_PASSWORD'),
-    dbReplPassword: fromEnv('MUSTER_DB_REPL_PASSWORD'),
+    dbAppPassword: secrets.get('db-app-password'),
+    dbReplPassword: secrets.get('db-repl-password'),
     // which clients may log in to MariaDB: narrow it to your private network
     mysqlClientHost: '10.0.0.%',
     appPort: 3000,
@@ -61,7 +63,7 @@ export default defineInventory({
       vars: {
         privateAddress: '10.0.0.13',
         tlsCertificate: readFileSync(process.env.MUSTER_TLS_CERT ?? '/etc/muster/site.crt', 'utf8'),
-        tlsKey: secret(readFileSync(process.env.MUSTER_TLS_KEY ?? '/etc/muster/site.key', 'utf8')),
+        tlsKey: secrets.get('tls-key'),
       },
     },
     'db-03': { address: '203.0.113.14', vars: { privateAddress: '10.0.0.14', mysqlServerId: 3 } },

@@ -37,6 +37,8 @@ export type { InventorySpec, HostSpec, HostInfo, Inventory, Vars, SshSettings } 
 
 // values and shell
 export { secret, Secret, isSecret } from './core/secret.ts'
+export { vault, type Vault, type VaultOptions } from './vault/vault.ts'
+export { VaultError } from './vault/format.ts'
 export { sh, quote, raw } from './core/sh.ts'
 export { RemoteCommandError } from './core/errors.ts'
 

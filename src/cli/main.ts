@@ -7,12 +7,13 @@ import { labCommand } from './commands/lab.ts'
 import { deployCommand } from './commands/deploy.ts'
 import { rollbackCommand } from './commands/rollback.ts'
 import { releasesCommand } from './commands/releases.ts'
+import { vaultCommand } from './commands/vault.ts'
 import { ExitCode } from '../core/errors.ts'
 import { maskSecrets } from '../core/secret.ts'
 import { trace } from '../core/trace.ts'
 
 /** Errors that are the user's input, not a failure on a host: exit 64, no stack trace. */
-const inputErrors = new Set(['UsageError', 'InventoryError', 'PatternError', 'TemplateError', 'MissingVarError', 'ExpansionError', 'YError'])
+const inputErrors = new Set(['UsageError', 'InventoryError', 'PatternError', 'TemplateError', 'MissingVarError', 'ExpansionError', 'VaultError', 'YError'])
 
 export async function main(argv: string[]): Promise<number> {
   trace('cli loaded')
@@ -28,7 +29,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(deployCommand)
     .command(rollbackCommand)
     .command(releasesCommand)
-    .demandCommand(1, 'Name a command: apply, check, deploy, rollback, releases, ping, facts or lab (see --help).')
+    .command(vaultCommand)
+    .demandCommand(1, 'Name a command: apply, check, deploy, rollback, releases, ping, facts, lab or vault (see --help).')
     .strict()
     .epilogue('Exit codes: 0 ok / in sync, 1 a resource failed, 2 drift found (check), 3 a host unreachable, 64 usage or input error.')
     .wrap(Math.min(120, process.stdout.columns || 100))
