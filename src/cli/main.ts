@@ -32,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(vaultCommand)
     .demandCommand(1, 'Name a command: apply, check, deploy, rollback, releases, ping, facts, lab or vault (see --help).')
     .strict()
-    .epilogue('Exit codes: 0 ok / in sync, 1 a resource failed, 2 drift found (check), 3 a host unreachable, 64 usage or input error.')
+    .epilogue('Exit codes: 0 ok / in sync, 1 a resource failed, 2 drift found (check), 3 a host unreachable, 64 usage or input error, 130 interrupted (Ctrl-C: apply finishes the resource in flight and its handlers).')
     .wrap(Math.min(120, process.stdout.columns || 100))
     .fail((msg, err) => {
       throw err ?? Object.assign(new Error(msg), { name: 'YError' })

@@ -57,6 +57,19 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
 
   const reporter = await chooseReporter({ json: args.json, verbose: args.verbose > 0, diff: args.diff || mode === 'check', write: out })
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
+  // Ctrl-C in apply: never leave a resource half done. Each host finishes the one in
+  // flight and runs the handlers of what changed (a changed config must take effect);
+  // nothing else starts. A second Ctrl-C exits at once. A check changes nothing: Ctrl-C ends it.
+  const abort = new AbortController()
+  const onSigint = (): void => {
+    if (abort.signal.aborted) {
+      process.stderr.write('muster: interrupted again: exiting now\n')
+      process.exit(ExitCode.interrupted)
+    }
+    abort.abort()
+    process.stderr.write('muster: interrupted: each host finishes the resource in flight and the handlers of its changes; nothing else starts (Ctrl-C again to exit at once)\n')
+  }
+  if (mode === 'apply') process.on('SIGINT', onSigint)
   const runOnce = (onEvent: (e: MusterEvent) => void): Promise<Recap> =>
     runPlaybook({
       playbook,
@@ -70,6 +83,7 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
       diff: args.diff,
       connect: (h) => pool.get(h),
       onEvent,
+      ...(mode === 'apply' ? { signal: abort.signal, stopBetweenResources: true } : {}),
     })
   let recap: Recap
   try {
@@ -79,11 +93,13 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
       if (args.watch !== undefined) firstEvents.push(e)
     })
     trace('run done')
+    if (abort.signal.aborted) recap = { ...recap, exitCode: ExitCode.interrupted }
     reporter.on({ type: 'run:end', recap })
     await reporter.close()
     writeRunLog(stateDir(), args.playbook, args.inventory, recap)
     if (mode === 'check' && args.watch !== undefined) recap = (await watch(runOnce, driftOf(firstEvents), pool, args, out)) ?? recap
   } finally {
+    process.off('SIGINT', onSigint)
     await pool.closeAll()
   }
   return recap.exitCode

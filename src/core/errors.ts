@@ -5,6 +5,8 @@ export const ExitCode = {
   drift: 2,
   unreachable: 3,
   usage: 64,
+  /** stopped by Ctrl-C (128 + SIGINT, as shells report it) */
+  interrupted: 130,
 } as const
 
 /** Bad input from the user: a flag, a file, a pattern. Printed without a stack trace; exit 64. */

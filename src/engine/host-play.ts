@@ -30,6 +30,11 @@ export interface HostPlayInput {
   cache?: FactCache
   /** Facts later plays will read on this host: fetched in the same round trip. */
   prefetch?: readonly FactQuery<unknown>[]
+  /**
+   * True once the run is interrupted (Ctrl-C in apply): the resource in flight
+   * finishes, the rest are skipped, and the handlers of what changed still run.
+   */
+  interrupted?: () => boolean
 }
 
 export interface HostPlayOutcome {
@@ -94,6 +99,10 @@ export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome
       }
       if (failedAt) {
         emitResult(item, 'skipped', started, { summary: `not run: ${failedAt} failed earlier on this host` })
+        continue
+      }
+      if (input.interrupted?.()) {
+        emitResult(item, 'skipped', started, { summary: 'not run: interrupted (Ctrl-C)' })
         continue
       }
       const queries = Object.values(r.probe) as FactQuery<unknown>[]

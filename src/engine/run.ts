@@ -35,6 +35,11 @@ export interface RunOptions {
    * play starts, and only the plays marked `always` still run.
    */
   signal?: AbortSignal
+  /**
+   * With `signal`: stop within a play too, between resources (apply). A deploy
+   * leaves this off, so a host in flight is never left drained or half switched.
+   */
+  stopBetweenResources?: boolean
 }
 
 /** One host's state across the plays of a run. */
@@ -198,6 +203,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
       connectTo,
       cache: hr.cache,
       prefetch,
+      ...(opts.stopBetweenResources && opts.signal && !play.always ? { interrupted: () => opts.signal!.aborted } : {}),
       ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
     })
     trace(`${host.name}: play done`)

@@ -11,6 +11,7 @@ import { ConnectionPool } from '../../ssh/pool.ts'
 import { parseReleaseState, releaseStateCommand, type ReleaseState } from '../../resources/deploy/release-state.ts'
 import { deploySettings } from '../../resources/deploy/settings.ts'
 import { DeployReporter } from './deploy-report.ts'
+import { ExitCode } from '../../core/errors.ts'
 
 export interface DeployArgs {
   playbook: string
@@ -44,7 +45,7 @@ export function deployOptions<T>(y: Argv<T>) {
 }
 
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
-export const INTERRUPTED = 130
+export const INTERRUPTED = ExitCode.interrupted
 
 /**
  * Run a deploy playbook with the deploy's vars (`release`, `rollback`,
