@@ -66,6 +66,7 @@ describe('lab apt proxy', function () {
       host: '127.0.0.1',
       port: 0,
       allow: '127.0.0.0/8',
+      deny: [], // the stand-in mirror is on loopback, which a real proxy refuses
       resolve: async (name) => {
         lookups.push(name)
         if (name !== 'mirror.test') throw new Error(`getaddrinfo ENOTFOUND ${name}`)
@@ -149,6 +150,63 @@ describe('lab apt proxy', function () {
     }
   })
 
+  it('by default refuses destinations that are not a mirror: loopback, link-local, the lab itself', async function () {
+    const strict = createAptProxy({ host: '127.0.0.1', port: 0, allow: '127.0.0.0/8', resolve: async (n) => (n === 'meta.test' ? '169.254.169.254' : '127.0.0.1') })
+    const port = await listen(strict)
+    try {
+      const r = await get(port, `http://mirror.test:${mirrorPort}/x`)
+      expect(r.status).to.equal(403)
+      expect(r.body).to.include('is not a mirror this proxy serves')
+      expect((await get(port, 'http://meta.test/latest/meta-data/')).status).to.equal(403)
+      expect(await connect(port, 'mirror.test:443')).to.match(/^HTTP\/1\.1 403/)
+      expect(seen).to.have.length(0)
+    } finally {
+      strict.closeAllConnections()
+      await new Promise((r) => strict.close(r))
+    }
+  })
+
+  it('survives a client that resets a refused CONNECT, and keeps serving', async function () {
+    await new Promise<void>((resolve) => {
+      const s = net.connect(proxyPort, '127.0.0.1', () => s.write('CONNECT mirror.test:22 HTTP/1.1\r\n\r\n'))
+      s.on('data', () => {
+        s.resetAndDestroy()
+        resolve()
+      })
+      s.on('error', () => resolve())
+    })
+    await new Promise((r) => setTimeout(r, 50))
+    expect((await get(proxyPort, `http://mirror.test:${mirrorPort}/after-reset`)).status).to.equal(200)
+  })
+
+  it('frees the upstream request when its client goes away mid-answer', async function () {
+    let upstreamClosed = false
+    const slow = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-length': '1000000' })
+      res.write('x'.repeat(1000))
+      req.socket.on('close', () => (upstreamClosed = true))
+    })
+    const slowPort = await listen(slow)
+    try {
+      await new Promise<void>((resolve) => {
+        const req = http.request({ host: '127.0.0.1', port: proxyPort, path: `http://mirror.test:${slowPort}/big.deb` }, (res) => {
+          res.once('data', () => {
+            req.destroy()
+            resolve()
+          })
+        })
+        req.on('error', () => resolve())
+        req.end()
+      })
+      const deadline = Date.now() + 3000
+      while (!upstreamClosed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      expect(upstreamClosed, 'the proxy closed its upstream socket').to.equal(true)
+    } finally {
+      slow.closeAllConnections()
+      await new Promise((r) => slow.close(r))
+    }
+  })
+
   describe('pieces', function () {
     it('inCidr matches IPv4 and IPv4-mapped addresses by prefix', function () {
       expect(inCidr('10.77.0.12', '10.77.0.0/24')).to.equal(true)
@@ -157,6 +215,8 @@ describe('lab apt proxy', function () {
       expect(inCidr('10.78.0.12', '10.77.0.0/16')).to.equal(false)
       expect(inCidr('192.0.2.1', '0.0.0.0/0')).to.equal(true)
       expect(inCidr('::1', '10.77.0.0/24')).to.equal(false)
+      expect(inCidr('10.77.0.12', '10.77.0.0/33')).to.equal(false)
+      expect(inCidr('10.77.0.12', '10.77.0.12')).to.equal(true)
     })
 
     it('forwardHeaders drops hop-by-hop headers and those Connection names', function () {
@@ -171,15 +231,21 @@ describe('lab apt proxy', function () {
         await new Promise((res) => setTimeout(res, 5))
         if (fail) throw new Error('SERVFAIL')
         return `192.0.2.${calls}`
-      }, 20)
+      }, 300)
       expect(await Promise.all([r('m'), r('m'), r('m')])).to.deep.equal(['192.0.2.1', '192.0.2.1', '192.0.2.1'])
       expect(calls).to.equal(1)
-      await new Promise((res) => setTimeout(res, 30))
+      await new Promise((res) => setTimeout(res, 350))
       fail = true
       expect(await r('m')).to.equal('192.0.2.1')
       expect(calls).to.equal(2)
-      expect(await r('192.0.2.9')).to.equal('192.0.2.9')
+      // the failed refresh is not remembered as a failure: the last good address serves until the next TTL
+      expect(await Promise.all([r('m'), r('m')])).to.deep.equal(['192.0.2.1', '192.0.2.1'])
       expect(calls).to.equal(2)
+      await new Promise((res) => setTimeout(res, 350))
+      fail = false
+      expect(await r('m')).to.equal('192.0.2.3')
+      expect(await r('192.0.2.9')).to.equal('192.0.2.9') // an address is not looked up
+      expect(calls).to.equal(3)
     })
   })
 })

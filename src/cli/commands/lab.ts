@@ -192,10 +192,14 @@ const aptProxyCommand: CommandModule<object, AptProxyArgs> = {
         // it needs root only to be started by the lab; it serves as nobody
         if (process.getuid?.() === 0) {
           try {
+            process.setgroups?.([]) // root's supplementary groups would outlive setgid
             process.setgid?.('nogroup')
             process.setuid?.('nobody')
           } catch (err) {
-            log(`serving as root: cannot become nobody (${(err as Error).message})`)
+            // never serve the lab's hosts as root: fail, and lab up reports it with this log
+            log(`cannot drop root to nobody:nogroup (${(err as Error).message}); stopping`)
+            server.close()
+            return reject(new LabError(`the apt proxy cannot run as nobody: ${(err as Error).message}`))
           }
         }
         log(`listening on ${c.host}:${c.port} for ${c.allow}`)
