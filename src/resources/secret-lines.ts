@@ -6,18 +6,19 @@ import { Secret } from '../core/secret.ts'
  * Reporters mask the text of every Secret the run knows, but a rotated
  * secret's old value, still in the host's file, is not one of them: `check
  * --diff` printed it. So a template is rendered once more with a placeholder
- * for each Secret; each line holding a placeholder becomes a pattern (its
- * literal text, the secrets as wildcards), and in the host's text a value in
- * a secret's place is shown as *** unless it is a current secret (which the
- * reporters mask anyway, and which must stay as it is so an unchanged line
- * stays unchanged). A changed password then shows as `-password = ***`,
- * `+password = ***`.
+ * for each Secret, and the host's text is shown line by line as:
+ * - a line the new content also has: as it is (reporters mask a current secret);
+ * - a line in the shape of one of the template's secret lines (its literal
+ *   text, the secrets as wildcards): with whatever stands in a secret's place
+ *   as ***, so a changed password shows as `-password = ***`, `+password = ***`;
+ * - any other line (an old layout, a value that moved): *** as a whole, since
+ *   nothing says it holds no secret. What it becomes shows on the `+` side.
  */
 
 export type Redactor = (hostText: string) => string
 
 const MARK = '\u0001muster-secret-'
-const markPattern = /\u0001muster-secret-\d+\u0001/g
+const markPattern = /\u0001muster-secret-(\d+)\u0001/g
 
 /** Every Secret inside vars (plain objects and arrays), in a stable order. */
 export function secretsIn(value: unknown, out: Secret[] = []): Secret[] {
@@ -39,38 +40,44 @@ export function withPlaceholders(value: unknown, secrets: Secret[]): unknown {
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
+interface SecretLine {
+  pattern: RegExp
+  literals: string[]
+}
+
 /**
- * From the placeholder rendering: a redactor for the host's text, or
- * undefined when none can be trusted (a multi-line secret, or a rendering in
- * which no placeholder survived as written): then no diff is shown at all.
+ * From the placeholder rendering and the real one: a redactor for the host's
+ * text, or undefined when none can be trusted (a multi-line secret, or a
+ * template that does more with a secret than print it: then putting the
+ * values back into the placeholders does not give the real text). Undefined
+ * means no diff is shown at all.
  */
-export function secretLineRedactor(placeholderText: string, secrets: readonly Secret[]): Redactor | undefined {
+export function secretLineRedactor(placeholderText: string, secrets: readonly Secret[], realText: string): Redactor | undefined {
   if (secrets.some((s) => s.reveal().includes('\n'))) return undefined
+  if (placeholderText.replace(markPattern, (_, i: string) => secrets[Number(i)]!.reveal()) !== realText) return undefined
   const current = new Set(secrets.map((s) => s.reveal()))
-  const patterns: RegExp[] = []
+  const wanted = new Set(realText.split('\n').map((l) => l.replace(/\r$/, '')))
+  const lines: SecretLine[] = []
   for (const line of placeholderText.split('\n')) {
     if (!line.includes(MARK)) continue
-    const literals = line.split(markPattern)
-    patterns.push(new RegExp(`^${literals.map(escape).join('(.*?)')}$`))
+    const literals = line.replace(/\r$/, '').split(markPattern).filter((_, i) => i % 2 === 0) // split keeps the captured index: drop it
+    lines.push({ literals, pattern: new RegExp(`^${literals.map(escape).join('(.*?)')}$`, 's') })
   }
-  if (patterns.length === 0) return undefined // the template transformed its secrets: their lines cannot be found
+  const redactLine = (line: string): string => {
+    if (wanted.has(line)) return line
+    for (const { pattern, literals } of lines) {
+      const m = pattern.exec(line)
+      if (!m) continue
+      return literals.map((lit, i) => (i === 0 ? lit : `${current.has(m[i]!) ? m[i] : '***'}${lit}`)).join('')
+    }
+    return line === '' ? line : '***'
+  }
   return (hostText) =>
     hostText
       .split('\n')
-      .map((line) => {
-        for (const p of patterns) {
-          const m = p.exec(line)
-          if (!m) continue
-          const literals = p.source.slice(1, -1).split('(.*?)')
-          return literals
-            .map((lit, i) => {
-              const text = lit.replace(/\\(.)/g, '$1')
-              const value = m[i + 1]
-              return i < literals.length - 1 ? text + (value !== undefined && current.has(value) ? value : '***') : text
-            })
-            .join('')
-        }
-        return line
+      .map((raw) => {
+        const cr = raw.endsWith('\r') ? '\r' : ''
+        return redactLine(cr ? raw.slice(0, -1) : raw) + cr
       })
       .join('\n')
 }

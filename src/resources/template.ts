@@ -44,7 +44,7 @@ export function template(path: string, opts: TemplateOptions): Resource<FileProb
   // the host's copy may hold an old secret no reporter knows: a diff shows only what secretLineRedactor lets through
   let redact: Redactor | undefined
   try {
-    redact = secretLineRedactor(renderTemplate(source, withPlaceholders(vars, secrets) as Record<string, unknown>), secrets)
+    redact = secretLineRedactor(renderTemplate(source, withPlaceholders(vars, secrets) as Record<string, unknown>), secrets, bytes.toString('utf8'))
   } catch {
     redact = undefined // the template cannot render placeholders (it computes with a secret): no diff at all
   }

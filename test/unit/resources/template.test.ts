@@ -88,10 +88,10 @@ describe('template', () => {
       expect(maskSecrets(diff)).to.include('+DB_PASSWORD=***').and.not.include('new-pass-7c1a0b')
     })
 
-    it('an unchanged secret is not a changed line; other lines diff as ever', async () => {
+    it('an unchanged secret is not a changed line; another changed line shows what it becomes, its old text hidden', async () => {
       const c = await plan({ user: 'web', password: secret('old-pass-4d2e9f') })
       const diff = maskSecrets((c.diff as DiffRequest).render(oldHostText))
-      expect(diff).to.include('-DB_USER=app').and.include('+DB_USER=web')
+      expect(diff).to.include('-***').and.include('+DB_USER=web')
       expect(diff).to.not.match(/^[-+]DB_PASSWORD/m)
     })
 
