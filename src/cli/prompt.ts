@@ -21,7 +21,14 @@ export function askHidden(question: string): Promise<string> {
   input.setRawMode(true)
   return new Promise((resolve, reject) => {
     let typed = ''
+    const signals = ['SIGTERM', 'SIGHUP'] as const
+    let finished = false
     const finish = (): void => {
+      if (finished) return
+      finished = true
+      for (const s of signals) process.off(s, onSignal)
+      input.off('end', onEnd)
+      input.off('error', onEnd)
       input.setRawMode(false)
       input.off('data', onData)
       output.write('\n')
@@ -49,6 +56,18 @@ export function askHidden(question: string): Promise<string> {
         else if (ch >= ' ') typed += ch
       }
     }
+    // the terminal goes back to cooked mode however the prompt ends
+    const onSignal = (): void => {
+      finish()
+      reject(new UsageError('interrupted: nothing was changed'))
+    }
+    const onEnd = (): void => {
+      finish()
+      reject(new UsageError('the terminal went away: nothing was changed'))
+    }
+    for (const s of signals) process.once(s, onSignal)
+    input.once('end', onEnd)
+    input.once('error', onEnd)
     input.on('data', onData)
   })
 }

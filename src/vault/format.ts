@@ -81,7 +81,8 @@ export function decryptVault(text: string, password: string, file: string): Vaul
   }
   if (m[1] !== '1') throw new VaultError(`${file}: line 1: vault format version ${m[1]} is newer than this muster reads (1)`)
   const kdf = { N: Number(m[2]), r: Number(m[3]), p: Number(m[4]) }
-  if (kdf.N < 1024 || (kdf.N & (kdf.N - 1)) !== 0 || kdf.r < 1 || kdf.p < 1 || kdf.N * kdf.r > 2 ** 24) {
+  // bounded before anything is derived: a tampered header must not cost gigabytes or minutes before it is refused
+  if (kdf.N < 1024 || (kdf.N & (kdf.N - 1)) !== 0 || kdf.r < 1 || kdf.r > 32 || kdf.p < 1 || kdf.p > 16 || kdf.N * kdf.r > 2 ** 21) {
     throw new VaultError(`${file}: line 1: unusable scrypt parameters N=${kdf.N},r=${kdf.r},p=${kdf.p}`)
   }
   const field = (n: number, name: string, bytes: number): Buffer => {
@@ -116,7 +117,8 @@ export function entriesToYaml(entries: VaultEntries): string {
 
 /** Parse what a user wrote (or a vault held): every value a non-empty string; errors name the line. */
 export function parseEntries(text: string, source: string): VaultEntries {
-  const doc = parseDocument(text, { uniqueKeys: true })
+  // failsafe: every value stays the text that was written (0123 stays 0123, 1e3 stays 1e3)
+  const doc = parseDocument(text, { uniqueKeys: true, schema: 'failsafe' })
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!
     const line = e.linePos?.[0]?.line
@@ -128,8 +130,7 @@ export function parseEntries(text: string, source: string): VaultEntries {
   const out: VaultEntries = {}
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     checkName(k, source)
-    if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v)
-    else if (typeof v === 'string' && v.length > 0) out[k] = v
+    if (typeof v === 'string' && v.length > 0) out[k] = v
     else throw new VaultError(`${source}: "${k}" must be a non-empty string (quote it: ${k}: "...")`)
   }
   return out

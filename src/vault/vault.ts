@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, statSync, writeFileSync, rmSync } from 'node:fs'
+import { closeSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { secret, type Secret } from '../core/secret.ts'
 import { decryptVault, encryptVault, VaultError, type VaultEntries } from './format.ts'
@@ -27,7 +27,18 @@ export function vaultPath(file: string | URL): string {
   return file instanceof URL ? fileURLToPath(file) : file
 }
 
-/** The vault password from the environment, or undefined when none is set. */
+let taken: string | undefined
+
+/** For tests: forget a MUSTER_VAULT_PASSWORD taken earlier in this process. */
+export function forgetTakenPassword(): void {
+  taken = undefined
+}
+
+/**
+ * The vault password from the environment, or undefined when none is set.
+ * MUSTER_VAULT_PASSWORD is taken out of this process's environment once read,
+ * so no child (an editor, a local command, a build) inherits it.
+ */
 export function passwordFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const file = env.MUSTER_VAULT_PASSWORD_FILE
   if (file) {
@@ -41,7 +52,12 @@ export function passwordFromEnv(env: NodeJS.ProcessEnv = process.env): string | 
     if (!password) throw new VaultError(`MUSTER_VAULT_PASSWORD_FILE=${file} is empty`)
     return password
   }
-  return env.MUSTER_VAULT_PASSWORD || undefined
+  if (env !== process.env) return env.MUSTER_VAULT_PASSWORD || undefined
+  if (process.env.MUSTER_VAULT_PASSWORD) {
+    taken = process.env.MUSTER_VAULT_PASSWORD
+    delete process.env.MUSTER_VAULT_PASSWORD
+  }
+  return taken
 }
 
 const noPassword = (file: string): VaultError =>
@@ -61,15 +77,23 @@ export function readVault(file: string, password: string): VaultEntries {
 /** Encrypt and write a vault file whole: a crash mid-write leaves the old file, never half a vault. */
 export function writeVault(file: string, entries: VaultEntries, password: string): void {
   let mode = 0o600
+  let target = file
   try {
-    mode = statSync(file).mode & 0o777
+    target = realpathSync(file) // a vault that is a symlink stays one: its target is replaced
+    mode = statSync(target).mode & 0o777
   } catch {
     // a new vault: private until its owner decides otherwise
   }
-  const tmp = `${file}.muster-${process.pid}.tmp`
+  const tmp = `${target}.muster-${process.pid}.tmp`
   try {
-    writeFileSync(tmp, encryptVault(entries, password), { mode, flag: 'wx' })
-    renameSync(tmp, file)
+    const fd = openSync(tmp, 'wx', mode)
+    try {
+      writeSync(fd, encryptVault(entries, password))
+      fsyncSync(fd) // on disk before it replaces the old vault: a crash leaves one or the other, whole
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, target)
   } catch (err) {
     rmSync(tmp, { force: true })
     throw new VaultError(`${file}: cannot write: ${(err as Error).message}`)

@@ -136,6 +136,10 @@ describe('e2e: muster vault', function () {
     const u = await run(['vault', 'unset', file, 'app-token'], pwEnv)
     expect(u.code, u.stderr).to.equal(0)
     expect((await run(['vault', 'list', file], pwEnv)).stdout).to.equal('db-password\ntls-key\n')
+    // the environment's password opens the vault: rekey never takes it as the new one
+    const noNew = await run(['vault', 'rekey', file], pwEnv)
+    expect(noNew.code).to.equal(64)
+    expect(noNew.stderr).to.match(/no terminal to ask on/)
     const newPw = join(dir, 'new.pw')
     writeFileSync(newPw, 'second password, also long\n', { mode: 0o600 })
     const r = await run(['vault', 'rekey', file, '--new-password-file', newPw], pwEnv)

@@ -20,12 +20,16 @@ async function password(file: string): Promise<string> {
   return passwordFromEnv() ?? (await askHidden(`password for ${file}: `))
 }
 
-/** A new vault's password: from the environment, or typed twice. */
-async function newPassword(what: string, envFile?: string): Promise<string> {
-  const fromEnv = envFile !== undefined ? readPasswordFile(envFile) : passwordFromEnv()
-  if (fromEnv) {
-    checkPassword(fromEnv)
-    return fromEnv
+/**
+ * A new password: from `file` when given, else (for a new vault) from the
+ * environment, else typed twice. rekey never takes the environment's, which
+ * is the old password.
+ */
+async function newPassword(what: string, opts: { file?: string | undefined; fromEnv: boolean }): Promise<string> {
+  const given = opts.file !== undefined ? readPasswordFile(opts.file) : opts.fromEnv ? passwordFromEnv() : undefined
+  if (given) {
+    checkPassword(given)
+    return given
   }
   const first = await askHidden(`${what}: `)
   checkPassword(first)
@@ -33,9 +37,9 @@ async function newPassword(what: string, envFile?: string): Promise<string> {
   return first
 }
 
-function readPasswordFile(file: string): string | undefined {
-  if (!file) return undefined
-  return passwordFromEnv({ MUSTER_VAULT_PASSWORD_FILE: file })
+function readPasswordFile(file: string): string {
+  if (!file) throw new VaultError('--new-password-file needs a file name')
+  return passwordFromEnv({ MUSTER_VAULT_PASSWORD_FILE: file })!
 }
 
 async function open(file: string): Promise<{ entries: VaultEntries; password: string }> {
@@ -73,7 +77,7 @@ const setCommand: CommandModule<object, NameArgs> = {
   handler: async (args) => {
     checkName(args.name, args.file)
     const created = !existsSync(args.file)
-    const { entries, password: pw } = created ? { entries: {}, password: await newPassword(`new password for ${args.file}`) } : await open(args.file)
+    const { entries, password: pw } = created ? { entries: {}, password: await newPassword(`new password for ${args.file}`, { fromEnv: true }) } : await open(args.file)
     const value = await readValue(args.name)
     if (!value) throw new VaultError(`${args.name}: an empty value; nothing was changed`)
     const same = entries[args.name] === value
@@ -133,8 +137,16 @@ const editCommand: CommandModule<object, FileArgs> = {
       const before = entriesToYaml(entries)
       writeFileSync(plain, before, { mode: 0o600 })
       for (;;) {
-        // through sh, so EDITOR may carry arguments ("code --wait"); the file is an argument, not spliced in
-        const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', plain], { stdio: 'inherit' })
+        // through sh, so EDITOR may carry arguments ("code --wait"); the file is an argument, not spliced in.
+        // Ctrl-C or a hangup while it runs must not kill muster before the plaintext is removed.
+        const ignore = (): void => undefined
+        for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, ignore)
+        let r: ReturnType<typeof spawnSync>
+        try {
+          r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', plain], { stdio: 'inherit' })
+        } finally {
+          for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, ignore)
+        }
         if (r.status !== 0) throw new VaultError(`the editor (${editor}) exited ${r.status ?? r.signal}: ${args.file} was left as it was`)
         const after = readFileSync(plain, 'utf8')
         if (after === before) return say(`no change to ${args.file}`)
@@ -173,11 +185,11 @@ const rekeyCommand: CommandModule<object, RekeyArgs> = {
   describe: 'Encrypt the vault under a new password',
   builder: (y) =>
     fileArg(y)
-      .option('new-password-file', { type: 'string', describe: 'file holding the new password (default: typed twice)' })
+      .option('new-password-file', { type: 'string', describe: 'file holding the new password (default: typed twice; never MUSTER_VAULT_PASSWORD*, which open the vault)' })
       .example('MUSTER_VAULT_PASSWORD_FILE=old.pw $0 vault rekey secrets.vault --new-password-file new.pw', 'for scripts') as never,
   handler: async (args) => {
     const { entries } = await open(args.file)
-    const pw = await newPassword(`new password for ${args.file}`, args.newPasswordFile)
+    const pw = await newPassword(`new password for ${args.file}`, { file: args.newPasswordFile, fromEnv: false })
     writeVault(args.file, entries, pw)
     say(`${args.file} now opens with the new password (${Object.keys(entries).length} secrets)`)
   },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { decryptVault, encryptVault, parseEntries, entriesToYaml, VaultError, type KdfParams } from '../../../src/vault/format.ts'
-import { passwordFromEnv, vault, writeVault, readVault } from '../../../src/vault/vault.ts'
+import { forgetTakenPassword, passwordFromEnv, vault, writeVault, readVault } from '../../../src/vault/vault.ts'
 import { isSecret, maskSecrets } from '../../../src/core/secret.ts'
 
 // a cheap key derivation for tests that only need the format to round-trip; one test uses the default
@@ -54,6 +54,9 @@ describe('vault format', function () {
     expect(() => decryptVault([text[0], 'salt:abc', ...text.slice(2)].join('\n'), PW, 's.vault')).to.throw(/s\.vault: line 2: expected `salt:` and 16 bytes/)
     expect(() => decryptVault([...text.slice(0, 3), 'not base64!'].join('\n'), PW, 's.vault')).to.throw(/not base64/)
     expect(() => decryptVault('$MUSTER_VAULT;1;scrypt:N=1000,r=8,p=1;aes-256-gcm\n', PW, 's.vault')).to.throw(/unusable scrypt parameters/)
+    // a tampered header cannot make decryption cost gigabytes before it is refused
+    expect(() => decryptVault('$MUSTER_VAULT;1;scrypt:N=2097152,r=8,p=1;aes-256-gcm\n', PW, 's.vault')).to.throw(/unusable scrypt parameters/)
+    expect(() => decryptVault('$MUSTER_VAULT;1;scrypt:N=1024,r=8,p=1000;aes-256-gcm\n', PW, 's.vault')).to.throw(/unusable scrypt parameters/)
   })
 
   it('refuses a password under 8 characters', function () {
@@ -81,7 +84,8 @@ describe('vault format', function () {
       expect(() => parseEntries('a:\n', 'e')).to.throw(/"a" must be a non-empty string/)
       expect(() => parseEntries('a: {b: c}\n', 'e')).to.throw(/"a" must be a non-empty string/)
       expect(() => parseEntries('"bad name": x\n', 'e')).to.throw(/secret name "bad name"/)
-      expect(parseEntries('pin: 1234\nflag: true\n', 'e')).to.deep.equal({ pin: '1234', flag: 'true' })
+      // every value is the text written: no number or boolean rewritten on the way through `vault edit`
+      expect(parseEntries('pin: 0123\nflag: true\nbig: 12345678901234567890\nexp: 1e3\n', 'e')).to.deep.equal({ pin: '0123', flag: 'true', big: '12345678901234567890', exp: '1e3' })
     })
   })
 })
@@ -125,6 +129,30 @@ describe('vault() for inventories', function () {
     expect(() => passwordFromEnv({ MUSTER_VAULT_PASSWORD_FILE: join(dir, 'nope') })).to.throw(/MUSTER_VAULT_PASSWORD_FILE=.*nope: no such file/)
     writeFileSync(pwFile, '\n')
     expect(() => passwordFromEnv({ MUSTER_VAULT_PASSWORD_FILE: pwFile })).to.throw(/is empty/)
+  })
+
+  it('takes MUSTER_VAULT_PASSWORD out of the environment once read, so no child process inherits it', function () {
+    const saved = process.env.MUSTER_VAULT_PASSWORD_FILE
+    delete process.env.MUSTER_VAULT_PASSWORD_FILE
+    process.env.MUSTER_VAULT_PASSWORD = PW
+    try {
+      expect(vault(file).get('db-password').reveal()).to.equal('vault-db-pass-1')
+      expect(process.env).to.not.have.property('MUSTER_VAULT_PASSWORD')
+      expect(vault(file).names()).to.deep.equal(['db-password', 'tls-key']) // a second vault still opens
+    } finally {
+      forgetTakenPassword()
+      delete process.env.MUSTER_VAULT_PASSWORD
+      if (saved !== undefined) process.env.MUSTER_VAULT_PASSWORD_FILE = saved
+    }
+  })
+
+  it('writeVault through a symlink replaces the target and keeps the link', async function () {
+    const { symlinkSync, lstatSync } = await import('node:fs')
+    const link = join(dir, 'link.vault')
+    symlinkSync(file, link)
+    writeVault(link, { a: 'via-the-link' }, PW)
+    expect(lstatSync(link).isSymbolicLink()).to.equal(true)
+    expect(readVault(file, PW)).to.deep.equal({ a: 'via-the-link' })
   })
 
   it('without a password it says how to give one, and decrypts only when first used', function () {
