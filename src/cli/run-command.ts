@@ -47,9 +47,9 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
   if (args.rerun !== undefined) {
     if (args.rerun !== 'failed') throw new UsageError(`--rerun takes "failed", got "${args.rerun}"`)
     const log = readRunLog(stateDir())
-    const again = [...log.failed, ...log.unreachable].filter((h) => !limit || limit.has(h))
+    const again = [...log.failed, ...log.unreachable, ...(log.interrupted ?? [])].filter((h) => !limit || limit.has(h))
     if (again.length === 0) {
-      out(`--rerun failed: the last run (${log.finishedAt}) had no failed or unreachable hosts; nothing to do`)
+      out(`--rerun failed: the last run (${log.finishedAt}) had no failed, unreachable or interrupted hosts; nothing to do`)
       return ExitCode.ok
     }
     limit = new Set(again)
@@ -96,7 +96,7 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
     if (abort.signal.aborted) recap = { ...recap, exitCode: ExitCode.interrupted }
     reporter.on({ type: 'run:end', recap })
     await reporter.close()
-    writeRunLog(stateDir(), args.playbook, args.inventory, recap)
+    writeRunLog(stateDir(), args.playbook, args.inventory, recap, { interrupted: abort.signal.aborted })
     if (mode === 'check' && args.watch !== undefined) recap = (await watch(runOnce, driftOf(firstEvents), pool, args, out)) ?? recap
   } finally {
     process.off('SIGINT', onSigint)

@@ -11,9 +11,11 @@ export interface RunLog {
   exitCode: number
   failed: string[]
   unreachable: string[]
+  /** Ctrl-C stopped the run: these hosts did not get to the end of the playbook. */
+  interrupted?: string[]
 }
 
-export function writeRunLog(dir: string, playbook: string, inventory: string, recap: Recap): void {
+export function writeRunLog(dir: string, playbook: string, inventory: string, recap: Recap, opts: { interrupted?: boolean } = {}): void {
   const hosts = Object.entries(recap.hosts)
   const log: RunLog = {
     playbook,
@@ -22,6 +24,7 @@ export function writeRunLog(dir: string, playbook: string, inventory: string, re
     exitCode: recap.exitCode,
     failed: hosts.filter(([, h]) => h.failed > 0 && !h.unreachable).map(([n]) => n),
     unreachable: hosts.filter(([, h]) => h.unreachable).map(([n]) => n),
+    ...(opts.interrupted ? { interrupted: hosts.filter(([, h]) => h.failed === 0 && !h.unreachable).map(([n]) => n) } : {}),
   }
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'last-run.json'), JSON.stringify(log, null, 2) + '\n')

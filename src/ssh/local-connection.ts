@@ -13,7 +13,8 @@ export class LocalConnection implements Connection {
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     this.stats.execs++
     return new Promise((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] })
+      // its own process group: a Ctrl-C on the terminal reaches muster, which lets the command finish
+      const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
       const out: Buffer[] = []
       const err: Buffer[] = []
       let timer: NodeJS.Timeout | undefined

@@ -46,5 +46,8 @@ describe('e2e: Ctrl-C during apply', function () {
     expect(after).to.include({ status: 'skipped', summary: 'not run: interrupted (Ctrl-C)' })
     const end = events.find((e) => e.type === 'run:end') as { recap: { exitCode: number } }
     expect(end.recap.exitCode).to.equal(130)
+    // the host did not get to the end: --rerun failed takes it up again
+    const { readFileSync } = await import('node:fs')
+    expect(JSON.parse(readFileSync(join(state, 'last-run.json'), 'utf8'))).to.include({ exitCode: 130 }).and.have.property('interrupted').that.deep.equals(['box'])
   })
 })

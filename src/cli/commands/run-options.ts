@@ -13,7 +13,7 @@ export function runOptions<T>(y: Argv<T>) {
     .option('diff', { type: 'boolean', default: false, describe: 'show unified diffs of content changes' })
     .option('json', { type: 'boolean', default: false, describe: 'JSON lines on stdout: one per result, then the recap' })
     .option('verbose', { alias: 'v', type: 'count', describe: 'show ok results, command logs and round trips per host' })
-    .option('rerun', { type: 'string', choices: ['failed'], describe: 'run again only on hosts that failed or were unreachable last time' })
+    .option('rerun', { type: 'string', choices: ['failed'], describe: 'run again only on hosts that failed, were unreachable or were interrupted (Ctrl-C) last time' })
     .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown host keys (changed keys are always refused)' })
     .option('typecheck', { type: 'boolean', default: true, describe: 'type-check the playbook before running (cached); --no-typecheck skips it' })
     .option('timeout', { type: 'number', default: 10, describe: 'seconds to connect to a host' })
