@@ -20,7 +20,8 @@ import { defineInventory, vault } from 'muster'
 const secrets = vault(new URL('./secrets.vault', import.meta.url))
 
 export default defineInventory({
-  // how muster logs in: a user with passwordless sudo (commands run through `sudo -n`)
+  // how muster logs in: a user with passwordless sudo (commands run through `sudo -n`).
+  // Servers that take SSH only from a bastion: add `jump: 'deploy@bastion.example.org'`.
   ssh: { user: 'deploy', identityFile: '~/.ssh/id_ed25519' },
 
   vars: {

@@ -53,6 +53,7 @@ export function buildInventory(raw: RawInventory, opts: BuildOptions = {}): Inve
   const ungrouped = groups.get(UNGROUPED)!
   const order = (a: string, b: string) => depth.get(a)! - depth.get(b)! || (a < b ? -1 : a > b ? 1 : 0)
   const hostInfos = new Map<string, HostInfo>()
+  const jumpAt = new Map<string, SourcePosition>()
   for (const host of hosts.values()) {
     const reached = new Set<string>([ALL])
     const visit = (g: string): void => {
@@ -69,7 +70,10 @@ export function buildInventory(raw: RawInventory, opts: BuildOptions = {}): Inve
     const memberOf = [...reached].sort(order)
     const layers = [...memberOf.map((g) => groups.get(g)!), host, extra]
     hostInfos.set(host.name, resolveHost(host.name, memberOf, layers))
+    const jump = layers.reduce<RawSettings['jump']>((j, l) => l.settings.jump ?? j, undefined)
+    if (jump) jumpAt.set(host.name, jump.position)
   }
+  resolveJumps(hostInfos, jumpAt)
 
   const groupInfos = new Map<string, GroupInfo>()
   for (const g of groups.values()) {
@@ -80,6 +84,48 @@ export function buildInventory(raw: RawInventory, opts: BuildOptions = {}): Inve
     groupInfos.set(g.name, { name: g.name, hosts: members, children, vars: g.vars })
   }
   return { source: raw.source, hosts: hostInfos, groups: groupInfos }
+}
+
+/**
+ * Give each host with `ssh.jump` its bastion's HostInfo: another inventory
+ * host (with its own settings, and perhaps its own bastion), or one written
+ * `[user@]address[:port]`, which logs in with the host's own key and
+ * known_hosts. A host is never its own bastion (a group-wide jump leaves the
+ * bastion direct), `none` means direct, and a loop is an error.
+ */
+function resolveJumps(hosts: Map<string, HostInfo>, positions: Map<string, SourcePosition>): void {
+  const done = new Map<string, HostInfo>()
+  const resolving = new Set<string>()
+  const resolve = (name: string): HostInfo => {
+    const known = done.get(name)
+    if (known) return known
+    const h = hosts.get(name)!
+    const spec = h.ssh.jump
+    if (!spec || spec === 'none' || spec === name) {
+      done.set(name, h)
+      return h
+    }
+    if (resolving.has(name)) throw new InventoryError(`jump hosts form a loop: ${[...resolving, name].join(' -> ')}`, positions.get(name) ?? { file: '' }, name)
+    resolving.add(name)
+    const via = hosts.has(spec) ? resolve(spec) : jumpFromSpec(spec, h, positions.get(name))
+    resolving.delete(name)
+    const withJump: HostInfo = { ...h, jump: via }
+    done.set(name, withJump)
+    return withJump
+  }
+  for (const name of hosts.keys()) hosts.set(name, resolve(name))
+}
+
+function jumpFromSpec(spec: string, from: HostInfo, position: SourcePosition | undefined): HostInfo {
+  const m = /^(?:([^@:\s]+)@)?([^@:\s]+|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?$/.exec(spec)
+  const port = m?.[3] !== undefined ? Number(m[3]) : 22
+  if (!m || port < 1 || port > 65535) {
+    throw new InventoryError(`jump "${spec}" is neither a host of this inventory nor [user@]address[:port]`, position ?? { file: '' }, from.name)
+  }
+  const user = m[1] ?? from.user
+  const ssh: SshSettings = { user, port, become: false }
+  for (const k of ['identityFile', 'knownHosts', 'passphrase', 'connectTimeoutMs'] as const) if (from.ssh[k] !== undefined) (ssh as Record<string, unknown>)[k] = from.ssh[k]
+  return { name: spec, address: m[2]!.replace(/^\[|\]$/g, ''), port, user, become: false, groups: [], vars: {}, ssh }
 }
 
 /**
@@ -102,6 +148,7 @@ function resolveHost(name: string, groups: string[], layers: { vars: Vars; setti
   if (s.passphrase) ssh.passphrase = s.passphrase.value
   if (s.password) ssh.password = s.password.value
   if (s.connectTimeoutMs) ssh.connectTimeoutMs = s.connectTimeoutMs.value
+  if (s.jump) ssh.jump = s.jump.value
   return { name, address: s.address?.value ?? name, port, user, become: ssh.become!, groups, vars, ssh }
 }
 

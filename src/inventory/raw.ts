@@ -30,6 +30,7 @@ export interface ConnectionSettings {
   passphrase: Secret
   password: Secret
   connectTimeoutMs: number
+  jump: string
 }
 export type SettingKey = keyof ConnectionSettings
 export type RawSettings = { [K in SettingKey]?: Located<ConnectionSettings[K]> }

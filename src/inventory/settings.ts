@@ -12,7 +12,7 @@ export interface SettingContext {
 }
 
 export const settingKeys: readonly SettingKey[] = [
-  'address', 'port', 'user', 'become', 'identityFile', 'knownHosts', 'passphrase', 'password', 'connectTimeoutMs',
+  'address', 'port', 'user', 'become', 'identityFile', 'knownHosts', 'passphrase', 'password', 'connectTimeoutMs', 'jump',
 ]
 
 export function isSettingKey(key: string): key is SettingKey {
@@ -58,6 +58,7 @@ const checks: { [K in SettingKey]: Check<ConnectionSettings[K]> } = {
   knownHosts: path('knownHosts'),
   passphrase: secretValue('passphrase'),
   password: secretValue('password'),
+  jump: nonEmptyWord('jump'),
   connectTimeoutMs(v) {
     return typeof v === 'number' && Number.isFinite(v) && v > 0
       ? { ok: v }
@@ -104,6 +105,7 @@ const connectionVars: Record<string, { key: SettingKey; scale?: number }> = {
   ansible_ssh_timeout: { key: 'connectTimeoutMs', scale: 1000 },
   ansible_timeout: { key: 'connectTimeoutMs', scale: 1000 },
   muster_known_hosts: { key: 'knownHosts' },
+  muster_jump: { key: 'jump' },
   muster_ssh_passphrase: { key: 'passphrase' },
 }
 
@@ -122,6 +124,13 @@ export function takeConnectionVars(
   const settings: RawSettings = {}
   const rest: Vars = {}
   for (const [name, value] of Object.entries(vars)) {
+    if (name === 'ansible_ssh_common_args' && typeof value === 'string') {
+      // Ansible's way to a bastion; the rest of these OpenSSH options mean nothing to ssh2
+      const jump = /(?:-o\s*ProxyJump[= ]|-J\s*)(\S+)/.exec(value)?.[1]
+      if (jump) addSetting(settings, 'jump', jump, { baseDir: at.baseDir, position: at.positionOf(name), host: at.host }, name)
+      rest[name] = value
+      continue
+    }
     const known = Object.hasOwn(connectionVars, name) ? connectionVars[name] : undefined
     if (!known) {
       rest[name] = value

@@ -19,6 +19,12 @@ export interface SshSettings {
   become?: boolean
   /** Milliseconds to wait for the TCP connect and handshake (default 10000). */
   connectTimeoutMs?: number
+  /**
+   * Reach the host through this bastion (OpenSSH's ProxyJump): the name of
+   * another inventory host, or `[user@]address[:port]`; `none` for a direct
+   * connection (a bastion set for a whole group does not apply to itself).
+   */
+  jump?: string
 }
 
 /** One host as the engine sees it: everything merged and resolved. */
@@ -33,6 +39,8 @@ export interface HostInfo {
   /** Merged vars: all < ancestor groups < child groups < host < extra vars. */
   readonly vars: Vars
   readonly ssh: SshSettings
+  /** The bastion this host is reached through (resolved from ssh.jump), itself perhaps behind another. */
+  readonly jump?: HostInfo
 }
 
 export interface GroupInfo {

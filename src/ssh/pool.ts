@@ -1,7 +1,7 @@
 import pLimit, { type LimitFunction } from 'p-limit'
 import type { HostInfo } from '../inventory/types.ts'
 import { emptyStats, UnreachableError, type Connection, type ConnectionStats } from './connection.ts'
-import { connect, type ConnectOptions } from './ssh2-connection.ts'
+import { connect, type ConnectOptions, type Tunneller } from './ssh2-connection.ts'
 
 export interface PoolOptions extends ConnectOptions {
   /** SSH handshakes in flight at once (default 10): each costs the controller CPU, and sshd's MaxStartups drops the excess. */
@@ -29,7 +29,9 @@ export class ConnectionPool {
   get(host: HostInfo): Promise<Connection> {
     let conn = this.#connections.get(host.name)
     if (!conn) {
-      conn = this.#handshakes(() => this.#connect(host, this.opts)).then(
+      // the bastion first, outside the handshake limit: hosts waiting for it must not hold every slot it needs
+      const via = host.jump ? this.#bastion(host, host.jump) : Promise.resolve(undefined)
+      conn = via.then((v) => this.#handshakes(() => this.#connect(host, v ? { ...this.opts, via: v } : this.opts))).then(
         (c) => {
           this.#open.set(host.name, c)
           return c
@@ -43,6 +45,20 @@ export class ConnectionPool {
       this.#connections.set(host.name, conn)
     }
     return conn
+  }
+
+  readonly #bastions = new Set<string>()
+
+  async #bastion(host: HostInfo, jump: HostInfo): Promise<Tunneller> {
+    this.#bastions.add(jump.name)
+    let c: Connection
+    try {
+      c = await this.get(jump)
+    } catch (e) {
+      throw new UnreachableError(host.name, `its bastion ${jump.name} is unreachable: ${(e as Error).message}`, e)
+    }
+    if (!('tunnel' in c)) throw new UnreachableError(host.name, `its bastion ${jump.name} cannot open tunnels`)
+    return c as Connection & Tunneller
   }
 
   /** What this host's connection has cost so far (zeros if it never connected). */
@@ -72,9 +88,12 @@ export class ConnectionPool {
    * left open behind the caller. Stats stay readable; a later get() reconnects.
    */
   async closeAll(): Promise<void> {
-    const all = [...this.#connections.values()]
+    const all = [...this.#connections.entries()]
     this.#connections.clear()
-    const settled = await Promise.allSettled(all)
-    await Promise.all(settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value.close()] : [])))
+    const settled = await Promise.allSettled(all.map(([, c]) => c))
+    const open = settled.flatMap((r, i) => (r.status === 'fulfilled' ? [{ name: all[i]![0], conn: r.value }] : []))
+    // the hosts behind a bastion first: closing the bastion first would cut their tunnels mid-goodbye
+    await Promise.all(open.filter((o) => !this.#bastions.has(o.name)).map((o) => o.conn.close()))
+    await Promise.all(open.filter((o) => this.#bastions.has(o.name)).map((o) => o.conn.close()))
   }
 }

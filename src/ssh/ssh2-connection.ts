@@ -1,4 +1,5 @@
 import net from 'node:net'
+import type { Duplex } from 'node:stream'
 import { constants as osConstants } from 'node:os'
 import pLimit, { type LimitFunction } from 'p-limit'
 import ssh2 from 'ssh2'
@@ -33,6 +34,14 @@ export interface ConnectOptions {
   keepaliveCountMax?: number
   /** Exec channels open at once on one connection (default 8: sshd's MaxSessions is 10, and SFTP holds one). */
   maxChannels?: number
+  /** Reach the host through this connection (its bastion): a direct-tcpip channel instead of a TCP connect. */
+  via?: Tunneller
+}
+
+/** A connection that can open a TCP stream from its host to another (ssh -J). */
+export interface Tunneller {
+  readonly host: string
+  tunnel(address: string, port: number): Promise<Duplex>
 }
 
 export const CONNECT_DEFAULTS = {
@@ -74,12 +83,11 @@ export async function connect(host: HostInfo, opts: ConnectOptions = {}): Promis
   const serverHostKey = [...recorded, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => !recorded.includes(a))]
   const endpoint = `${host.address}:${host.port}`
 
+  const via = opts.via
   return new Promise<Ssh2Connection>((resolve, reject) => {
     const client = new ssh2.Client()
-    const socket = net.connect({ host: host.address, port: host.port })
-    // Without this every small request waits for the previous ACK: ~40 ms per exec.
-    socket.setNoDelay(true)
-    let phase = `while connecting to ${endpoint}`
+    let socket: Duplex | undefined
+    let phase = via ? `while opening a tunnel to ${endpoint} through ${via.host}` : `while connecting to ${endpoint}`
     let hostKeyError: HostKeyError | undefined
     let acceptedKey: Buffer | undefined
     const tried: string[] = []
@@ -90,14 +98,13 @@ export async function connect(host: HostInfo, opts: ConnectOptions = {}): Promis
       if (settled) return
       settled = true
       clearTimeout(timer)
-      socket.destroy()
+      socket?.destroy()
       reject(err)
     }
     const failBecause = (message: string, cause?: unknown): void =>
       fail(new UnreachableError(host.name, notes.length ? `${message} (${notes.join('; ')})` : message, cause))
     const timer = setTimeout(() => failBecause(`timed out after ${timeoutMs} ms ${phase}`), timeoutMs)
 
-    socket.on('error', (e: SshError) => failBecause(socketErrorText(e, endpoint), e))
     client.on('error', (e: SshError) => {
       if (settled) return
       if (hostKeyError) return fail(hostKeyError)
@@ -121,13 +128,15 @@ export async function connect(host: HostInfo, opts: ConnectOptions = {}): Promis
       }
       settled = true
       clearTimeout(timer)
-      resolve(new Ssh2Connection(host, client, socket, opts))
+      resolve(new Ssh2Connection(host, client, socket!, opts))
     })
 
-    socket.once('connect', () => {
-      phase = `during the SSH handshake with ${endpoint}`
+    const start = (sock: Duplex): void => {
+      socket = sock
+      if (settled) return void sock.destroy()
+      phase = `during the SSH handshake with ${endpoint}${via ? ` (through ${via.host})` : ''}`
       client.connect({
-        sock: socket,
+        sock,
         username: host.user,
         authHandler: authHandler(host.user, plan, tried),
         algorithms: { serverHostKey },
@@ -152,7 +161,23 @@ export async function connect(host: HostInfo, opts: ConnectOptions = {}): Promis
           )
         },
       })
-    })
+    }
+    if (via) {
+      via.tunnel(host.address, host.port).then(
+        (stream) => {
+          stream.on('error', (e: SshError) => failBecause(`the tunnel through ${via.host} to ${endpoint} failed: ${e.message}`, e))
+          start(stream)
+        },
+        (e: Error) => failBecause(`${via.host} could not open a tunnel to ${endpoint}: ${e.message}`, e),
+      )
+    } else {
+      const tcp = net.connect({ host: host.address, port: host.port })
+      // Without this every small request waits for the previous ACK: ~40 ms per exec.
+      tcp.setNoDelay(true)
+      socket = tcp
+      tcp.on('error', (e: SshError) => failBecause(socketErrorText(e, endpoint), e))
+      tcp.once('connect', () => start(tcp))
+    }
   })
 }
 
@@ -204,7 +229,7 @@ export class Ssh2Connection implements Connection {
   constructor(
     readonly info: HostInfo,
     private readonly client: Client,
-    private readonly socket: net.Socket,
+    private readonly socket: Duplex,
     private readonly opts: ConnectOptions = {},
   ) {
     this.host = info.name
@@ -216,6 +241,33 @@ export class Ssh2Connection implements Connection {
   /** Why this connection can no longer be used, if it cannot. */
   get lost(): UnreachableError | undefined {
     return this.#lost
+  }
+
+  /**
+   * A TCP stream from this host to address:port (a direct-tcpip channel): how a
+   * host behind this one as its bastion is reached. sshd counts these apart
+   * from MaxSessions, so they do not take the exec channels' places.
+   */
+  tunnel(address: string, port: number): Promise<Duplex> {
+    if (this.#lost) return Promise.reject(this.#lost)
+    return new Promise((resolve, reject) => {
+      try {
+        this.client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => {
+          if (!err) return resolve(stream)
+          // RFC 4254 5.1 reason codes: ssh2's message alone says only "open failed"
+          const reason = (err as Error & { reason?: number }).reason
+          const why =
+            reason === 1
+              ? 'its sshd refused to forward (administratively prohibited: is AllowTcpForwarding on in its sshd_config?)'
+              : reason === 2
+                ? `it could not connect to ${address}:${port}`
+                : err.message
+          reject(new Error(why, { cause: err }))
+        })
+      } catch (err) {
+        reject(this.#lost ?? (err as Error)) // ssh2 throws when the socket is no longer writable
+      }
+    })
   }
 
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
