@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto'
-import { parseDocument, stringify } from 'yaml'
+import { createRequire } from 'node:module'
 import { UsageError } from '../core/errors.ts'
 
 /**
@@ -17,6 +17,10 @@ import { UsageError } from '../core/errors.ts'
  * process (the key is cached): against Ansible Vault's PBKDF2 at 10,000
  * rounds it makes each password guess ~100x dearer.
  */
+
+// loaded when a vault is opened, not when muster starts: every run would pay ~10 ms for it
+const require = createRequire(import.meta.url)
+const yaml = (): typeof import('yaml') => require('yaml') as typeof import('yaml')
 
 export const VAULT_MAGIC = '$MUSTER_VAULT'
 
@@ -112,13 +116,13 @@ export function decryptVault(text: string, password: string, file: string): Vaul
 /** A YAML mapping of name to string, as `vault edit` shows it. */
 export function entriesToYaml(entries: VaultEntries): string {
   if (Object.keys(entries).length === 0) return '{}\n'
-  return stringify(sorted(entries), { lineWidth: 0, blockQuote: 'literal' })
+  return yaml().stringify(sorted(entries), { lineWidth: 0, blockQuote: 'literal' })
 }
 
 /** Parse what a user wrote (or a vault held): every value a non-empty string; errors name the line. */
 export function parseEntries(text: string, source: string): VaultEntries {
   // failsafe: every value stays the text that was written (0123 stays 0123, 1e3 stays 1e3)
-  const doc = parseDocument(text, { uniqueKeys: true, schema: 'failsafe' })
+  const doc = yaml().parseDocument(text, { uniqueKeys: true, schema: 'failsafe' })
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!
     const line = e.linePos?.[0]?.line

@@ -4,8 +4,6 @@ import { ExitCode, UsageError } from '../../core/errors.ts'
 import { labDown } from '../../lab/down.ts'
 import { LabError, LabNotUpError } from '../../lab/errors.ts'
 import { labFiles, upSpec } from '../../lab/layout.ts'
-import { createAptProxy } from '../../lab/apt-proxy.ts'
-import { readProxyConfig } from '../../lab/proxy.ts'
 import { tool } from '../../lab/preflight.ts'
 import { requireHost, requireState } from '../../lab/require-state.ts'
 import { labReset } from '../../lab/reset.ts'
@@ -180,8 +178,11 @@ const aptProxyCommand: CommandModule<object, AptProxyArgs> = {
   command: 'apt-proxy <config>',
   describe: false,
   builder: (y) => y.positional('config', { type: 'string', demandOption: true }) as never,
-  handler: (args) =>
-    new Promise<void>((resolve, reject) => {
+  handler: async (args) => {
+    // loaded here, not at start: every other command would pay for node:http and node:dns
+    const { createAptProxy } = await import('../../lab/apt-proxy.ts')
+    const { readProxyConfig } = await import('../../lab/proxy.ts')
+    return new Promise<void>((resolve, reject) => {
       const c = readProxyConfig(args.config)
       const log = (line: string): void => {
         process.stderr.write(`${new Date().toISOString()} ${line}\n`)
@@ -210,7 +211,8 @@ const aptProxyCommand: CommandModule<object, AptProxyArgs> = {
       }
       process.once('SIGTERM', stop)
       process.once('SIGINT', stop)
-    }),
+    })
+  },
 }
 
 export const labCommand: CommandModule = {

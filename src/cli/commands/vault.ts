@@ -5,7 +5,10 @@ import { join } from 'node:path'
 import type { Argv, CommandModule } from 'yargs'
 import { checkName, checkPassword, entriesToYaml, parseEntries, VaultError, type VaultEntries } from '../../vault/format.ts'
 import { passwordFromEnv, readVault, writeVault } from '../../vault/vault.ts'
-import { askHidden, askYesNo } from '../prompt.ts'
+
+// the prompt (node:tty) loads only when a vault command asks something
+const askHidden = async (q: string): Promise<string> => (await import('../prompt.ts')).askHidden(q)
+const askYesNo = async (q: string, yes: boolean): Promise<boolean> => (await import('../prompt.ts')).askYesNo(q, yes)
 
 /**
  * `muster vault ...`: named secrets in an encrypted file an inventory reads
