@@ -41,6 +41,8 @@ export default defineInventory({
     db_primary: { hosts: ['web-01'] },
     db_replicas: { hosts: ['web-02', 'db-03'] },
     monitoring: { hosts: ['db-03'] },
+    // playbooks/backups.ts: dumps on a replica
+    db_backup: { hosts: ['db-03'] },
   },
   hosts: {
     'web-01': host('web-01', { mysqlServerId: 1 }),

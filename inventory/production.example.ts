@@ -49,6 +49,10 @@ export default defineInventory({
     db: { children: ['db_primary', 'db_replicas'] },
     db_primary: { hosts: ['web-01'] },
     db_replicas: { hosts: ['web-02', 'db-03'] },
+    // playbooks/backups.ts: a daily dump of each database on a replica, 7 kept (mysqlBackupKeep)
+    db_backup: { hosts: ['db-03'] },
+    // playbooks/monitoring.ts: Prometheus
+    monitoring: { hosts: ['db-03'] },
   },
 
   hosts: {

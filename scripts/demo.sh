@@ -2,7 +2,7 @@
 # The main job on the local lab, from a fresh machine (Debian 12, root):
 # install muster's dependencies, boot four bare Debian hosts, provision the
 # reference stack on them, show requests answered through the load balancer,
-# and add monitoring.
+# and add monitoring and backups.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm ci --no-audit --no-fund --loglevel=error
@@ -26,6 +26,10 @@ for _ in $(seq 30); do
   sleep 1
 done
 node bin/muster.js lab ssh db-03 -- "promtool query instant http://localhost:9090 up"
+echo
+echo "Backups: a daily dump of each database on db-03; one now:"
+node bin/muster.js apply playbooks/backups.ts -i inventory/lab.ts | tail -1
+node bin/muster.js lab ssh db-03 -- "systemctl start mysql-backup.service && ls -l /var/backups/mysql/*/"
 echo
 echo "Converged: a second run changes nothing, and the drift check is clean:"
 node bin/muster.js check playbooks/site.ts -i inventory/lab.ts | tail -6

@@ -59,6 +59,8 @@ export const prometheus = role('prometheus', (ctx) => {
         host: ctx.name,
         alertFor: (ctx.vars.alertFor as string | undefined) ?? '2m',
         maxLagSeconds: (ctx.vars.alertMaxLagSeconds as number | undefined) ?? 30,
+        // playbooks/backups.ts runs daily: a day and two hours without a whole backup is an alert
+        backupMaxAgeSeconds: (ctx.vars.alertBackupMaxAgeSeconds as number | undefined) ?? 26 * 3600,
       },
       mode: '0644',
       validate: 'promtool check rules %s',

@@ -90,6 +90,23 @@ describe('monitoring: Prometheus watching the stack (playbooks/monitoring.ts)', 
     await waitFor('no alert firing', 60_000, async () => ((await firing()).length === 0 ? true : undefined), 1000)
   })
 
+  it('backups that stopped: BackupTooOld fires on the last success being over 26 h old, and clears with a fresh one', async function () {
+    this.timeout(2 * MINUTE)
+    // the metric playbooks/backups.ts leaves, as a run 27 h ago would have left it
+    const prom = '/var/lib/prometheus/node-exporter/mysql_backup.prom'
+    const write = (age: number): Promise<string> =>
+      onHost('db-03', `printf 'mysql_backup_last_success_timestamp_seconds %s\\nmysql_backup_last_bytes 1000\\n' $(( $(date +%s) - ${age} )) > ${prom}.tmp && mv ${prom}.tmp ${prom}`)
+    const saved = await onHost('db-03', `cat ${prom} 2>/dev/null || true`)
+    try {
+      await write(27 * 3600)
+      await waitFor('BackupTooOld firing', 60_000, async () => ((await firing()).includes('BackupTooOld db-03') ? true : undefined), 1000)
+      await write(60)
+      await waitFor('no alert firing', 60_000, async () => ((await firing()).length === 0 ? true : undefined), 1000)
+    } finally {
+      await onHost('db-03', saved ? `printf '%s\\n' '${saved.replace(/\n/g, "' '")}' > ${prom}` : `rm -f ${prom}`)
+    }
+  })
+
   it('the scrape ports answer the monitoring host only; Prometheus itself is not reachable from outside', async function () {
     this.timeout(MINUTE)
     const matrix: [string, string, number, 'open' | 'dropped'][] = [

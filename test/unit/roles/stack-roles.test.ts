@@ -1,5 +1,6 @@
 import { expect } from 'chai'
 import site from '../../../playbooks/site.ts'
+import backups from '../../../playbooks/backups.ts'
 import { buildInventory } from '../../../src/inventory/build.ts'
 import { fromSpec } from '../../../src/inventory/typescript.ts'
 import { secret } from '../../../src/core/secret.ts'
@@ -14,7 +15,7 @@ import { expandPlaybook, musterFile } from '../../../bench/ansible/muster-files.
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n'
 const KEY = secret('-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49unit-test-key\n-----END PRIVATE KEY-----\n')
 
-function inventory(opts: { balancers: string[]; vip?: string; tls?: boolean | 'certificate only'; monitoring?: boolean }) {
+function inventory(opts: { balancers: string[]; vip?: string; tls?: boolean | 'certificate only'; monitoring?: boolean; backup?: Record<string, unknown> }) {
   const addr: Record<string, string> = { 'web-01': '10.0.0.11', 'web-02': '10.0.0.12', 'lb-01': '10.0.0.13', 'db-03': '10.0.0.14', 'lb-02': '10.0.0.15' }
   const hosts = ['web-01', 'web-02', ...opts.balancers, 'db-03']
   return buildInventory(
@@ -28,6 +29,7 @@ function inventory(opts: { balancers: string[]; vip?: string; tls?: boolean | 'c
           db_primary: { hosts: ['web-01'] },
           db_replicas: { hosts: ['web-02', 'db-03'] },
           ...(opts.monitoring ? { monitoring: { hosts: ['db-03'] } } : {}),
+          db_backup: { hosts: ['db-03'], vars: opts.backup ?? {} },
         },
         hosts: Object.fromEntries(hosts.map((h, i) => [h, { address: addr[h], vars: h.startsWith('web') || h === 'db-03' ? { mysqlServerId: i + 1 } : {} }])),
       },
@@ -92,5 +94,18 @@ describe('reference stack roles, rendered from the inventory', () => {
     // half a pair is refused, naming the host
     const half = inventory({ balancers: ['lb-01'], tls: 'certificate only' })
     expect(() => expandPlaybook(site, half)).to.throw(/haproxy on lb-01: tlsKey must be a Secret .*missing while tlsCertificate is set/)
+  })
+
+  it('backups: only on db_backup hosts, a root-only directory, the schedule and retention the vars give', async () => {
+    const inv = inventory({ balancers: ['lb-01'], backup: { mysqlBackupKeep: 3, mysqlBackupSchedule: '*-*-* 02:30:00' } })
+    const expanded = expandPlaybook(backups, inv)
+    expect([...expanded.keys()]).to.deep.equal(['db-03'])
+    const ids = expanded.get('db-03')!.resources.map((r) => r.id)
+    expect(ids).to.include.members(['directory:/var/backups/mysql', 'file:/usr/local/lib/muster/mysql-backup', 'service:mysql-backup.timer'])
+    const unit = (await musterFile(expanded, 'db-03', 'systemd-unit-file:/etc/systemd/system/mysql-backup.service')).content.toString()
+    expect(unit).to.include('Environment=MUSTER_BACKUP_DIR=/var/backups/mysql MUSTER_BACKUP_KEEP=3').and.include('Requisite=mariadb.service')
+    const timer = (await musterFile(expanded, 'db-03', 'systemd-unit-file:/etc/systemd/system/mysql-backup.timer')).content.toString()
+    expect(timer).to.include('OnCalendar=*-*-* 02:30:00').and.include('Persistent=true')
+    expect(() => expandPlaybook(backups, inventory({ balancers: ['lb-01'], backup: { mysqlBackupKeep: 0 } }))).to.throw(/mysqlBackupKeep must be a whole number of runs >= 1, got 0/)
   })
 })

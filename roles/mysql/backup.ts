@@ -1,0 +1,41 @@
+// Backups of the stack's data: a replica is not a backup (a DROP TABLE on the
+// primary reaches every replica in a second). A systemd timer dumps each
+// database on the hosts this role is given (a replica, so the primary does not
+// pay for it), keeps the newest few, and leaves a metric the monitoring role
+// alerts on when backups stop. Written with muster's public API only.
+import { readFileSync } from 'node:fs'
+import { role, directory, file, systemdUnitFile, service, restart } from 'muster'
+
+export const BACKUP_SCRIPT = '/usr/local/lib/muster/mysql-backup'
+
+/**
+ * Vars: `mysqlBackupDir` (default /var/backups/mysql), `mysqlBackupKeep` (runs
+ * kept, default 7), `mysqlBackupSchedule` (systemd OnCalendar, default daily),
+ * `mysqlBackupJitter` (RandomizedDelaySec, default 30min).
+ */
+export const mysqlBackup = role('mysql-backup', (ctx) => {
+  const dir = (ctx.vars.mysqlBackupDir as string | undefined) ?? '/var/backups/mysql'
+  const keep = (ctx.vars.mysqlBackupKeep as number | undefined) ?? 7
+  if (!Number.isInteger(keep) || keep < 1) throw new Error(`mysqlBackupKeep must be a whole number of runs >= 1, got ${JSON.stringify(keep)}`)
+  const restartTimer = restart('mysql-backup.timer')
+  return [
+    directory('/usr/local/lib/muster', { mode: '0755', owner: 'root', group: 'root' }),
+    file(BACKUP_SCRIPT, { content: readFileSync(new URL('./files/mysql-backup.sh', import.meta.url)), mode: '0755', owner: 'root', group: 'root' }),
+    // dumps hold every row of the application: root's only
+    directory(dir, { mode: '0700', owner: 'root', group: 'root' }),
+    systemdUnitFile('mysql-backup.service', {
+      source: new URL('./templates/mysql-backup.service.ejs', import.meta.url),
+      vars: { host: ctx.name, dir, keep, script: BACKUP_SCRIPT },
+    }),
+    systemdUnitFile('mysql-backup.timer', {
+      source: new URL('./templates/mysql-backup.timer.ejs', import.meta.url),
+      vars: {
+        host: ctx.name,
+        schedule: (ctx.vars.mysqlBackupSchedule as string | undefined) ?? 'daily',
+        jitter: (ctx.vars.mysqlBackupJitter as string | undefined) ?? '30min',
+      },
+      notify: restartTimer,
+    }),
+    service('mysql-backup.timer', { running: true, enabled: true }),
+  ]
+})
