@@ -16,7 +16,9 @@ import { trace } from '../core/trace.ts'
 // yargs 17's CommonJS build, required: it loads in ~15 ms. Its ESM build, and yargs 18
 // (ESM only), import string-width 8, whose Intl.Segmenter and Unicode-property regexes
 // cost ~50 ms at import on every run, only to measure help text (README: Packages).
-const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv
+// a local require (not the global): esbuild would turn a bare `require` into a shim that throws in ESM
+const requireCjs = createRequire(import.meta.url)
+const yargs = requireCjs('yargs/yargs') as (args: string[]) => Argv
 
 /** Errors that are the user's input, not a failure on a host: exit 64, no stack trace. */
 const inputErrors = new Set(['UsageError', 'InventoryError', 'PatternError', 'TemplateError', 'MissingVarError', 'ExpansionError', 'VaultError', 'YError'])

@@ -107,7 +107,7 @@ function resolveJumps(hosts: Map<string, HostInfo>, positions: Map<string, Sourc
     }
     if (resolving.has(name)) throw new InventoryError(`jump hosts form a loop: ${[...resolving, name].join(' -> ')}`, positions.get(name) ?? { file: '' }, name)
     resolving.add(name)
-    const via = hosts.has(spec) ? resolve(spec) : jumpFromSpec(spec, h, positions.get(name))
+    const via = hosts.has(spec) ? resolve(spec) : jumpChainFromSpec(spec, h, positions.get(name))
     resolving.delete(name)
     const withJump: HostInfo = { ...h, jump: via }
     done.set(name, withJump)
@@ -116,11 +116,21 @@ function resolveJumps(hosts: Map<string, HostInfo>, positions: Map<string, Sourc
   for (const name of hosts.keys()) hosts.set(name, resolve(name))
 }
 
-function jumpFromSpec(spec: string, from: HostInfo, position: SourcePosition | undefined): HostInfo {
-  const m = /^(?:([^@:\s]+)@)?([^@:\s]+|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?$/.exec(spec)
+/** `a,b` as OpenSSH reads -J: through a, then b; the last is the host's own bastion. */
+function jumpChainFromSpec(spec: string, from: HostInfo, position: SourcePosition | undefined): HostInfo {
+  let via: HostInfo | undefined
+  for (const one of spec.split(',')) {
+    const h = jumpFromSpec(one, from, position, spec)
+    via = via ? { ...h, jump: via } : h
+  }
+  return via!
+}
+
+function jumpFromSpec(spec: string, from: HostInfo, position: SourcePosition | undefined, whole = spec): HostInfo {
+  const m = /^(?:([^@:\s,]+)@)?([^@:\s,[\]]+|\[[0-9a-fA-F:.%\w]+\])(?::(\d{1,5}))?$/.exec(spec)
   const port = m?.[3] !== undefined ? Number(m[3]) : 22
   if (!m || port < 1 || port > 65535) {
-    throw new InventoryError(`jump "${spec}" is neither a host of this inventory nor [user@]address[:port]`, position ?? { file: '' }, from.name)
+    throw new InventoryError(`jump "${whole}" is neither a host of this inventory nor [user@]address[:port] (a chain: a,b)`, position ?? { file: '' }, from.name)
   }
   const user = m[1] ?? from.user
   const ssh: SshSettings = { user, port, become: false }

@@ -126,8 +126,12 @@ export function takeConnectionVars(
   for (const [name, value] of Object.entries(vars)) {
     if (name === 'ansible_ssh_common_args' && typeof value === 'string') {
       // Ansible's way to a bastion; the rest of these OpenSSH options mean nothing to ssh2
-      const jump = /(?:-o\s*ProxyJump[= ]|-J\s*)(\S+)/.exec(value)?.[1]
-      if (jump) addSetting(settings, 'jump', jump, { baseDir: at.baseDir, position: at.positionOf(name), host: at.host }, name)
+      const ctx = { baseDir: at.baseDir, position: at.positionOf(name), host: at.host }
+      const jump = proxyJumpOf(value)
+      if (jump === 'proxycommand') {
+        throw new InventoryError(`${name}: ProxyCommand is not supported; name the bastion with -o ProxyJump=HOST (or muster_jump=HOST)`, ctx.position, at.host)
+      }
+      if (jump) addSetting(settings, 'jump', jump, ctx, name)
       rest[name] = value
       continue
     }
@@ -146,6 +150,17 @@ export function takeConnectionVars(
     addSetting(settings, known.key, v, ctx, name)
   }
   return { settings, vars: rest }
+}
+
+/**
+ * The bastion in OpenSSH arguments (`-J b`, `-o ProxyJump=b`, any case, quoted
+ * or not), 'proxycommand' when they use ProxyCommand instead, which muster
+ * cannot follow, or undefined.
+ */
+export function proxyJumpOf(args: string): string | undefined {
+  if (/(?:^|\s)-o\s*['"]?proxycommand\b/i.test(args)) return 'proxycommand'
+  const m = /(?:^|\s)(?:-J\s*|-o\s*['"]?proxyjump\s*[= ]\s*)(['"]?)([^\s'"]+)\1/i.exec(args)
+  return m?.[2]
 }
 
 /** Equality for conflict checks: plain data compared structurally, secrets by their text. */

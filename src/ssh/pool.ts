@@ -47,10 +47,13 @@ export class ConnectionPool {
     return conn
   }
 
-  readonly #bastions = new Set<string>()
+  /** Bastions by how many hops from here they are (1: reached directly). */
+  readonly #bastions = new Map<string, number>()
 
   async #bastion(host: HostInfo, jump: HostInfo): Promise<Tunneller> {
-    this.#bastions.add(jump.name)
+    let hops = 1
+    for (let j = jump.jump; j; j = j.jump) hops++
+    this.#bastions.set(jump.name, hops)
     let c: Connection
     try {
       c = await this.get(jump)
@@ -92,8 +95,10 @@ export class ConnectionPool {
     this.#connections.clear()
     const settled = await Promise.allSettled(all.map(([, c]) => c))
     const open = settled.flatMap((r, i) => (r.status === 'fulfilled' ? [{ name: all[i]![0], conn: r.value }] : []))
-    // the hosts behind a bastion first: closing the bastion first would cut their tunnels mid-goodbye
-    await Promise.all(open.filter((o) => !this.#bastions.has(o.name)).map((o) => o.conn.close()))
-    await Promise.all(open.filter((o) => this.#bastions.has(o.name)).map((o) => o.conn.close()))
+    // the hosts behind a bastion first, then bastions from the farthest in: closing a bastion
+    // first would cut the tunnels of what is behind it mid-goodbye
+    const depth = (name: string): number => this.#bastions.get(name) ?? Infinity
+    const waves = [...new Set(open.map((o) => depth(o.name)))].sort((a, b) => b - a)
+    for (const d of waves) await Promise.all(open.filter((o) => depth(o.name) === d).map((o) => o.conn.close()))
   }
 }

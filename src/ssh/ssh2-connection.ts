@@ -225,6 +225,8 @@ export class Ssh2Connection implements Connection {
   #sftp: Promise<SFTPWrapper> | undefined
   #channelsOpen = 0
   readonly #closeWaiters: (() => void)[] = []
+  #socketClosed = false
+  readonly #closed: Promise<void>
 
   constructor(
     readonly info: HostInfo,
@@ -234,6 +236,17 @@ export class Ssh2Connection implements Connection {
   ) {
     this.host = info.name
     this.#limit = pLimit(opts.maxChannels ?? CONNECT_DEFAULTS.maxChannels)
+    // recorded once, here: a channel's 'close' fires once, and its `destroyed` may never turn true
+    this.#closed = new Promise<void>((resolve) => {
+      if (socket.destroyed) {
+        this.#socketClosed = true
+        return resolve()
+      }
+      socket.once('close', () => {
+        this.#socketClosed = true
+        resolve()
+      })
+    })
     client.on('error', (e: SshError) => this.#lose(lossReason(e, opts)))
     client.on('close', () => this.#lose('the connection was closed'))
   }
@@ -253,7 +266,12 @@ export class Ssh2Connection implements Connection {
     return new Promise((resolve, reject) => {
       try {
         this.client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => {
-          if (!err) return resolve(stream)
+          if (!err) {
+            // the host's end went away (EOF): an SSH transport has nothing left to say either. Closing
+            // our side too is what makes sshd close the channel, and the host's connection see 'close'.
+            stream.once('end', () => stream.destroy())
+            return resolve(stream)
+          }
           // RFC 4254 5.1 reason codes: ssh2's message alone says only "open failed"
           const reason = (err as Error & { reason?: number }).reason
           const why =
@@ -319,16 +337,22 @@ export class Ssh2Connection implements Connection {
   }
 
   async close(): Promise<void> {
-    if (this.#lost && this.socket.destroyed) return
-    const closed = new Promise<void>((resolve) => {
-      if (this.socket.destroyed) return resolve()
-      this.socket.once('close', () => resolve())
-    })
+    if (this.#socketClosed) return
     this.#lose(CLOSED_BY_US)
     this.client.end()
-    // A peer that never answers our disconnect must not hold the run open.
-    const force = setTimeout(() => this.socket.destroy(), 2_000)
-    await closed
+    // A peer that never answers our disconnect must not hold the run open. The wait ends
+    // at 2 s whatever the socket does: a tunnel (an ssh2 channel through a bastion) that
+    // already closed never says 'close' again, and `destroyed` stays false on it.
+    let force: NodeJS.Timeout | undefined
+    await Promise.race([
+      this.#closed,
+      new Promise<void>((resolve) => {
+        force = setTimeout(() => {
+          this.socket.destroy()
+          resolve()
+        }, 2_000)
+      }),
+    ])
     clearTimeout(force)
   }
 

@@ -19,8 +19,8 @@ import { UsageError } from '../core/errors.ts'
  */
 
 // loaded when a vault is opened, not when muster starts: every run would pay ~10 ms for it
-const require = createRequire(import.meta.url)
-const yaml = (): typeof import('yaml') => require('yaml') as typeof import('yaml')
+const requireCjs = createRequire(import.meta.url)
+const yaml = (): typeof import('yaml') => requireCjs('yaml') as typeof import('yaml')
 
 export const VAULT_MAGIC = '$MUSTER_VAULT'
 

@@ -68,6 +68,15 @@ describe('e2e: hosts behind a bastion (jump)', function () {
     expect(r.stdout + r.stderr, r.stdout + r.stderr).to.match(/closed-bastion could not open a tunnel to 127\.0\.0\.1:\d+: its sshd refused to forward \(administratively prohibited: is AllowTcpForwarding on/)
   })
 
+  it('a host behind a bastion that is lost mid-run is reported unreachable, and the run ends (its tunnel closed only once)', async function () {
+    this.timeout(40_000)
+    const started = Date.now()
+    const r = await muster(['apply', 'test/fixtures/e2e/lose-connection.ts', '-i', INV, '--limit', 'inner', '--json'], env, 30_000)
+    expect(r.code, r.stdout + r.stderr).to.equal(3)
+    expect(r.recap!.hosts.inner!.unreachable).to.equal(true)
+    expect(Date.now() - started).to.be.below(20_000)
+  })
+
   it('a host whose bastion is down is unreachable, naming the bastion; the others still run', async function () {
     const r = await muster(['ping', 'behind-dead:inner', '-i', INV], env)
     expect(r.code, r.stdout + r.stderr).to.equal(3)

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { InventoryError } from '../../../src/inventory/types.ts'
 import { fromIni, fromTs, fromYaml, text } from './helpers.ts'
+import { proxyJumpOf } from '../../../src/inventory/settings.ts'
 
 describe('inventory: hosts behind a bastion (jump)', () => {
   it('resolves a jump to another host of the inventory, with its own settings', () => {
@@ -45,6 +46,30 @@ describe('inventory: hosts behind a bastion (jump)', () => {
 
   it('refuses a jump that is neither a host nor [user@]address[:port], naming the host', () => {
     expect(() => fromTs({ hosts: { a: { address: '10.0.0.1', jump: 'ops@host:99999' } } })).to.throw(InventoryError, /host a.*jump "ops@host:99999" is neither a host of this inventory nor \[user@\]address\[:port\]|jump "ops@host:99999" is neither/)
+  })
+
+  it('reads a comma chain as OpenSSH does (through a, then b), and bracketed IPv6 addresses', () => {
+    const inv = fromTs({ hosts: { app: { address: '10.1.0.5', jump: 'ops@203.0.113.5:2200,10.0.0.5' }, v6: { address: '10.1.0.6', jump: '[fe80::1%eth0]:22' } } })
+    const b = inv.hosts.get('app')!.jump!
+    expect(b).to.include({ address: '10.0.0.5', port: 22 })
+    expect(b.jump).to.include({ address: '203.0.113.5', port: 2200, user: 'ops' })
+    expect(inv.hosts.get('v6')!.jump).to.include({ address: 'fe80::1%eth0', port: 22 })
+    expect(() => fromTs({ hosts: { a: { address: '10.0.0.1', jump: 'a.example,' } } })).to.throw(/jump "a\.example," is neither .* \(a chain: a,b\)/)
+  })
+
+  it('finds the bastion in OpenSSH arguments however they are written, and refuses ProxyCommand', () => {
+    expect(proxyJumpOf('-o ProxyJump=bastion')).to.equal('bastion')
+    expect(proxyJumpOf('-o StrictHostKeyChecking=no -o "ProxyJump=ops@b:2200"')).to.equal('ops@b:2200')
+    expect(proxyJumpOf("-o 'proxyjump b'")).to.equal('b')
+    expect(proxyJumpOf('-o ProxyJump = b')).to.equal('b')
+    expect(proxyJumpOf('-J a,b')).to.equal('a,b')
+    expect(proxyJumpOf('-i /tmp/ans-Jx')).to.equal(undefined)
+    expect(proxyJumpOf('-o ProxyCommand="ssh -W %h:%p bastion"')).to.equal('proxycommand')
+    expect(() => fromYaml(text`
+      all:
+        hosts:
+          web-01: { ansible_ssh_common_args: '-o ProxyCommand="ssh -W %h:%p bastion"' }
+    `)).to.throw(InventoryError, /ansible_ssh_common_args: ProxyCommand is not supported; name the bastion with -o ProxyJump=HOST/)
   })
 
   it('in YAML and INI: muster_jump, or Ansible\'s ansible_ssh_common_args with ProxyJump or -J', () => {
