@@ -61,6 +61,7 @@ export const prometheus = role('prometheus', (ctx) => {
         maxLagSeconds: (ctx.vars.alertMaxLagSeconds as number | undefined) ?? 30,
         // playbooks/backups.ts runs daily: a day and two hours without a whole backup is an alert
         backupMaxAgeSeconds: (ctx.vars.alertBackupMaxAgeSeconds as number | undefined) ?? 26 * 3600,
+        backupHosts: ctx.hostsOf('db_backup').map((h) => h.name),
       },
       mode: '0644',
       validate: 'promtool check rules %s',

@@ -11,12 +11,15 @@ export const BACKUP_SCRIPT = '/usr/local/lib/muster/mysql-backup'
 /**
  * Vars: `mysqlBackupDir` (default /var/backups/mysql), `mysqlBackupKeep` (runs
  * kept, default 7), `mysqlBackupSchedule` (systemd OnCalendar, default daily),
- * `mysqlBackupJitter` (RandomizedDelaySec, default 30min).
+ * `mysqlBackupJitter` (RandomizedDelaySec, default 30min), `mysqlBackupTimeout`
+ * (a run that takes longer fails, default 6h).
  */
 export const mysqlBackup = role('mysql-backup', (ctx) => {
   const dir = (ctx.vars.mysqlBackupDir as string | undefined) ?? '/var/backups/mysql'
   const keep = (ctx.vars.mysqlBackupKeep as number | undefined) ?? 7
   if (!Number.isInteger(keep) || keep < 1) throw new Error(`mysqlBackupKeep must be a whole number of runs >= 1, got ${JSON.stringify(keep)}`)
+  // it is handed to a script that deletes old runs in it: nothing a shell or systemd could split
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(dir) || dir.split('/').includes('..')) throw new Error(`mysqlBackupDir must be an absolute path of letters, digits, '.', '_', '-' and '/', got ${JSON.stringify(dir)}`)
   const restartTimer = restart('mysql-backup.timer')
   return [
     directory('/usr/local/lib/muster', { mode: '0755', owner: 'root', group: 'root' }),
@@ -25,7 +28,7 @@ export const mysqlBackup = role('mysql-backup', (ctx) => {
     directory(dir, { mode: '0700', owner: 'root', group: 'root' }),
     systemdUnitFile('mysql-backup.service', {
       source: new URL('./templates/mysql-backup.service.ejs', import.meta.url),
-      vars: { host: ctx.name, dir, keep, script: BACKUP_SCRIPT },
+      vars: { host: ctx.name, dir, keep, script: BACKUP_SCRIPT, timeout: (ctx.vars.mysqlBackupTimeout as string | undefined) ?? '6h' },
     }),
     systemdUnitFile('mysql-backup.timer', {
       source: new URL('./templates/mysql-backup.timer.ejs', import.meta.url),

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { ensureLab, onHost, waitFor } from '../support/lab.ts'
 import { muster, explain } from '../support/cli.ts'
+import { BACKUP_SCRIPT } from '../../roles/mysql/backup.ts'
 
 /**
  * playbooks/backups.ts on the lab: dumps on db-03 (a replica), and the proof
@@ -71,26 +72,34 @@ describe('backups: playbooks/backups.ts dumps each database on a replica, and a 
     expect(metric).to.match(/^mysql_backup_last_bytes [1-9]\d*$/m)
   })
 
-  it('keeps the newest mysqlBackupKeep runs, and a failed run leaves no directory behind', async function () {
-    const three = await muster(['apply', ...BACKUPS, '-e', 'mysqlBackupKeep=2'], {}, 2 * MINUTE)
-    expect(three.code, explain(three)).to.equal(0)
-    for (let i = 0; i < 3; i++) {
-      await onHost('db-03', 'systemctl start mysql-backup.service')
-      await new Promise((r) => setTimeout(r, 1100)) // runs are named by the second
-    }
+  it('keeps the newest mysqlBackupKeep runs; runs at once each get their own; a failed run leaves nothing and says so', async function () {
+    const two = await muster(['apply', ...BACKUPS, '-e', 'mysqlBackupKeep=2'], {}, 2 * MINUTE)
+    expect(two.code, explain(two)).to.equal(0)
+    for (let i = 0; i < 3; i++) await onHost('db-03', 'systemctl start mysql-backup.service')
+    expect(await runs()).to.have.length(2)
+    // two runs started together (the timer and a hand): one waits for the other, neither lands inside the other
+    await onHost('db-03', `export MUSTER_BACKUP_KEEP=5; ${BACKUP_SCRIPT} & ${BACKUP_SCRIPT} & wait`)
     const kept = await runs()
-    expect(kept).to.have.length(2)
-    // a server that is down: the run fails (Requisite=), nothing half-written is left
+    expect(kept).to.have.length(4)
+    for (const r of kept) expect(await onHost('db-03', `find ${DIR}/${r} -mindepth 1 -type d | wc -l`), r).to.equal('0')
+    // a server that is down: the run fails, nothing half-written is left, the metric says the run failed
+    const prom = '/var/lib/prometheus/node-exporter/mysql_backup.prom'
+    const lastSuccess = await onHost('db-03', `sed -n 's/^mysql_backup_last_success_timestamp_seconds //p' ${prom}`)
     await onHost('db-03', 'systemctl stop mariadb')
     try {
       const r = await onHost('db-03', 'systemctl start mysql-backup.service; echo "exit $?"')
       expect(r).to.match(/exit [1-9]/)
       expect(await runs()).to.deep.equal(kept)
       expect(await onHost('db-03', `ls -a ${DIR} | grep -c partial || true`)).to.equal('0')
+      const metric = await onHost('db-03', `cat ${prom}`)
+      expect(metric).to.match(/^mysql_backup_last_run_success 0$/m)
+      expect(metric).to.include(`mysql_backup_last_success_timestamp_seconds ${lastSuccess}`)
     } finally {
       await onHost('db-03', 'systemctl start mariadb')
     }
     const back = await muster(['apply', ...BACKUPS], {}, 2 * MINUTE)
     expect(back.code, explain(back)).to.equal(0)
+    await onHost('db-03', 'systemctl start mysql-backup.service')
+    expect(await onHost('db-03', `cat ${prom}`)).to.match(/^mysql_backup_last_run_success 1$/m)
   })
 })

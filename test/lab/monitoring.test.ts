@@ -90,16 +90,18 @@ describe('monitoring: Prometheus watching the stack (playbooks/monitoring.ts)', 
     await waitFor('no alert firing', 60_000, async () => ((await firing()).length === 0 ? true : undefined), 1000)
   })
 
-  it('backups that stopped: BackupTooOld fires on the last success being over 26 h old, and clears with a fresh one', async function () {
+  it('backups: BackupTooOld fires when the last success is over 26 h old, BackupFailed when the last run failed; both clear', async function () {
     this.timeout(2 * MINUTE)
     // the metric playbooks/backups.ts leaves, as a run 27 h ago would have left it
     const prom = '/var/lib/prometheus/node-exporter/mysql_backup.prom'
-    const write = (age: number): Promise<string> =>
-      onHost('db-03', `printf 'mysql_backup_last_success_timestamp_seconds %s\\nmysql_backup_last_bytes 1000\\n' $(( $(date +%s) - ${age} )) > ${prom}.tmp && mv ${prom}.tmp ${prom}`)
+    const write = (age: number, lastRun = 1): Promise<string> =>
+      onHost('db-03', `printf 'mysql_backup_last_success_timestamp_seconds %s\\nmysql_backup_last_run_success ${lastRun}\\n' $(( $(date +%s) - ${age} )) > ${prom}.tmp && mv ${prom}.tmp ${prom}`)
     const saved = await onHost('db-03', `cat ${prom} 2>/dev/null || true`)
     try {
       await write(27 * 3600)
       await waitFor('BackupTooOld firing', 60_000, async () => ((await firing()).includes('BackupTooOld db-03') ? true : undefined), 1000)
+      await write(60, 0)
+      await waitFor('BackupFailed alone', 60_000, async () => ((await firing()).join() === 'BackupFailed db-03' ? true : undefined), 1000)
       await write(60)
       await waitFor('no alert firing', 60_000, async () => ((await firing()).length === 0 ? true : undefined), 1000)
     } finally {

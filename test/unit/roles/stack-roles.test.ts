@@ -103,9 +103,12 @@ describe('reference stack roles, rendered from the inventory', () => {
     const ids = expanded.get('db-03')!.resources.map((r) => r.id)
     expect(ids).to.include.members(['directory:/var/backups/mysql', 'file:/usr/local/lib/muster/mysql-backup', 'service:mysql-backup.timer'])
     const unit = (await musterFile(expanded, 'db-03', 'systemd-unit-file:/etc/systemd/system/mysql-backup.service')).content.toString()
-    expect(unit).to.include('Environment=MUSTER_BACKUP_DIR=/var/backups/mysql MUSTER_BACKUP_KEEP=3').and.include('Requisite=mariadb.service')
+    expect(unit).to.include('Environment="MUSTER_BACKUP_DIR=/var/backups/mysql" "MUSTER_BACKUP_KEEP=3"').and.include('TimeoutStartSec=6h')
     const timer = (await musterFile(expanded, 'db-03', 'systemd-unit-file:/etc/systemd/system/mysql-backup.timer')).content.toString()
     expect(timer).to.include('OnCalendar=*-*-* 02:30:00').and.include('Persistent=true')
     expect(() => expandPlaybook(backups, inventory({ balancers: ['lb-01'], backup: { mysqlBackupKeep: 0 } }))).to.throw(/mysqlBackupKeep must be a whole number of runs >= 1, got 0/)
+    // the directory goes to a script that deletes old runs in it: nothing a shell or systemd could split
+    expect(() => expandPlaybook(backups, inventory({ balancers: ['lb-01'], backup: { mysqlBackupDir: '/srv/my backups' } }))).to.throw(/mysqlBackupDir must be an absolute path/)
+    expect(() => expandPlaybook(backups, inventory({ balancers: ['lb-01'], backup: { mysqlBackupDir: '/srv/../etc' } }))).to.throw(/mysqlBackupDir must be an absolute path/)
   })
 })
