@@ -4,12 +4,13 @@
 // checked and changed on its own schedule. The firewall rules that let the
 // scrapes through are site.ts's (roles/firewall reads the `monitoring` group).
 import { playbook, role, aptUpdate } from 'muster'
-import { nodeExporter, replicationMetrics, prometheus } from '../roles/monitoring/index.ts'
+import { nodeExporter, replicationMetrics, prometheus, alertmanager } from '../roles/monitoring/index.ts'
 
 const packages = role('packages', () => [aptUpdate({ maxAgeSeconds: 86400 })])
 
 export default playbook(
   { name: 'exporters', hosts: 'all', roles: [packages, nodeExporter] },
   { name: 'replication metrics', hosts: 'db', roles: [replicationMetrics] },
-  { name: 'prometheus', hosts: 'monitoring', roles: [packages, prometheus] },
+  // alerts go out only when alertWebhooks says where (Alertmanager beside Prometheus)
+  { name: 'prometheus', hosts: 'monitoring', roles: [packages, prometheus, alertmanager] },
 )

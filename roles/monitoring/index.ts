@@ -8,7 +8,7 @@
 // every address but the firewall keeps it local: reach it with
 // `ssh -L 9090:localhost:9090 <monitoring host>`.
 import { readFileSync } from 'node:fs'
-import { role, apt, directory, file, template, service, reload, restart, systemdUnitFile, type HostInfo } from 'muster'
+import { role, apt, directory, file, template, service, reload, restart, systemdUnitFile, isSecret, type HostContext, type HostInfo, type Secret } from 'muster'
 import { privateAddress } from '../mysql/index.ts'
 
 export const NODE_EXPORTER_PORT = 9100
@@ -75,11 +75,65 @@ export const prometheus = role('prometheus', (ctx) => {
         rulesFile: RULES,
         nodes: ctx.hostsOf('all').map(target),
         haproxy: haproxyPort ? ctx.hostsOf('lb').map((h) => ({ ...target(h), port: haproxyPort })) : [],
+        // the alertmanager role runs beside Prometheus when there is somewhere to send alerts
+        alertmanagers: webhooksOf(ctx).length ? [`127.0.0.1:${ALERTMANAGER_PORT}`] : [],
       },
       mode: '0644',
       validate: 'promtool check config %s',
       notify: reloadPrometheus,
     }),
     service('prometheus', { running: true, enabled: true }),
+  ]
+})
+
+export const ALERTMANAGER_PORT = 9093
+
+/** `alertWebhooks`: where alerts go (URLs; a Secret when the URL carries a token, as chat webhooks do). */
+function webhooksOf(ctx: HostContext): (string | Secret)[] {
+  const v = ctx.vars.alertWebhooks
+  if (v === undefined) return []
+  const list = Array.isArray(v) ? v : [v]
+  for (const u of list) {
+    const text = isSecret(u) ? u.reveal() : u
+    if (typeof text !== 'string' || !/^https?:\/\/[^\s']+$/.test(text)) throw new Error(`alertWebhooks: each must be an http(s) URL (a string or a Secret), got ${isSecret(u) ? 'a secret that is not one' : JSON.stringify(u)}`)
+  }
+  return list as (string | Secret)[]
+}
+
+/**
+ * Alertmanager beside Prometheus, sending every alert (and its resolution) to
+ * the `alertWebhooks`; nothing at all when there are none. It listens on
+ * loopback only, without clustering. Vars: `alertGroupWait` (10s),
+ * `alertGroupInterval` (1m), `alertRepeatInterval` (4h).
+ */
+export const alertmanager = role('alertmanager', (ctx) => {
+  const webhooks = webhooksOf(ctx)
+  if (webhooks.length === 0) return []
+  const restartAm = restart('prometheus-alertmanager')
+  return [
+    // before the package, so its first start already listens on loopback only, unclustered
+    file('/etc/default/prometheus-alertmanager', {
+      content: `# Managed by muster (roles/monitoring): loopback only (Prometheus is on this host), no cluster gossip.\nARGS="--web.listen-address=127.0.0.1:${ALERTMANAGER_PORT} --cluster.listen-address="\n`,
+      mode: '0644',
+      notify: restartAm,
+    }),
+    apt(['prometheus-alertmanager'], { installRecommends: false }),
+    template('/etc/prometheus/alertmanager.yml', {
+      source: new URL('./templates/alertmanager.yml.ejs', import.meta.url),
+      vars: {
+        host: ctx.name,
+        webhooks,
+        groupWait: (ctx.vars.alertGroupWait as string | undefined) ?? '10s',
+        groupInterval: (ctx.vars.alertGroupInterval as string | undefined) ?? '1m',
+        repeatInterval: (ctx.vars.alertRepeatInterval as string | undefined) ?? '4h',
+      },
+      // a webhook URL may carry a token: readable by the service's user only
+      mode: '0640',
+      owner: 'root',
+      group: 'prometheus',
+      validate: 'amtool check-config %s',
+      notify: restartAm,
+    }),
+    service('prometheus-alertmanager', { running: true, enabled: true }),
   ]
 })

@@ -1,4 +1,6 @@
 import { expect } from 'chai'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { ensureLab, onHost, tcp, waitFor } from '../support/lab.ts'
 import { muster, results, explain } from '../support/cli.ts'
 import type { LabState } from '../../src/lab/state.ts'
@@ -106,6 +108,54 @@ describe('monitoring: Prometheus watching the stack (playbooks/monitoring.ts)', 
       await waitFor('no alert firing', 60_000, async () => ((await firing()).length === 0 ? true : undefined), 1000)
     } finally {
       await onHost('db-03', saved ? `printf '%s\\n' '${saved.replace(/\n/g, "' '")}' > ${prom}` : `rm -f ${prom}`)
+    }
+  })
+
+  it('with alertWebhooks, Alertmanager (loopback only) posts an alert to the webhook when it fires, and again when it is resolved', async function () {
+    this.timeout(4 * MINUTE)
+    // the webhook: a listener on the controller's side of the lab bridge, which db-03 can reach
+    const got: { status: string; alerts: { labels: Record<string, string>; status: string }[] }[] = []
+    const hook = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        try {
+          got.push(JSON.parse(body) as (typeof got)[number])
+        } catch {
+          // not a notification
+        }
+        res.writeHead(200).end()
+      })
+    })
+    await new Promise<void>((r) => hook.listen(0, state.bridge.address, r))
+    const url = `http://${state.bridge.address}:${(hook.address() as AddressInfo).port}/hook`
+    const WITH = [...MON, '-e', `alertWebhooks=${JSON.stringify([url])}`, '-e', 'alertGroupWait=1s', '-e', 'alertGroupInterval=5s']
+    try {
+      const on = await muster(['apply', ...WITH], {}, 3 * MINUTE)
+      expect(on.code, explain(on)).to.equal(0)
+      expect(await onHost('db-03', 'systemctl is-active prometheus-alertmanager')).to.equal('active')
+      // restarted by the play's handler just now: listening a moment later
+      const listen = await waitFor('Alertmanager listening', 20_000, async () => (await onHost('db-03', "ss -Hltn | awk '{print $4}' | grep ':9093$' || true")) || undefined, 250)
+      expect(listen).to.equal('127.0.0.1:9093')
+      expect(await onHost('db-03', 'ss -Hltn | grep -c ":9094" || true')).to.equal('0') // no cluster gossip port
+      expect(await onHost('db-03', "stat -c '%a %U:%G' /etc/prometheus/alertmanager.yml")).to.equal('640 root:prometheus')
+      const again = await muster(['apply', ...WITH])
+      expect(results(again).filter((e) => e.status === 'changed'), explain(again)).to.deep.equal([])
+
+      await onHost('web-02', 'systemctl stop app')
+      const firing = await waitFor('WebBackendDown posted to the webhook', 90_000, async () =>
+        got.find((n) => n.status === 'firing' && n.alerts.some((a) => a.labels.alertname === 'WebBackendDown' && a.labels.server === 'web-02')), 1000)
+      expect(firing.alerts[0]!.labels).to.include({ alertname: 'WebBackendDown', severity: 'warning' })
+      const site = await muster(['apply', ...SITE])
+      expect(site.code, explain(site)).to.equal(0)
+      await waitFor('the resolution posted too', 90_000, async () =>
+        got.find((n) => n.status === 'resolved' && n.alerts.some((a) => a.labels.alertname === 'WebBackendDown')), 1000)
+    } finally {
+      hook.closeAllConnections()
+      await new Promise((r) => hook.close(r))
+      // back to the stack's monitoring without a webhook: Prometheus stops sending to Alertmanager
+      const off = await muster(['apply', ...MON])
+      expect(off.code, explain(off)).to.equal(0)
     }
   })
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import site from '../../../playbooks/site.ts'
 import backups from '../../../playbooks/backups.ts'
+import monitoring from '../../../playbooks/monitoring.ts'
 import { buildInventory } from '../../../src/inventory/build.ts'
 import { fromSpec } from '../../../src/inventory/typescript.ts'
 import { secret } from '../../../src/core/secret.ts'
@@ -15,7 +16,7 @@ import { expandPlaybook, musterFile } from '../../../bench/ansible/muster-files.
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n'
 const KEY = secret('-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49unit-test-key\n-----END PRIVATE KEY-----\n')
 
-function inventory(opts: { balancers: string[]; vip?: string; tls?: boolean | 'certificate only'; monitoring?: boolean; backup?: Record<string, unknown> }) {
+function inventory(opts: { balancers: string[]; vip?: string; tls?: boolean | 'certificate only'; monitoring?: boolean; backup?: Record<string, unknown>; monitoringVars?: Record<string, unknown> }) {
   const addr: Record<string, string> = { 'web-01': '10.0.0.11', 'web-02': '10.0.0.12', 'lb-01': '10.0.0.13', 'db-03': '10.0.0.14', 'lb-02': '10.0.0.15' }
   const hosts = ['web-01', 'web-02', ...opts.balancers, 'db-03']
   return buildInventory(
@@ -28,7 +29,7 @@ function inventory(opts: { balancers: string[]; vip?: string; tls?: boolean | 'c
           db: { children: ['db_primary', 'db_replicas'] },
           db_primary: { hosts: ['web-01'] },
           db_replicas: { hosts: ['web-02', 'db-03'] },
-          ...(opts.monitoring ? { monitoring: { hosts: ['db-03'] } } : {}),
+          ...(opts.monitoring ? { monitoring: { hosts: ['db-03'], vars: opts.monitoringVars ?? {} } } : {}),
           db_backup: { hosts: ['db-03'], vars: opts.backup ?? {} },
         },
         hosts: Object.fromEntries(hosts.map((h, i) => [h, { address: addr[h], vars: h.startsWith('web') || h === 'db-03' ? { mysqlServerId: i + 1 } : {} }])),
@@ -94,6 +95,22 @@ describe('reference stack roles, rendered from the inventory', () => {
     // half a pair is refused, naming the host
     const half = inventory({ balancers: ['lb-01'], tls: 'certificate only' })
     expect(() => expandPlaybook(site, half)).to.throw(/haproxy on lb-01: tlsKey must be a Secret .*missing while tlsCertificate is set/)
+  })
+
+  it('alerting: Alertmanager only when alertWebhooks says where, a token-bearing URL kept 0640, Prometheus pointed at it', async () => {
+    const hook = secret('https://hooks.example.org/services/T000/B000/unit-test-token')
+    const inv = inventory({ balancers: ['lb-01'], monitoring: true, monitoringVars: { alertWebhooks: [hook, 'http://10.0.0.50:8080/alerts'] } })
+    const expanded = expandPlaybook(monitoring, inv)
+    const am = await musterFile(expanded, 'db-03', 'template:/etc/prometheus/alertmanager.yml')
+    expect(am.mode).to.equal('0640')
+    expect(am.content.toString()).to.include(`- url: '${hook.reveal()}'`).and.include("- url: 'http://10.0.0.50:8080/alerts'").and.include('send_resolved: true')
+    expect((await musterFile(expanded, 'db-03', 'file:/etc/default/prometheus-alertmanager')).content.toString()).to.include('--web.listen-address=127.0.0.1:9093 --cluster.listen-address=')
+    expect((await musterFile(expanded, 'db-03', 'template:/etc/prometheus/prometheus.yml')).content.toString()).to.include("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:9093']")
+    // none: no Alertmanager, and Prometheus sends nowhere
+    const quiet = expandPlaybook(monitoring, inventory({ balancers: ['lb-01'], monitoring: true }))
+    expect(quiet.get('db-03')!.resources.map((r) => r.id).filter((id) => id.includes('alertmanager'))).to.deep.equal([])
+    expect((await musterFile(quiet, 'db-03', 'template:/etc/prometheus/prometheus.yml')).content.toString()).to.not.include('alerting:')
+    expect(() => expandPlaybook(monitoring, inventory({ balancers: ['lb-01'], monitoring: true, monitoringVars: { alertWebhooks: ['ftp://x'] } }))).to.throw(/alertWebhooks: each must be an http\(s\) URL/)
   })
 
   it('backups: only on db_backup hosts, a root-only directory, the schedule and retention the vars give', async () => {
