@@ -10,6 +10,7 @@ import { ExitCode, UsageError } from '../core/errors.ts'
 import { chooseReporter, defaultWrite } from './reporter.ts'
 import type { Vars } from '../inventory/types.ts'
 import { trace } from '../core/trace.ts'
+import { interruptible } from './interrupt.ts'
 
 export interface RunArgs {
   playbook: string
@@ -60,16 +61,14 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
   // Ctrl-C in apply: never leave a resource half done. Each host finishes the one in
   // flight and runs the handlers of what changed (a changed config must take effect);
   // nothing else starts. A second Ctrl-C exits at once. A check changes nothing: Ctrl-C ends it.
-  const abort = new AbortController()
-  const onSigint = (): void => {
-    if (abort.signal.aborted) {
-      process.stderr.write('muster: interrupted again: exiting now\n')
-      process.exit(ExitCode.interrupted)
-    }
-    abort.abort()
-    process.stderr.write('muster: interrupted: each host finishes the resource in flight and the handlers of its changes; nothing else starts (Ctrl-C again to exit at once)\n')
-  }
-  if (mode === 'apply') process.on('SIGINT', onSigint)
+  const interrupt =
+    mode === 'apply'
+      ? interruptible({
+          first: 'interrupted: each host finishes the resource in flight and the handlers of its changes; nothing else starts (Ctrl-C again to exit at once)',
+          again: 'interrupted again: exiting now',
+        })
+      : undefined
+  const interrupted = (): boolean => interrupt?.signal.aborted ?? false
   const runOnce = (onEvent: (e: MusterEvent) => void): Promise<Recap> =>
     runPlaybook({
       playbook,
@@ -83,7 +82,7 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
       diff: args.diff,
       connect: (h) => pool.get(h),
       onEvent,
-      ...(mode === 'apply' ? { signal: abort.signal, stopBetweenResources: true } : {}),
+      ...(interrupt ? { signal: interrupt.signal, stopBetweenResources: true } : {}),
     })
   let recap: Recap
   try {
@@ -93,13 +92,13 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
       if (args.watch !== undefined) firstEvents.push(e)
     })
     trace('run done')
-    if (abort.signal.aborted) recap = { ...recap, exitCode: ExitCode.interrupted }
+    if (interrupted()) recap = { ...recap, exitCode: ExitCode.interrupted }
     reporter.on({ type: 'run:end', recap })
     await reporter.close()
-    writeRunLog(stateDir(), args.playbook, args.inventory, recap, { interrupted: abort.signal.aborted })
+    writeRunLog(stateDir(), args.playbook, args.inventory, recap, { interrupted: interrupted() })
     if (mode === 'check' && args.watch !== undefined) recap = (await watch(runOnce, driftOf(firstEvents), pool, args, out)) ?? recap
   } finally {
-    process.off('SIGINT', onSigint)
+    interrupt?.stop()
     await pool.closeAll()
   }
   return recap.exitCode

@@ -11,7 +11,7 @@ import { ConnectionPool } from '../../ssh/pool.ts'
 import { parseReleaseState, releaseStateCommand, type ReleaseState } from '../../resources/deploy/release-state.ts'
 import { deploySettings } from '../../resources/deploy/settings.ts'
 import { DeployReporter } from './deploy-report.ts'
-import { ExitCode } from '../../core/errors.ts'
+import { interruptible } from '../interrupt.ts'
 
 export interface DeployArgs {
   playbook: string
@@ -44,8 +44,6 @@ export function deployOptions<T>(y: Argv<T>) {
     .option('timeout', { type: 'number', default: 10, describe: 'seconds to connect to a host' })
 }
 
-/** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
-export const INTERRUPTED = ExitCode.interrupted
 
 /**
  * Run a deploy playbook with the deploy's vars (`release`, `rollback`,
@@ -68,16 +66,10 @@ export async function runDeploy(action: 'deploy' | 'rollback', args: DeployArgs,
 
   const reporter = new DeployReporter({ json: args.json, verbose: args.verbose > 0, action, write: out })
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
-  const abort = new AbortController()
-  const onSigint = (): void => {
-    if (abort.signal.aborted) {
-      process.stderr.write('muster: interrupted again: exiting now. The deploy lock stays; the next deploy takes it over (its holder is gone).\n')
-      process.exit(INTERRUPTED)
-    }
-    abort.abort()
-    process.stderr.write('muster: interrupted: the host(s) in flight finish, no other starts, then the deploy lock is released (Ctrl-C again to exit at once)\n')
-  }
-  process.on('SIGINT', onSigint)
+  const interrupt = interruptible({
+    first: 'interrupted: the host(s) in flight finish, no other starts, then the deploy lock is released (Ctrl-C again to exit at once)',
+    again: 'interrupted again: exiting now. The deploy lock stays; the next deploy takes it over (its holder is gone).',
+  })
   try {
     const before = await readStates(pool, inventory, hosts)
     const recap = await runPlaybook({
@@ -90,16 +82,16 @@ export async function runDeploy(action: 'deploy' | 'rollback', args: DeployArgs,
       diff: false,
       connect: (h) => pool.get(h),
       onEvent: reporter.on,
-      signal: abort.signal,
+      signal: interrupt.signal,
     })
     const after = await readStates(pool, inventory, hosts)
-    const interrupted = abort.signal.aborted
+    const interrupted = interrupt.signal.aborted
     const end = reporter.outcome(recap, before, after, interrupted)
     reporter.end(recap, end)
     writeRunLog(stateDir(), args.playbook, args.inventory, recap)
     return end.exitCode
   } finally {
-    process.off('SIGINT', onSigint)
+    interrupt.stop()
     await pool.closeAll()
   }
 }
