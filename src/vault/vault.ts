@@ -29,6 +29,19 @@ export function vaultPath(file: string | URL): string {
 
 let taken: string | undefined
 
+/** A password kept in a file (one trailing newline dropped); `label` names where it was asked for in errors. */
+export function readPasswordFile(file: string, label: string = file): string {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new VaultError(`${label}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+  }
+  const password = text.replace(/\r?\n$/, '')
+  if (!password) throw new VaultError(`${label} is empty`)
+  return password
+}
+
 /** For tests: forget a MUSTER_VAULT_PASSWORD taken earlier in this process. */
 export function forgetTakenPassword(): void {
   taken = undefined
@@ -41,17 +54,7 @@ export function forgetTakenPassword(): void {
  */
 export function passwordFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const file = env.MUSTER_VAULT_PASSWORD_FILE
-  if (file) {
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (err) {
-      throw new VaultError(`MUSTER_VAULT_PASSWORD_FILE=${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
-    }
-    const password = text.replace(/\r?\n$/, '')
-    if (!password) throw new VaultError(`MUSTER_VAULT_PASSWORD_FILE=${file} is empty`)
-    return password
-  }
+  if (file) return readPasswordFile(file, `MUSTER_VAULT_PASSWORD_FILE=${file}`)
   if (env !== process.env) return env.MUSTER_VAULT_PASSWORD || undefined
   if (process.env.MUSTER_VAULT_PASSWORD) {
     taken = process.env.MUSTER_VAULT_PASSWORD

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Argv, CommandModule } from 'yargs'
 import { checkName, checkPassword, entriesToYaml, parseEntries, VaultError, type VaultEntries } from '../../vault/format.ts'
-import { passwordFromEnv, readVault, writeVault } from '../../vault/vault.ts'
+import { passwordFromEnv, readPasswordFile, readVault, writeVault } from '../../vault/vault.ts'
 
 // the prompt (node:tty) loads only when a vault command asks something
 const askHidden = async (q: string): Promise<string> => (await import('../prompt.ts')).askHidden(q)
@@ -29,7 +29,7 @@ async function password(file: string): Promise<string> {
  * is the old password.
  */
 async function newPassword(what: string, opts: { file?: string | undefined; fromEnv: boolean }): Promise<string> {
-  const given = opts.file !== undefined ? readPasswordFile(opts.file) : opts.fromEnv ? passwordFromEnv() : undefined
+  const given = opts.file !== undefined ? newPasswordFile(opts.file) : opts.fromEnv ? passwordFromEnv() : undefined
   if (given) {
     checkPassword(given)
     return given
@@ -40,9 +40,9 @@ async function newPassword(what: string, opts: { file?: string | undefined; from
   return first
 }
 
-function readPasswordFile(file: string): string {
+function newPasswordFile(file: string): string {
   if (!file) throw new VaultError('--new-password-file needs a file name')
-  return passwordFromEnv({ MUSTER_VAULT_PASSWORD_FILE: file })!
+  return readPasswordFile(file, `--new-password-file ${file}`)
 }
 
 async function open(file: string): Promise<{ entries: VaultEntries; password: string }> {
