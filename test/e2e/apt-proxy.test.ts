@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import http from 'node:http'
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { createAptProxy, cachedResolver, forwardHeaders, inCidr } from '../../src/lab/apt-proxy.ts'
+import { createAptProxy, cachedResolver, forwardHeaders, inCidr, type AptProxyOptions } from '../../src/lab/apt-proxy.ts'
 
 /** The lab's apt proxy, on loopback, in front of a stand-in mirror that records what reaches it. */
 
@@ -136,34 +136,36 @@ describe('lab apt proxy', function () {
     expect(await connect(proxyPort, 'mirror.test:22')).to.match(/^HTTP\/1\.1 403/)
   })
 
-  it('serves only clients in its subnet', async function () {
-    const closed = createAptProxy({ host: '127.0.0.1', port: 0, allow: '10.77.0.0/24', resolve: async () => '127.0.0.1' })
-    const port = await listen(closed)
+  /** A second proxy with other settings, listening for the length of `fn`. */
+  async function withProxy(opts: Omit<AptProxyOptions, 'host' | 'port'>, fn: (port: number) => Promise<void>): Promise<void> {
+    const other = createAptProxy({ host: '127.0.0.1', port: 0, ...opts })
+    const port = await listen(other)
     try {
+      await fn(port)
+    } finally {
+      other.closeAllConnections()
+      await new Promise((r) => other.close(r))
+    }
+  }
+
+  it('serves only clients in its subnet', async function () {
+    await withProxy({ allow: '10.77.0.0/24', resolve: async () => '127.0.0.1' }, async (port) => {
       const r = await get(port, `http://mirror.test:${mirrorPort}/x`)
       expect(r.status).to.equal(403)
       expect(await connect(port, 'mirror.test:443')).to.match(/^HTTP\/1\.1 403/)
       expect(seen).to.have.length(0)
-    } finally {
-      closed.closeAllConnections()
-      await new Promise((r) => closed.close(r))
-    }
+    })
   })
 
   it('by default refuses destinations that are not a mirror: loopback, link-local, the lab itself', async function () {
-    const strict = createAptProxy({ host: '127.0.0.1', port: 0, allow: '127.0.0.0/8', resolve: async (n) => (n === 'meta.test' ? '169.254.169.254' : '127.0.0.1') })
-    const port = await listen(strict)
-    try {
+    await withProxy({ allow: '127.0.0.0/8', resolve: async (n) => (n === 'meta.test' ? '169.254.169.254' : '127.0.0.1') }, async (port) => {
       const r = await get(port, `http://mirror.test:${mirrorPort}/x`)
       expect(r.status).to.equal(403)
       expect(r.body).to.include('is not a mirror this proxy serves')
       expect((await get(port, 'http://meta.test/latest/meta-data/')).status).to.equal(403)
       expect(await connect(port, 'mirror.test:443')).to.match(/^HTTP\/1\.1 403/)
       expect(seen).to.have.length(0)
-    } finally {
-      strict.closeAllConnections()
-      await new Promise((r) => strict.close(r))
-    }
+    })
   })
 
   it('survives a client that resets a refused CONNECT, and keeps serving', async function () {
