@@ -57,7 +57,7 @@ export async function assertLabSupport(): Promise<void> {
 }
 
 /** Debian package that provides each tool the lab runs. */
-const toolPackages: Record<string, string> = {
+export const labToolPackages: Readonly<Record<string, string>> = {
   ip: 'iproute2',
   ss: 'iproute2',
   debootstrap: 'debootstrap',
@@ -87,9 +87,9 @@ export function findTool(name: string): string | undefined {
 
 /** Install whatever tools are missing (a fresh CI machine has none of them). */
 export async function ensureTools(log: (line: string) => void): Promise<void> {
-  const missing = Object.keys(toolPackages).filter((t) => !findTool(t))
+  const missing = Object.keys(labToolPackages).filter((t) => !findTool(t))
   if (missing.length === 0) return
-  const packages = [...new Set(missing.map((t) => toolPackages[t]))]
+  const packages = [...new Set(missing.map((t) => labToolPackages[t]))]
   const aptGet = findTool('apt-get')
   if (!aptGet) {
     throw new LabError(`missing tools: ${missing.join(', ')}`, `install the packages ${packages.join(' ')} with your package manager, then run this again`)
@@ -103,7 +103,7 @@ export async function ensureTools(log: (line: string) => void): Promise<void> {
 }
 
 /** Absolute path of a tool, after ensureTools. */
-export function tool(name: keyof typeof toolPackages | 'apt-get' | 'sysctl' | 'modprobe'): string {
+export function tool(name: keyof typeof labToolPackages | 'apt-get' | 'sysctl' | 'modprobe'): string {
   const p = findTool(name)
   if (!p) throw new LabError(`\`${name}\` is not installed`, 'run `npx muster lab up`, which installs the tools it needs')
   return p

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync, existsSync } from 'node:fs'
+import { scratchDirs } from '../support/scratch.ts'
 import { join } from 'node:path'
 import { startSshd, type SshdHandle } from '../support/sshd.ts'
 import { muster } from '../support/cli.ts'
@@ -9,18 +9,19 @@ const INV = 'test/fixtures/e2e/inventory.ts'
 
 describe('e2e: bad input gets a clear error and the right exit code', function () {
   this.timeout(120_000)
+  const tmp = scratchDirs()
   let sshd: SshdHandle
   let root: string
   let env: Record<string, string>
 
   before(async () => {
     sshd = await startSshd()
-    root = mkdtempSync(join(tmpdir(), 'muster-e2e-err-'))
+    root = tmp.make('muster-e2e-err-')
     env = { E2E_PORT: String(sshd.port), E2E_KEY: sshd.clientKeyFile, E2E_KNOWN_HOSTS: sshd.knownHostsFile, MUSTER_STATE_DIR: join(root, 'state') }
   })
   after(async () => {
     await sshd?.stop()
-    rmSync(root, { recursive: true, force: true })
+    tmp.removeAll()
   })
 
   const noStack = (s: string) => expect(s).not.to.match(/\n\s+at .+:\d+:\d+/)

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readlinkSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, statSync, writeFileSync, readlinkSync } from 'node:fs'
+import { scratchDirs } from '../support/scratch.ts'
 import { join } from 'node:path'
 import { startSshd, type SshdHandle } from '../support/sshd.ts'
 import { muster, repoRoot } from '../support/cli.ts'
@@ -11,6 +11,7 @@ const INV = 'test/fixtures/e2e/inventory.ts'
 
 describe('e2e: the CLI against a real sshd on loopback', function () {
   this.timeout(120_000)
+  const tmp = scratchDirs()
   let sshd: SshdHandle
   let root: string
   let env: Record<string, string>
@@ -18,14 +19,13 @@ describe('e2e: the CLI against a real sshd on loopback', function () {
 
   before(async () => {
     sshd = await startSshd()
-    root = mkdtempSync(join(tmpdir(), 'muster-e2e-root-'))
-    state = mkdtempSync(join(tmpdir(), 'muster-e2e-state-'))
+    root = tmp.make('muster-e2e-root-')
+    state = tmp.make('muster-e2e-state-')
     env = { E2E_PORT: String(sshd.port), E2E_KEY: sshd.clientKeyFile, E2E_KNOWN_HOSTS: sshd.knownHostsFile, MUSTER_STATE_DIR: state }
   })
   after(async () => {
     await sshd?.stop()
-    rmSync(root, { recursive: true, force: true })
-    rmSync(state, { recursive: true, force: true })
+    tmp.removeAll()
   })
 
   const apply = (...extra: string[]) => muster(['apply', PB, '-i', INV, '--limit', 'box', '-e', `root=${root}`, '--json', ...extra], env)

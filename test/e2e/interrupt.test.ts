@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
+import { scratchDirs } from '../support/scratch.ts'
 import { join } from 'node:path'
 import { repoRoot } from '../support/cli.ts'
 import { startSshd, type SshdHandle } from '../support/sshd.ts'
@@ -9,19 +9,19 @@ import { waitFor } from '../support/lab.ts'
 
 describe('e2e: Ctrl-C during apply', function () {
   this.timeout(60_000)
+  const tmp = scratchDirs()
   let sshd: SshdHandle
   let root: string
   let state: string
 
   before(async function () {
     sshd = await startSshd()
-    root = mkdtempSync(join(tmpdir(), 'muster-interrupt-root-'))
-    state = mkdtempSync(join(tmpdir(), 'muster-interrupt-state-'))
+    root = tmp.make('muster-interrupt-root-')
+    state = tmp.make('muster-interrupt-state-')
   })
   after(async function () {
     await sshd?.stop()
-    rmSync(root, { recursive: true, force: true })
-    rmSync(state, { recursive: true, force: true })
+    tmp.removeAll()
   })
 
   it('finishes the resource in flight and the handlers of what changed, starts nothing else, and exits 130', async function () {

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
+import { scratchDirs } from '../support/scratch.ts'
 import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { startSshd, type SshdHandle } from '../support/sshd.ts'
@@ -20,6 +20,7 @@ async function deadPort(): Promise<number> {
 
 describe('e2e: hosts behind a bastion (jump)', function () {
   this.timeout(120_000)
+  const tmp = scratchDirs()
   let open: SshdHandle
   let closed: SshdHandle
   let env: Record<string, string>
@@ -29,8 +30,8 @@ describe('e2e: hosts behind a bastion (jump)', function () {
   before(async function () {
     open = await startSshd()
     closed = await startSshd({ extraConfig: ['AllowTcpForwarding no'] })
-    root = mkdtempSync(join(tmpdir(), 'muster-jump-root-'))
-    state = mkdtempSync(join(tmpdir(), 'muster-jump-state-'))
+    root = tmp.make('muster-jump-root-')
+    state = tmp.make('muster-jump-state-')
     // both sshd accept the same client key: the closed one's authorized_keys gets the open one's key
     const { copyFileSync } = await import('node:fs')
     copyFileSync(`${open.clientKeyFile}.pub`, join(closed.dir, 'authorized_keys'))
@@ -47,8 +48,7 @@ describe('e2e: hosts behind a bastion (jump)', function () {
   after(async function () {
     await open?.stop()
     await closed?.stop()
-    rmSync(root, { recursive: true, force: true })
-    rmSync(state, { recursive: true, force: true })
+    tmp.removeAll()
   })
 
   it('applies to hosts reached through a bastion named in the inventory or written user@host:port, and again changes nothing', async function () {

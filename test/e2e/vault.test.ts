@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { spawn } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { scratchDirs } from '../support/scratch.ts'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot } from '../support/cli.ts'
@@ -42,6 +43,7 @@ function run(args: string[], env: Record<string, string | undefined>, input?: st
 
 describe('e2e: muster vault', function () {
   this.timeout(120_000)
+  const tmp = scratchDirs()
   let dir: string
   let file: string
   let pwEnv: Record<string, string>
@@ -49,14 +51,14 @@ describe('e2e: muster vault', function () {
   const KEY = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw\nggSjAgEAAoIBAQC7ZvX0dGhpcyBpcyBub3Q\n-----END PRIVATE KEY-----'
 
   before(function () {
-    dir = mkdtempSync(join(tmpdir(), 'muster-vault-e2e-'))
+    dir = tmp.make('muster-vault-e2e-')
     file = join(dir, 'secrets.vault')
     const pw = join(dir, 'vault.pw')
     writeFileSync(pw, 'first password, long enough\n', { mode: 0o600 })
     pwEnv = { MUSTER_VAULT_PASSWORD_FILE: pw }
   })
   after(function () {
-    rmSync(dir, { recursive: true, force: true })
+    tmp.removeAll()
   })
 
   it('set creates the vault (0600) from stdin, and the file holds no value or name in clear', async function () {
@@ -172,7 +174,40 @@ describe('e2e: muster vault', function () {
     expect(g.stdout).to.equal('typed-value-5e6f\n')
   })
 
+  it('a password typed before the prompt appears is discarded, saying so, and never taken; answers typed ahead of the next prompt are not echoed', async function () {
+    const { spawnSync } = await import('node:child_process')
+    if (spawnSync('script', ['--version']).status !== 0) this.skip()
+    const ttyVault = join(dir, 'typeahead.vault')
+    const go = join(dir, 'typeahead.go')
+    const early = 'typed-too-early-91c2'
+    const [pw, value] = ['typed ahead password 2', 'typed-ahead-value-3a4b']
+    // muster starts only once the early line sits in the terminal: the order is the test's, not the machine's load
+    const shell = `while [ ! -e ${go} ]; do sleep 0.05; done; exec ${process.execPath} bin/muster.js vault set ${ttyVault} typed`
+    const child = spawn('script', ['-qec', shell, '/dev/null'], { cwd: repoRoot, env: { ...process.env, CI: '1', MUSTER_VAULT_PASSWORD_FILE: '' }, stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    const done = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)))
+    const waitFor = async (text: string): Promise<void> => {
+      const deadline = Date.now() + 30_000
+      while (!out.includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      expect(out, `waiting for ${JSON.stringify(text)}`).to.include(text)
+    }
+    child.stdin.write(`${early}\r`)
+    await waitFor(early) // the terminal echoed it as it was typed: that is what muster must own up to
+    writeFileSync(go, '')
+    await waitFor('new password for')
+    expect(out).to.include('what was typed before the prompt was discarded')
+    // all three answers at once, before "again:" and "value for" are shown: none may echo
+    child.stdin.write(`${pw}\r${pw}\r${value}\r`)
+    child.stdin.end()
+    expect(await done, out).to.equal(0)
+    for (const t of [pw, value]) expect(out).to.not.include(t)
+    expect((await run(['vault', 'get', ttyVault, 'typed'], { MUSTER_VAULT_PASSWORD: pw })).stdout).to.equal(`${value}\n`)
+    expect((await run(['vault', 'get', ttyVault, 'typed'], { MUSTER_VAULT_PASSWORD: early })).code).to.equal(64)
+  })
+
   describe('an inventory that reads the vault, in a real run over SSH', function () {
+    const tmp = scratchDirs()
     let sshd: SshdHandle
     let root: string
     let env: Record<string, string>
@@ -181,12 +216,12 @@ describe('e2e: muster vault', function () {
 
     before(async function () {
       sshd = await startSshd()
-      root = mkdtempSync(join(tmpdir(), 'muster-vault-root-'))
+      root = tmp.make('muster-vault-root-')
       env = { E2E_PORT: String(sshd.port), E2E_KEY: sshd.clientKeyFile, E2E_KNOWN_HOSTS: sshd.knownHostsFile, E2E_VAULT: file, MUSTER_STATE_DIR: dir, ...pwEnv }
     })
     after(async function () {
       await sshd?.stop()
-      rmSync(root, { recursive: true, force: true })
+      tmp.removeAll()
     })
 
     it('renders the secret into the host\'s file (0600) and never into output, with --diff and -v', async function () {

@@ -11,7 +11,9 @@ import { promisify } from 'node:util'
  * passwords. Everything it needs lives in the temp dir, removed by stop().
  */
 
-const SSHD = '/usr/sbin/sshd'
+// MUSTER_TEST_SSHD points the suites at another binary: test/e2e/suite-hooks.test.ts
+// names a missing one to see how every suite reports a failed set-up.
+const SSHD = process.env.MUSTER_TEST_SSHD ?? '/usr/sbin/sshd'
 const run = promisify(execFile)
 
 export type HostKeyType = 'ed25519' | 'ecdsa' | 'rsa'
@@ -52,7 +54,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   try {
     await access(SSHD)
   } catch {
-    throw new Error(`${SSHD} is missing: apt-get install openssh-server`)
+    throw new Error(`${SSHD} is missing: run \`npm test\` as root once (scripts/test-setup.sh installs it), or apt-get install openssh-server`)
   }
   // sshd's privilege separation chroots into this directory
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 })

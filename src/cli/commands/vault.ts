@@ -7,8 +7,12 @@ import { checkName, checkPassword, entriesToYaml, parseEntries, VaultError, type
 import { passwordFromEnv, readPasswordFile, readVault, writeVault } from '../../vault/vault.ts'
 
 // the prompt (node:tty) loads only when a vault command asks something
-const askHidden = async (q: string): Promise<string> => (await import('../prompt.ts')).askHidden(q)
-const askYesNo = async (q: string, yes: boolean): Promise<boolean> => (await import('../prompt.ts')).askYesNo(q, yes)
+let prompt: typeof import('../prompt.ts') | undefined
+const loadPrompt = async (): Promise<typeof import('../prompt.ts')> => (prompt ??= await import('../prompt.ts'))
+const askHidden = async (q: string): Promise<string> => (await loadPrompt()).askHidden(q)
+const askYesNo = async (q: string, yes: boolean): Promise<boolean> => (await loadPrompt()).askYesNo(q, yes)
+/** Echo back on (hidden prompts keep it off between them) before something else uses the terminal. */
+const releaseTerminal = (): void => prompt?.releaseTerminal()
 
 /**
  * `muster vault ...`: named secrets in an encrypted file an inventory reads
@@ -133,6 +137,7 @@ const editCommand: CommandModule<object, FileArgs> = {
       .epilogue('The plaintext lives in a private temporary directory (in RAM under /dev/shm where there is one) while the editor runs, and is removed after. A file that does not parse is shown again on a terminal; elsewhere the vault is left as it was.') as never,
   handler: async (args) => {
     const { entries, password: pw } = await open(args.file)
+    releaseTerminal() // the editor needs the terminal as it was
     const editor = process.env.VISUAL || process.env.EDITOR || 'vi'
     const dir = mkdtempSync(join(existsSync('/dev/shm') && statSync('/dev/shm').isDirectory() ? '/dev/shm' : tmpdir(), 'muster-vault-'))
     const plain = join(dir, 'secrets.yaml')
