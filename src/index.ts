@@ -24,10 +24,10 @@ export type { FirewallOptions, AllowRule } from './resources/firewall.ts'
 export * from './resources/deploy/index.ts'
 
 // writing your own resources and facts
-export { resource, change, noChange, ok, unknownPlan } from './engine/resource.ts'
-export type { Resource, Plan, Change, NoChange, UnknownPlan, ApplyContext, Handler, ResourceMeta, ProbeSpec, Observed, DiffRequest, RunOptions } from './engine/resource.ts'
-export { query, predict, predictUnder, unknown, isUnknown } from './engine/fact.ts'
-export type { FactKind, FactQuery, Prediction } from './engine/fact.ts'
+export { resource, change, noChange, ok, unknownPlan } from './contract/resource.ts'
+export type { Resource, Plan, Change, NoChange, UnknownPlan, ApplyContext, Handler, ResourceMeta, ProbeSpec, Observed, DiffRequest, RunOptions } from './contract/resource.ts'
+export { query, predict, predictUnder, unknown, isUnknown } from './contract/fact.ts'
+export type { FactKind, FactQuery, Prediction } from './contract/fact.ts'
 export { pathFact, pathState, pathStatFact, pathStat } from './facts/path.ts'
 export type { PathState, PathStat } from './facts/path.ts'
 

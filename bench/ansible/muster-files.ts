@@ -9,7 +9,7 @@
  * recording context that keeps the bytes it would send.
  */
 import { flattenItems, type HostContext, type Playbook } from '../../src/engine/playbook.ts'
-import type { ApplyContext, Resource } from '../../src/engine/resource.ts'
+import type { ApplyContext, Resource } from '../../src/contract/resource.ts'
 import type { HostFacts } from '../../src/engine/host-facts.ts'
 import type { HostInfo, Inventory } from '../../src/inventory/types.ts'
 import { selectHosts } from '../../src/inventory/patterns.ts'

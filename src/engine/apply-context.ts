@@ -1,4 +1,4 @@
-import type { ApplyContext, RunOptions } from './resource.ts'
+import type { ApplyContext, RunOptions } from '../contract/resource.ts'
 import type { Connection, ExecResult } from '../ssh/connection.ts'
 import type { HostInfo } from '../inventory/types.ts'
 import { RemoteCommandError } from '../core/errors.ts'

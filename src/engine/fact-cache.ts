@@ -1,4 +1,4 @@
-import { factId, isUnknown, Unknown, type FactQuery, type Prediction } from './fact.ts'
+import { factId, isUnknown, Unknown, type FactQuery, type Prediction } from '../contract/fact.ts'
 
 /**
  * What the engine currently believes about one host. Probed values come from

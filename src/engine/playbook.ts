@@ -1,4 +1,4 @@
-import type { Resource, Handler } from './resource.ts'
+import type { Resource, Handler } from '../contract/resource.ts'
 import type { HostInfo, Inventory, Vars } from '../inventory/types.ts'
 import type { HostFacts } from './host-facts.ts'
 

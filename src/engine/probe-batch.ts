@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { factId, type FactKind, type FactQuery } from './fact.ts'
+import { factId, type FactKind, type FactQuery } from '../contract/fact.ts'
 
 /**
  * Every fact query of a host's play travels as ONE remote script, coalesced

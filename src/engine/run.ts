@@ -12,7 +12,7 @@ import { readOnly } from './read-only-connection.ts'
 import { trace } from '../core/trace.ts'
 import { FactCache } from './fact-cache.ts'
 import { buildBatch, parseBatch } from './probe-batch.ts'
-import type { FactQuery } from './fact.ts'
+import type { FactQuery } from '../contract/fact.ts'
 
 export interface RunOptions {
   playbook: Playbook

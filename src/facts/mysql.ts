@@ -1,4 +1,4 @@
-import { query, type FactKind, type FactQuery } from '../engine/fact.ts'
+import { query, type FactKind, type FactQuery } from '../contract/fact.ts'
 
 /**
  * What a MySQL/MariaDB server says about itself, its databases, its users and

@@ -1,4 +1,4 @@
-import { query, type FactKind, type FactQuery } from '../engine/fact.ts'
+import { query, type FactKind, type FactQuery } from '../contract/fact.ts'
 import { sh } from '../core/sh.ts'
 
 /** What a path is on the host. Modes are 4-digit octal strings ("0644"). */

@@ -1,4 +1,4 @@
-import { query, type FactKind, type FactQuery } from '../engine/fact.ts'
+import { query, type FactKind, type FactQuery } from '../contract/fact.ts'
 
 /** What a read-only shell snippet printed and how it exited. */
 export interface ShellResult {

@@ -1,5 +1,5 @@
-import { predict, predictUnder } from '../engine/fact.ts'
-import { change, ok, resource, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { predict, predictUnder } from '../contract/fact.ts'
+import { change, ok, resource, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { sh } from '../core/sh.ts'
 import { pathFact, pathStatFact, pathState, assertHostPath, type PathState } from '../facts/path.ts'
 import { fileContent, fileContentFact } from '../facts/file-content.ts'

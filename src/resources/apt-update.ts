@@ -1,5 +1,5 @@
-import { change, ok, resource, type Resource, type ResourceMeta } from '../engine/resource.ts'
-import { predict, predictUnder } from '../engine/fact.ts'
+import { change, ok, resource, type Resource, type ResourceMeta } from '../contract/resource.ts'
+import { predict, predictUnder } from '../contract/fact.ts'
 import { pathStat, type PathStat } from '../facts/path.ts'
 import { shell } from '../facts/shell.ts'
 import { aptCandidateFact } from '../facts/apt-candidate.ts'

@@ -1,5 +1,5 @@
-import { change, ok, resource, type ApplyContext, type Resource, type ResourceMeta } from '../engine/resource.ts'
-import { predict, type FactQuery, type Prediction } from '../engine/fact.ts'
+import { change, ok, resource, type ApplyContext, type Resource, type ResourceMeta } from '../contract/resource.ts'
+import { predict, type FactQuery, type Prediction } from '../contract/fact.ts'
 import { sh } from '../core/sh.ts'
 import { aptPackage, assertPackageName, type AptPackageState } from '../facts/apt-package.ts'
 import { aptCandidate, type AptCandidate } from '../facts/apt-candidate.ts'

@@ -1,5 +1,5 @@
-import { change, ok, resource, type Resource, type ResourceMeta } from '../engine/resource.ts'
-import { predict, unknown, type FactQuery, type Prediction } from '../engine/fact.ts'
+import { change, ok, resource, type Resource, type ResourceMeta } from '../contract/resource.ts'
+import { predict, unknown, type FactQuery, type Prediction } from '../contract/fact.ts'
 import { Secret } from '../core/secret.ts'
 import { pathState, type PathState } from '../facts/path.ts'
 import { shell, type ShellResult } from '../facts/shell.ts'

@@ -1,5 +1,5 @@
-import { predict } from '../engine/fact.ts'
-import { change, ok, resource, type ApplyContext, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { predict } from '../contract/fact.ts'
+import { change, ok, resource, type ApplyContext, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { sh } from '../core/sh.ts'
 import { pathState, assertHostPath, type PathState } from '../facts/path.ts'
 import { chownSpec, normalizeOwnership, ownershipDrift, type NormalOwnership, type Ownership } from './file-mode.ts'

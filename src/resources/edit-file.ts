@@ -1,4 +1,4 @@
-import { change, ok, type Plan } from '../engine/resource.ts'
+import { change, ok, type Plan } from '../contract/resource.ts'
 import type { PathState } from '../facts/path.ts'
 import { unifiedDiff } from './diff.ts'
 import { predictFile } from './file.ts'

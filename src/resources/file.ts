@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { predict, type Prediction } from '../engine/fact.ts'
-import { change, ok, resource, type ApplyContext, type DiffRequest, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { predict, type Prediction } from '../contract/fact.ts'
+import { change, ok, resource, type ApplyContext, type DiffRequest, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { Secret } from '../core/secret.ts'
 import { sh } from '../core/sh.ts'
 import { pathState, assertHostPath, type PathState } from '../facts/path.ts'

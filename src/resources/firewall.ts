@@ -1,6 +1,6 @@
 import { isIP } from 'node:net'
-import { change, ok, resource, type Resource, type ResourceMeta } from '../engine/resource.ts'
-import { predict, unknown } from '../engine/fact.ts'
+import { change, ok, resource, type Resource, type ResourceMeta } from '../contract/resource.ts'
+import { predict, unknown } from '../contract/fact.ts'
 import type { RoleItem } from '../engine/playbook.ts'
 import { pathState, type PathState } from '../facts/path.ts'
 import { shell } from '../facts/shell.ts'

@@ -1,5 +1,5 @@
-import { change, ok, resource, type Resource, type ResourceMeta } from '../engine/resource.ts'
-import { predict } from '../engine/fact.ts'
+import { change, ok, resource, type Resource, type ResourceMeta } from '../contract/resource.ts'
+import { predict } from '../contract/fact.ts'
 import { sh } from '../core/sh.ts'
 import { assertAccountName, groupState } from '../facts/group.ts'
 

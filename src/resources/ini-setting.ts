@@ -1,4 +1,4 @@
-import { ok, resource, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { ok, resource, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { pathState, assertHostPath, type PathState } from '../facts/path.ts'
 import { fileContent } from '../facts/file-content.ts'
 import { assertEditable, joinLines, planEdit, splitLines } from './edit-file.ts'

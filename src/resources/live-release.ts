@@ -1,5 +1,5 @@
-import { predict } from '../engine/fact.ts'
-import { change, ok, resource, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { predict } from '../contract/fact.ts'
+import { change, ok, resource, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import type { PathState } from '../facts/path.ts'
 import { releasePaths } from './release.ts'
 import { planSymlink } from './symlink.ts'

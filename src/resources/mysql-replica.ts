@@ -1,5 +1,5 @@
-import { predict } from '../engine/fact.ts'
-import { change, ok, resource, type ApplyContext, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { predict } from '../contract/fact.ts'
+import { change, ok, resource, type ApplyContext, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { Secret } from '../core/secret.ts'
 import { RemoteCommandError } from '../core/errors.ts'
 import { mysqlReplicaState, parseReplicaStatus, type MysqlReplicaInfo } from '../facts/mysql.ts'

@@ -1,4 +1,4 @@
-import type { ApplyContext } from '../engine/resource.ts'
+import type { ApplyContext } from '../contract/resource.ts'
 import { MYSQL_CLIENT } from '../facts/mysql.ts'
 
 /** `mysql --batch` as root over the socket, reading SQL from stdin. */

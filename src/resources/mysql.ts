@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { predict } from '../engine/fact.ts'
-import { change, ok, resource, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { predict } from '../contract/fact.ts'
+import { change, ok, resource, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { Secret } from '../core/secret.ts'
 import {
   assertDatabaseName,

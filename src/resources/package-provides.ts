@@ -1,4 +1,4 @@
-import { predict, predictUnder, unknown, type Prediction } from '../engine/fact.ts'
+import { predict, predictUnder, unknown, type Prediction } from '../contract/fact.ts'
 import { pathFact, pathState, type PathState } from '../facts/path.ts'
 import { aptPackage, type AptPackageState } from '../facts/apt-package.ts'
 import { systemdUnit, type UnitState } from '../facts/systemd-unit.ts'

@@ -1,6 +1,6 @@
 import { posix } from 'node:path'
-import { predict } from '../engine/fact.ts'
-import { change, ok, resource, type ApplyContext, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { predict } from '../contract/fact.ts'
+import { change, ok, resource, type ApplyContext, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { sh } from '../core/sh.ts'
 import { pathState, assertHostPath, type PathState } from '../facts/path.ts'
 import { relabel } from './write-file.ts'

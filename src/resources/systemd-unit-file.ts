@@ -1,5 +1,5 @@
-import { predict } from '../engine/fact.ts'
-import { change, resource, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { predict } from '../contract/fact.ts'
+import { change, resource, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { systemdUnit, unitExists, unitName, type UnitState } from '../facts/systemd-unit.ts'
 import type { PathState } from '../facts/path.ts'
 import { contentBytes, managedFile, sha256 } from './file.ts'

@@ -1,5 +1,5 @@
-import { change, ok, resource, type Resource, type ResourceMeta } from '../engine/resource.ts'
-import { predict, type Prediction } from '../engine/fact.ts'
+import { change, ok, resource, type Resource, type ResourceMeta } from '../contract/resource.ts'
+import { predict, type Prediction } from '../contract/fact.ts'
 import { sh } from '../core/sh.ts'
 import { userState, type UserState } from '../facts/user.ts'
 import { assertAccountName, groupState, type GroupState } from '../facts/group.ts'

@@ -1,5 +1,5 @@
 import { posix } from 'node:path'
-import type { ApplyContext } from '../engine/resource.ts'
+import type { ApplyContext } from '../contract/resource.ts'
 import { RemoteCommandError } from '../core/errors.ts'
 import { sh } from '../core/sh.ts'
 import { chownSpec } from './file-mode.ts'

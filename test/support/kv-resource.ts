@@ -1,8 +1,8 @@
 // A tiny resource over files of a temp dir, for engine tests: its fact kind is
 // coalesced, its plan is a comparison, its apply a shell write.
 import { sh } from '../../src/core/sh.ts'
-import { predict, query, type FactKind } from '../../src/engine/fact.ts'
-import { change, noChange, resource, type Handler, type Resource } from '../../src/engine/resource.ts'
+import { predict, query, type FactKind } from '../../src/contract/fact.ts'
+import { change, noChange, resource, type Handler, type Resource } from '../../src/contract/resource.ts'
 
 export const kvFact: FactKind<string | null> = {
   name: 'test-kv',

@@ -10,7 +10,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import type { FactKind } from '../../src/engine/fact.ts'
+import type { FactKind } from '../../src/contract/fact.ts'
 import type { Connection } from '../../src/ssh/connection.ts'
 import { LocalConnection } from '../../src/ssh/local-connection.ts'
 import { pathFact, pathStatFact } from '../../src/facts/path.ts'

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { FactKind } from '../../src/engine/fact.ts'
-import type { ApplyContext, Plan, Resource, RunOptions } from '../../src/engine/resource.ts'
+import type { FactKind } from '../../src/contract/fact.ts'
+import type { ApplyContext, Plan, Resource, RunOptions } from '../../src/contract/resource.ts'
 import { localHostInfo } from '../../src/engine/apply-context.ts'
 import { fixturesDir, type FixtureMeta } from './record-system-probes.ts'
 

@@ -25,7 +25,7 @@ import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { PACKAGE_TABLE, installPredictions } from '../../src/resources/package-provides.ts'
 import type { PathState } from '../../src/facts/path.ts'
-import { factId, isUnknown, type FactQuery } from '../../src/engine/fact.ts'
+import { factId, isUnknown, type FactQuery } from '../../src/contract/fact.ts'
 import { buildBatch, parseBatch } from '../../src/engine/probe-batch.ts'
 
 interface DebEntry {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { hostname, userInfo } from 'node:os'
-import { change, ok, resource, type ApplyContext, type Resource } from '../../engine/resource.ts'
+import { change, ok, resource, type ApplyContext, type Resource } from '../../contract/resource.ts'
 import { sh } from '../../core/sh.ts'
 import { fileContent } from '../../facts/file-content.ts'
 import { assertHostPath } from '../../facts/path.ts'

@@ -1,4 +1,4 @@
-import { query, type FactKind, type FactQuery } from '../../engine/fact.ts'
+import { query, type FactKind, type FactQuery } from '../../contract/fact.ts'
 import { sh } from '../../core/sh.ts'
 import { assertHostPath } from '../../facts/path.ts'
 import { RELEASE_MANIFEST, releasePaths } from '../release.ts'

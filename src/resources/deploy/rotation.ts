@@ -1,4 +1,4 @@
-import { change, ok, resource, type ApplyContext, type Handler, type Resource } from '../../engine/resource.ts'
+import { change, ok, resource, type ApplyContext, type Handler, type Resource } from '../../contract/resource.ts'
 import { sh } from '../../core/sh.ts'
 import { pathState, type PathState } from '../../facts/path.ts'
 import type { Connection } from '../../ssh/connection.ts'

@@ -1,6 +1,6 @@
 import { posix } from 'node:path'
-import { predict } from '../../engine/fact.ts'
-import { change, ok, resource, type Resource } from '../../engine/resource.ts'
+import { predict } from '../../contract/fact.ts'
+import { change, ok, resource, type Resource } from '../../contract/resource.ts'
 import { sh } from '../../core/sh.ts'
 import { pathState, type PathState } from '../../facts/path.ts'
 import { releasePaths, type Release } from '../release.ts'

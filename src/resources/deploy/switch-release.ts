@@ -1,4 +1,4 @@
-import { change, ok, resource, type ApplyContext, type Resource } from '../../engine/resource.ts'
+import { change, ok, resource, type ApplyContext, type Resource } from '../../contract/resource.ts'
 import { sh } from '../../core/sh.ts'
 import { RELEASE_MANIFEST, releasePaths } from '../release.ts'
 import { previousLink, releaseState, type ReleaseState } from './release-state.ts'

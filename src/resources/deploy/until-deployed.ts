@@ -1,5 +1,5 @@
-import { ok, resource, type Resource } from '../../engine/resource.ts'
-import { factId, predict } from '../../engine/fact.ts'
+import { ok, resource, type Resource } from '../../contract/resource.ts'
+import { factId, predict } from '../../contract/fact.ts'
 import { pathState, type PathState } from '../../facts/path.ts'
 import { releasePaths } from '../release.ts'
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { buildBatch, parseBatch, ProbeParseError } from '../../../src/engine/probe-batch.ts'
-import { query, type FactKind } from '../../../src/engine/fact.ts'
+import { query, type FactKind } from '../../../src/contract/fact.ts'
 import { LocalConnection } from '../../../src/ssh/local-connection.ts'
 
 const echoKind: FactKind<string> = {

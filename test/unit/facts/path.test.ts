@@ -7,7 +7,7 @@ import { LocalConnection } from '../../../src/ssh/local-connection.ts'
 import { quote } from '../../../src/core/sh.ts'
 import { fileContent } from '../../../src/facts/file-content.ts'
 import { buildBatch, parseBatch } from '../../../src/engine/probe-batch.ts'
-import { factId } from '../../../src/engine/fact.ts'
+import { factId } from '../../../src/contract/fact.ts'
 import { loadFixture, probeNow, SCENARIO } from '../../support/record-probes.ts'
 
 const P = (n: string): string => `${SCENARIO}/${n}`

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { buildBatch, parseBatch } from '../../../src/engine/probe-batch.ts'
-import { factId, type FactQuery } from '../../../src/engine/fact.ts'
+import { factId, type FactQuery } from '../../../src/contract/fact.ts'
 import { LocalConnection } from '../../../src/ssh/local-connection.ts'
 import { aptPackage } from '../../../src/facts/apt-package.ts'
 import { aptCandidate } from '../../../src/facts/apt-candidate.ts'

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { aptUpdate } from '../../../src/resources/apt-update.ts'
 import { pathStatFact, type PathStat } from '../../../src/facts/path.ts'
 import { shellFact, type ShellResult } from '../../../src/facts/shell.ts'
-import { isUnknown } from '../../../src/engine/fact.ts'
+import { isUnknown } from '../../../src/contract/fact.ts'
 import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
 
 // recorded on the bare lab host web-01 with the path kind (path-stat reads the same find records):

@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { apt, type AptOptions } from '../../../src/resources/apt.ts'
 import { aptPackageFact, type AptPackageState } from '../../../src/facts/apt-package.ts'
 import { aptCandidateFact, type AptCandidate } from '../../../src/facts/apt-candidate.ts'
-import { isUnknown, type Prediction } from '../../../src/engine/fact.ts'
+import { isUnknown, type Prediction } from '../../../src/contract/fact.ts'
 import type { UnitState } from '../../../src/facts/systemd-unit.ts'
 import { fixtureValue, parseFixture, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
 

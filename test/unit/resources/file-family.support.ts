@@ -7,8 +7,8 @@ import { pathFact, type PathState } from '../../../src/facts/path.ts'
 import { fileContentFact } from '../../../src/facts/file-content.ts'
 import { createApplyContext, localHostInfo } from '../../../src/engine/apply-context.ts'
 import { LocalConnection } from '../../../src/ssh/local-connection.ts'
-import type { Change, Observed, Plan, ProbeSpec, Resource } from '../../../src/engine/resource.ts'
-import { factId, type ExactPrediction } from '../../../src/engine/fact.ts'
+import type { Change, Observed, Plan, ProbeSpec, Resource } from '../../../src/contract/resource.ts'
+import { factId, type ExactPrediction } from '../../../src/contract/fact.ts'
 import { loadFixture, probeNow, SCENARIO } from '../../support/record-probes.ts'
 
 export const P = (n: string): string => `${SCENARIO}/${n}`

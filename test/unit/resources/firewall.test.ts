@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto'
 import { firewall, nftLoaded, renderNftRuleset, NFT_STATE } from '../../../src/resources/firewall.ts'
 import type { PathState } from '../../../src/facts/path.ts'
 import type { ShellResult } from '../../../src/facts/shell.ts'
-import type { Resource } from '../../../src/engine/resource.ts'
-import { isUnknown } from '../../../src/engine/fact.ts'
+import type { Resource } from '../../../src/contract/resource.ts'
+import { isUnknown } from '../../../src/contract/fact.ts'
 import { planOf, commandsOf } from '../../support/system-probe-fixture.ts'
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex')

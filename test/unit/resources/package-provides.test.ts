@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { PACKAGE_TABLE, installPredictions, packageClosure, removePredictions } from '../../../src/resources/package-provides.ts'
-import { isUnknown, type Prediction } from '../../../src/engine/fact.ts'
+import { isUnknown, type Prediction } from '../../../src/contract/fact.ts'
 
 function exact(preds: readonly Prediction[]): Map<string, unknown> {
   const m = new Map<string, unknown>()

@@ -3,7 +3,7 @@ import { service, reload, restart, handler, type ServiceOptions } from '../../..
 import { systemdUnitFact, type UnitState } from '../../../src/facts/systemd-unit.ts'
 import { installedUnit } from '../../../src/resources/package-provides.ts'
 import { localHostInfo } from '../../../src/engine/apply-context.ts'
-import type { ApplyContext } from '../../../src/engine/resource.ts'
+import type { ApplyContext } from '../../../src/contract/resource.ts'
 import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
 
 const unit = (fixture: string, key = 'nginx.service'): UnitState => fixtureValue(systemdUnitFact, fixture, key)

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { template, renderTemplate, TemplateError } from '../../../src/resources/template.ts'
 import { file } from '../../../src/resources/file.ts'
 import { secret, maskSecrets } from '../../../src/core/secret.ts'
-import type { DiffRequest } from '../../../src/engine/resource.ts'
+import type { DiffRequest } from '../../../src/contract/resource.ts'
 import { asChange, converge, fixtureState, P, useTempDir } from './file-family.support.ts'
 
 const T = (name: string) => new URL(`../../fixtures/templates/${name}`, import.meta.url)

@@ -4,7 +4,7 @@ import { userFact, type UserState } from '../../../src/facts/user.ts'
 import { groupFact, type GroupState } from '../../../src/facts/group.ts'
 import { createApplyContext, localHostInfo } from '../../../src/engine/apply-context.ts'
 import { LocalConnection } from '../../../src/ssh/local-connection.ts'
-import type { Plan } from '../../../src/engine/resource.ts'
+import type { Plan } from '../../../src/contract/resource.ts'
 import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
 
 const u = (fixture: string, name: string): UserState => fixtureValue(userFact, fixture, name)
