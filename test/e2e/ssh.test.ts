@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer, type Server } from 'node:net'
+import net, { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -124,7 +124,8 @@ describe('ssh2 connection against a real sshd', function () {
       const e = await rejection(conn.exec(`echo $$ > ${pidFile}; exec sleep 5`, { timeoutMs: 300 }))
       expect(e).to.be.instanceOf(CommandTimeoutError)
       expect(e.message).to.equal('sshd-test: command timed out after 300 ms')
-      expect(Date.now() - t0).to.be.lessThan(1500)
+      // well before the remote sleep's 5 s, with room for a loaded machine
+      expect(Date.now() - t0).to.be.lessThan(4500)
       const pid = (await readFile(pidFile, 'utf8')).trim()
       await rm(pidFile)
       // The host's own deadline (timeout -s KILL) fires shortly after ours. A killed process
@@ -139,19 +140,23 @@ describe('ssh2 connection against a real sshd', function () {
       expect((await conn.exec('echo still here')).stdout).to.equal('still here\n')
     })
 
-    it('measures sequential execs on an open connection', async () => {
-      await conn.exec('true')
-      const times: number[] = []
-      for (let i = 0; i < 100; i++) {
-        const t = performance.now()
-        await conn.exec('true')
-        times.push(performance.now() - t)
+    it('turns Nagle off on its TCP socket: otherwise each exec waits ~40 ms for a delayed ACK', async () => {
+      // What it buys is measured in the bench (round trips, seconds); here only that it is done,
+      // which no machine load can blur.
+      const calls: Array<{ port: number | undefined; on: boolean | undefined }> = [] // remotePort is unset before connect
+      const original = net.Socket.prototype.setNoDelay
+      net.Socket.prototype.setNoDelay = function (this: net.Socket, on?: boolean) {
+        calls.push({ port: this.remotePort, on })
+        return original.call(this, on)
       }
-      const mean = times.reduce((a, b) => a + b) / times.length
-      const median = [...times].sort((a, b) => a - b)[50]
-      console.log(`      100 sequential \`true\` execs: ${mean.toFixed(2)} ms/exec (median ${median.toFixed(2)} ms)`)
-      // With Nagle's algorithm left on, nearly every exec waits for a delayed ACK: ~40 ms.
-      expect(median).to.be.lessThan(25)
+      let c: Ssh2Connection
+      try {
+        c = await connectTo()
+      } finally {
+        net.Socket.prototype.setNoDelay = original
+      }
+      expect((await c.exec('true')).code).to.equal(0)
+      expect(calls.filter((x) => x.on === true), JSON.stringify(calls)).to.have.length.greaterThan(0)
     })
   })
 
@@ -271,7 +276,7 @@ describe('ssh2 connection against a real sshd', function () {
         const e = await rejection(connect(hostFor({ connectTimeoutMs: 300 }, { port })))
         expect(e).to.be.instanceOf(UnreachableError)
         expect(e.message).to.equal(`sshd-test: unreachable: timed out after 300 ms during the SSH handshake with 127.0.0.1:${port}`)
-        expect(Date.now() - t0).to.be.lessThan(1000)
+        expect(Date.now() - t0).to.be.lessThan(5000) // the silent server would hold it forever; room for a loaded machine
       } finally {
         sockets.forEach((s) => s.destroy())
         await new Promise((r) => silent?.close(r))
@@ -308,7 +313,7 @@ describe('ssh2 connection against a real sshd', function () {
       try {
         const t0 = Date.now()
         const e = await rejection(pending)
-        expect(Date.now() - t0).to.be.lessThan(2000)
+        expect(Date.now() - t0).to.be.lessThan(10_000) // not the 30 s the command asked for; room for a loaded machine
         expect(e).to.be.instanceOf(UnreachableError)
         expect(e.message).to.equal('sshd-test: unreachable: connection lost: no answer to 2 keepalives sent every 200 ms')
         for (const q of await Promise.allSettled(queued)) expect(q.status === 'rejected' && q.reason).to.be.instanceOf(UnreachableError)
