@@ -7,9 +7,10 @@ import { writeKnownHosts, type KnownHostsStyle } from './keys.ts'
 
 /**
  * What muster's host-key handling costs one connection, by known_hosts size:
- * the two lookups `connect()` makes (recorded algorithms, then the key
- * check), each of which reads and parses the whole file. Measured apart from
- * any SSH, so the per-connection figure is this alone.
+ * the two questions `connect()` asks (recorded algorithms, then the key
+ * check) for hosts not asked about before in the run (the file is parsed and
+ * indexed once; each host's lines searched for once). Measured apart from any
+ * SSH, so the per-connection figure is this alone.
  */
 export interface KnownHostsCost {
   style: KnownHostsStyle

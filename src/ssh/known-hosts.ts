@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { prepareMessage, SaltedHmac } from './hmac-sha1.ts'
 
 /**
  * OpenSSH known_hosts, read the way `ssh` reads it (sshd(8) "SSH_KNOWN_HOSTS
@@ -149,9 +150,13 @@ export type HostKeyVerdict =
 
 /** Decide about the key a server presented, the way `ssh` with StrictHostKeyChecking=yes would (revocation first). */
 export function checkKnownHost(entries: readonly KnownHostsEntry[], host: string, port: number, blob: Buffer): HostKeyVerdict {
+  return judgeLines(entries.filter((e) => entryMatches(e, host, port)), blob)
+}
+
+/** The verdict from the lines that apply to the host (KnownHostsIndex.linesFor), in file order. */
+export function judgeLines(mine: readonly KnownHostsEntry[], blob: Buffer): HostKeyVerdict {
   const type = keyTypeOf(blob)
   const b64 = blob.toString('base64')
-  const mine = entries.filter((e) => entryMatches(e, host, port))
   const revoked = mine.find((e) => e.revoked && e.keyBase64 === b64)
   if (revoked) return { kind: 'revoked', entry: revoked }
   const plain = mine.filter((e) => !e.revoked)
@@ -179,9 +184,14 @@ const ALGORITHMS_FOR_KEY_TYPE: Record<string, readonly string[]> = {
  * server lists first (as `ssh` does).
  */
 export function recordedHostKeyAlgorithms(entries: readonly KnownHostsEntry[], host: string, port: number): string[] {
+  return algorithmsOfLines(entries.filter((e) => entryMatches(e, host, port)))
+}
+
+/** The same, from the lines that apply to the host. */
+export function algorithmsOfLines(mine: readonly KnownHostsEntry[]): string[] {
   const out: string[] = []
-  for (const e of entries) {
-    if (e.revoked || !entryMatches(e, host, port)) continue
+  for (const e of mine) {
+    if (e.revoked) continue
     for (const a of ALGORITHMS_FOR_KEY_TYPE[e.keyType] ?? []) if (!out.includes(a)) out.push(a)
   }
   return out
@@ -194,4 +204,92 @@ export function knownHostsLine(host: string, port: number, blob: Buffer): string
 
 export function where(entry: Pick<KnownHostsEntry, 'file' | 'line'>): string {
   return `${entry.file}:${entry.line}`
+}
+
+/**
+ * The lines of one known_hosts file that apply to a host, found without
+ * testing every line against every host of a fleet:
+ * - plain lines naming hosts literally sit in a map by host token;
+ * - lines with wildcards or negations (few, in practice) are tested in turn;
+ * - hashed lines are grouped by salt, each salt's HMAC key schedule computed
+ *   once (SaltedHmac), so a token costs one HMAC per distinct salt (two SHA-1
+ *   compressions) and a map look-up of the result. A hashed line names one
+ *   host, so once a token claims it no later token tests it again.
+ * Answers are kept per token: a connection's two questions (which key types
+ * are recorded, then is this key known) cost one search.
+ *
+ * What stays: `ssh-keygen -H` gives every line a salt of its own, so the first
+ * search for a host still tests each unclaimed salt once (what `ssh` itself
+ * does for every connection); that is the point of hashing the file.
+ */
+/** Hashed lines sharing one salt, by the first 32 bits of their hash (the rest compared on a hit). */
+interface SaltGroup {
+  hmac: SaltedHmac
+  byHash: Map<number, { words: Uint32Array; lines: number[] }[]>
+  unclaimed: number
+}
+
+function hashWords(hash: Buffer): Uint32Array {
+  const w = new Uint32Array(5)
+  for (let i = 0; i < 5; i++) w[i] = hash.readUInt32BE(i * 4)
+  return w
+}
+
+export class KnownHostsIndex {
+  readonly #entries: readonly KnownHostsEntry[]
+  readonly #literal = new Map<string, number[]>()
+  readonly #scanned: number[] = []
+  readonly #salts: SaltGroup[]
+  readonly #answers = new Map<string, KnownHostsEntry[]>()
+
+  constructor(entries: readonly KnownHostsEntry[]) {
+    this.#entries = entries
+    const bySalt = new Map<string, SaltGroup>()
+    entries.forEach((e, i) => {
+      if (e.hosts.kind === 'hashed') {
+        const key = e.hosts.salt.toString('base64')
+        let group = bySalt.get(key)
+        if (!group) bySalt.set(key, (group = { hmac: new SaltedHmac(e.hosts.salt), byHash: new Map(), unclaimed: 0 }))
+        const words = hashWords(e.hosts.hash)
+        const bucket = group.byHash.get(words[0]!) ?? []
+        const same = bucket.find((b) => b.words.every((w, j) => w === words[j]))
+        if (same) same.lines.push(i)
+        else group.byHash.set(words[0]!, [...bucket, { words, lines: [i] }])
+        group.unclaimed++
+        return
+      }
+      const literal = e.hosts.patterns.every((p) => !p.startsWith('!') && !p.includes('*') && !p.includes('?'))
+      if (!literal) return void this.#scanned.push(i)
+      for (const p of new Set(e.hosts.patterns.map((x) => x.toLowerCase()))) this.#literal.set(p, [...(this.#literal.get(p) ?? []), i])
+    })
+    this.#salts = [...bySalt.values()]
+  }
+
+  /** The lines that apply to host:port, in file order. */
+  linesFor(host: string, port: number): KnownHostsEntry[] {
+    const token = hostToken(host, port)
+    const known = this.#answers.get(token)
+    if (known) return known
+    const found = new Set<number>(this.#literal.get(token) ?? [])
+    for (const i of this.#scanned) if (entryMatches(this.#entries[i]!, host, port)) found.add(i)
+    const msg = prepareMessage(Buffer.from(token))
+    const mac = new Uint32Array(5)
+    let kept = 0
+    for (const group of this.#salts) {
+      group.hmac.digestWords(msg, mac)
+      const bucket = group.byHash.get(mac[0]!)
+      const hit = bucket?.find((b) => b.words.every((w, j) => w === mac[j]))
+      if (hit) {
+        for (const i of hit.lines) found.add(i)
+        bucket!.splice(bucket!.indexOf(hit), 1)
+        group.unclaimed -= hit.lines.length
+      }
+      // every line of this salt now belongs to another host: no later host tests it
+      if (group.unclaimed > 0) this.#salts[kept++] = group
+    }
+    this.#salts.length = kept
+    const answer = [...found].sort((a, b) => a - b).map((i) => this.#entries[i]!)
+    this.#answers.set(token, answer)
+    return answer
+  }
 }
