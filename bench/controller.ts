@@ -82,6 +82,7 @@ export interface ControllerBenchResult {
 const here = fileURLToPath(new URL('.', import.meta.url))
 const PLAYBOOK = join(here, 'fleet', 'playbook.ts')
 const SHIM = join(here, 'controller', 'shim')
+const SERVER_HOSTS_MAX = 4000
 /** The fleet playbook without the package-list refresh (the controller's machine need not run apt). */
 const RESOURCES = 20
 
@@ -198,7 +199,9 @@ export async function runControllerBench(opts: ControllerBenchOptions): Promise<
 
     // 2. the simulated hosts
     const endpoints = Array.from({ length: max }, (_, i) => ({ address: simulatedAddress(i), port: opts.port }))
-    const count = Math.max(1, Math.min(opts.servers, max))
+    // each simulated host is a listening socket plus an accepted one in its server process: at most
+    // SERVER_HOSTS_MAX hosts per process keeps it under a 20,000 open-file limit
+    const count = Math.max(1, Math.min(Math.max(opts.servers, Math.ceil(max / SERVER_HOSTS_MAX)), max))
     for (let s = 0; s < count; s++) servers.push(new ServerProcess())
     opts.log(`controller: ${max} simulated hosts on ${count} server process(es), port ${opts.port}`)
     await Promise.all(
@@ -306,6 +309,7 @@ function controllerTargets(rows: readonly ControllerRow[]): ControllerBenchResul
   for (const [n, wallS, rssMb] of [
     [500, 15, 500],
     [1000, 30, 1024],
+    [10000, 60, 1536],
   ] as const) {
     const w = worst(n)
     if (!w) continue

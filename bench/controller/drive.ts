@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
+import { getHeapStatistics } from 'node:v8'
 import { runCommand } from '../../src/cli/run-command.ts'
 import type { Mode, Recap } from '../../src/engine/events.ts'
 import { convergedProblems } from './converged.ts'
@@ -62,7 +63,8 @@ async function main(): Promise<void> {
     else if (line.startsWith('{"type":"host:')) errors.push(line)
   }
   let peakHeap = 0
-  const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 25)
+  // v8's heap figure, not process.memoryUsage(): that one reads /proc on every call, ~0.2 s of a 10,000-host run
+  const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size)), 25)
   const baselineRssMb = process.memoryUsage().rss / 2 ** 20
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()

@@ -36,39 +36,53 @@ export function currentAuthEnvironment(): AuthEnvironment {
   return { home: homedir(), agentSocket: process.env.SSH_AUTH_SOCK || undefined }
 }
 
-export async function planAuth(host: HostInfo, env: AuthEnvironment = currentAuthEnvironment()): Promise<AuthPlan> {
+/** What reading one key file gave: the key, or why not. */
+type KeyRead = { key: ParsedKey } | { readError: NodeJS.ErrnoException } | { parseError: Error }
+
+/**
+ * Key files read and parsed once per run (the pool passes one cache to every
+ * connection): parsing a private key costs the controller ~0.3 ms, paid per
+ * connection otherwise. Keyed by file and passphrase.
+ */
+export type KeyCache = Map<string, Promise<KeyRead>>
+
+function readKey(file: string, passphrase: string | undefined, cache: KeyCache | undefined): Promise<KeyRead> {
+  const id = `${file}\0${passphrase ?? ''}`
+  const hit = cache?.get(id)
+  if (hit) return hit
+  const read = readFile(file).then(
+    (data): KeyRead => {
+      const key = ssh2.utils.parseKey(data, passphrase)
+      return key instanceof Error ? { parseError: key } : { key: first(key) }
+    },
+    (e: NodeJS.ErrnoException): KeyRead => ({ readError: e }),
+  )
+  cache?.set(id, read)
+  return read
+}
+
+export async function planAuth(host: HostInfo, env: AuthEnvironment = currentAuthEnvironment(), cache?: KeyCache): Promise<AuthPlan> {
   const candidates: AuthCandidate[] = []
   const skipped: string[] = []
   const ssh = host.ssh
   if (ssh.identityFile) {
     const file = expandHome(ssh.identityFile, env.home)
-    let data: Buffer
-    try {
-      data = await readFile(file)
-    } catch (e) {
-      throw new UnreachableError(host.name, `cannot read identity file ${file}: ${(e as Error).message}`, e)
-    }
-    const key = ssh2.utils.parseKey(data, ssh.passphrase?.reveal())
-    if (key instanceof Error) {
+    const got = await readKey(file, ssh.passphrase?.reveal(), cache)
+    if ('readError' in got) throw new UnreachableError(host.name, `cannot read identity file ${file}: ${got.readError.message}`, got.readError)
+    if ('parseError' in got) {
       const why = ssh.passphrase ? 'wrong passphrase or unsupported key' : 'encrypted key needs ssh.passphrase, or unsupported key'
-      throw new UnreachableError(host.name, `cannot use identity file ${file}: ${why} (${key.message})`, key)
+      throw new UnreachableError(host.name, `cannot use identity file ${file}: ${why} (${got.parseError.message})`, got.parseError)
     }
-    candidates.push({ kind: 'key', label: `key ${file}`, key: first(key) })
+    candidates.push({ kind: 'key', label: `key ${file}`, key: got.key })
   } else {
     if (env.agentSocket) candidates.push({ kind: 'agent', label: `ssh-agent at ${env.agentSocket}`, socket: env.agentSocket })
     for (const name of DEFAULT_KEY_FILES) {
       const file = join(env.home, '.ssh', name)
-      let data: Buffer
-      try {
-        data = await readFile(file)
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue
-        skipped.push(`${file} (${(e as Error).message})`)
-        continue
-      }
-      const key = ssh2.utils.parseKey(data)
-      if (key instanceof Error) skipped.push(`${file} (encrypted or unsupported: ${key.message})`)
-      else candidates.push({ kind: 'key', label: `key ${file}`, key: first(key) })
+      const got = await readKey(file, undefined, cache)
+      if ('readError' in got) {
+        if (got.readError.code !== 'ENOENT') skipped.push(`${file} (${got.readError.message})`)
+      } else if ('parseError' in got) skipped.push(`${file} (encrypted or unsupported: ${got.parseError.message})`)
+      else candidates.push({ kind: 'key', label: `key ${file}`, key: got.key })
     }
   }
   if (ssh.password) candidates.push({ kind: 'password', label: 'password', password: ssh.password.reveal() })

@@ -2,7 +2,18 @@ import { appendFile, mkdir, readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { HostKeyError } from './connection.ts'
-import { algorithmsOfLines, fingerprintSha256, judgeLines, keyTypeOf, knownHostsLine, KnownHostsIndex, parseKnownHosts, where } from './known-hosts.ts'
+import {
+  algorithmsOfLines,
+  fingerprintSha256,
+  judgeLines,
+  keyTypeOf,
+  knownHostsLine,
+  KnownHostsIndex,
+  parseKnownHosts,
+  where,
+  type HostKeyVerdict,
+  type KnownHostsEntry,
+} from './known-hosts.ts'
 
 /**
  * The I/O half of host-key verification: read one known_hosts file, judge the
@@ -23,11 +34,27 @@ export function defaultKnownHostsFile(): string {
 const parsed = new Map<string, { mtimeMs: number; size: number; index: KnownHostsIndex }>()
 const EMPTY = new KnownHostsIndex([])
 
-export async function loadKnownHosts(file: string): Promise<KnownHostsIndex> {
+/**
+ * Stats of one file in flight, shared: a fleet's connections start together,
+ * and a thousand stats of the same file cost ~0.6 s of the controller's CPU.
+ */
+const statting = new Map<string, Promise<{ mtimeMs: number; size: number }>>()
+
+function statOnce(file: string): Promise<{ mtimeMs: number; size: number }> {
+  let p = statting.get(file)
+  if (!p) {
+    p = stat(file).finally(() => statting.delete(file))
+    statting.set(file, p)
+  }
+  return p
+}
+
+/** `fresh`: a stat of its own, begun now (under the append lock, a shared stat may predate the last append). */
+export async function loadKnownHosts(file: string, fresh = false): Promise<KnownHostsIndex> {
   let text: string
   let st: { mtimeMs: number; size: number }
   try {
-    st = await stat(file)
+    st = await (fresh ? stat(file) : statOnce(file))
     const hit = parsed.get(file)
     if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.index
     text = await readFile(file, 'utf8')
@@ -60,22 +87,37 @@ export interface HostKeyAccepted {
   appended: boolean
 }
 
-/** Accept the key or throw a HostKeyError that tells the user what to check and how. */
-export async function verifyHostKey(check: HostKeyCheck, blob: Buffer): Promise<HostKeyAccepted> {
-  const first = await judge(check, blob)
+/** One connection's known_hosts answer: the recorded key types (for the handshake), then the verdict on the key presented. */
+export interface HostKeyLookup {
+  algorithms: string[]
+  verify(blob: Buffer): Promise<HostKeyAccepted>
+}
+
+/** Search known_hosts for the host once; the key the server presents is judged against the same lines. */
+export async function lookUpHostKey(check: HostKeyCheck): Promise<HostKeyLookup> {
+  const lines = (await loadKnownHosts(check.file)).linesFor(check.address, check.port)
+  return { algorithms: algorithmsOfLines(lines), verify: (blob) => verifyHostKey(check, blob, lines) }
+}
+
+/** Accept the key or throw a HostKeyError that tells the user what to check and how. `lines`: the host's lines, when already looked up. */
+export async function verifyHostKey(check: HostKeyCheck, blob: Buffer, lines?: readonly KnownHostsEntry[]): Promise<HostKeyAccepted> {
+  const first = judgeVerdict(check, blob, judgeLines(lines ?? (await loadKnownHosts(check.file)).linesFor(check.address, check.port), blob))
   if (first) return first
   if (!check.acceptNew) throw unknownHostError(check, blob)
   // Re-judge under the file's lock: another connection may have recorded this host meanwhile.
   return withFileLock(check.file, async () => {
-    const again = await judge(check, blob)
+    const again = await judge(check, blob, true)
     if (again) return again
     const line = await appendKnownHost(check.file, knownHostsLine(check.address, check.port, blob))
     return { recordedAt: `${check.file}:${line}`, appended: true }
   })
 }
 
-async function judge(check: HostKeyCheck, blob: Buffer): Promise<HostKeyAccepted | undefined> {
-  const verdict = judgeLines((await loadKnownHosts(check.file)).linesFor(check.address, check.port), blob)
+async function judge(check: HostKeyCheck, blob: Buffer, fresh: boolean): Promise<HostKeyAccepted | undefined> {
+  return judgeVerdict(check, blob, judgeLines((await loadKnownHosts(check.file, fresh)).linesFor(check.address, check.port), blob))
+}
+
+function judgeVerdict(check: HostKeyCheck, blob: Buffer, verdict: HostKeyVerdict): HostKeyAccepted | undefined {
   const fp = fingerprintSha256(blob)
   const type = keyTypeOf(blob) ?? 'unknown-type'
   const name = describeHost(check)

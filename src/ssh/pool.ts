@@ -21,8 +21,11 @@ export class ConnectionPool {
   readonly #handshakes: LimitFunction
   readonly #connect: (host: HostInfo, opts: ConnectOptions) => Promise<Connection>
 
-  constructor(private readonly opts: PoolOptions = {}) {
+  private readonly opts: PoolOptions
+
+  constructor(opts: PoolOptions = {}) {
     this.#handshakes = pLimit(opts.maxHandshakes ?? 10)
+    this.opts = { ...opts, keyCache: opts.keyCache ?? new Map() }
     this.#connect = opts.connect ?? connect
   }
 

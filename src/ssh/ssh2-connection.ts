@@ -5,7 +5,7 @@ import pLimit, { type LimitFunction } from 'p-limit'
 import ssh2 from 'ssh2'
 import type { Client, ClientChannel, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2'
 import type { HostInfo } from '../inventory/types.ts'
-import { authHandler, describeAuthFailure, planAuth } from './auth.ts'
+import { authHandler, describeAuthFailure, planAuth, type KeyCache } from './auth.ts'
 import { becomeCommand, usesBecome } from './become.ts'
 import { deadlineCommand } from './deadline.ts'
 import {
@@ -17,7 +17,7 @@ import {
   type ExecOptions,
   type ExecResult,
 } from './connection.ts'
-import { defaultKnownHostsFile, hostKeyAlgorithmsFor, verifyHostKey } from './host-key-check.ts'
+import { defaultKnownHostsFile, lookUpHostKey } from './host-key-check.ts'
 import { expandHome } from './home.ts'
 import { fingerprintSha256 } from './known-hosts.ts'
 
@@ -36,6 +36,8 @@ export interface ConnectOptions {
   maxChannels?: number
   /** Reach the host through this connection (its bastion): a direct-tcpip channel instead of a TCP connect. */
   via?: Tunneller
+  /** Key files read once per run, shared by every connection of the run (the pool's). */
+  keyCache?: KeyCache
 }
 
 /** A connection that can open a TCP stream from its host to another (ssh -J). */
@@ -78,8 +80,10 @@ const OPEN_RETRIES = 6
 export async function connect(host: HostInfo, opts: ConnectOptions = {}): Promise<Ssh2Connection> {
   const timeoutMs = host.ssh.connectTimeoutMs ?? opts.connectTimeoutMs ?? CONNECT_DEFAULTS.connectTimeoutMs
   const knownHostsFile = expandHome(host.ssh.knownHosts ?? opts.knownHostsFile ?? defaultKnownHostsFile())
-  const plan = await planAuth(host)
-  const recorded = (await hostKeyAlgorithmsFor(knownHostsFile, host.address, host.port)) as ServerHostKeyAlgorithm[]
+  const plan = await planAuth(host, undefined, opts.keyCache)
+  // one search of known_hosts per connection: the recorded key types steer the handshake, and the same lines judge the key
+  const hostKey = await lookUpHostKey({ host: host.name, address: host.address, port: host.port, file: knownHostsFile, acceptNew: !!opts.acceptNewHostKeys })
+  const recorded = hostKey.algorithms as ServerHostKeyAlgorithm[]
   const serverHostKey = [...recorded, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => !recorded.includes(a))]
   const endpoint = `${host.address}:${host.port}`
 
@@ -146,7 +150,7 @@ export async function connect(host: HostInfo, opts: ConnectOptions = {}): Promis
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           // A re-key presents the key again: it must be the one accepted at first.
           if (acceptedKey) return verify(acceptedKey.equals(key))
-          verifyHostKey({ host: host.name, address: host.address, port: host.port, file: knownHostsFile, acceptNew: !!opts.acceptNewHostKeys }, key).then(
+          hostKey.verify(key).then(
             () => {
               acceptedKey = Buffer.from(key)
               verify(true)

@@ -95,4 +95,17 @@ describe('ssh auth', () => {
     const none = describeAuthFailure('deploy', await planAuth(hostInfo(), { home: join(home, 'empty') }), [])
     expect(none).to.match(/^authentication failed for user deploy: no credentials to offer: .*SSH_AUTH_SOCK unset/)
   })
+
+  it('with a run\'s key cache, a key file is read and parsed once for every host', async () => {
+    const file = join(home, 'deploy_key')
+    await writeFile(file, plainKey)
+    const cache = new Map()
+    const a = await planAuth(hostInfo({ name: 'a', ssh: { identityFile: file } }), { home }, cache)
+    await rm(file) // a second read would fail now
+    const b = await planAuth(hostInfo({ name: 'b', ssh: { identityFile: file } }), { home }, cache)
+    expect(b.candidates[0]).to.deep.equal(a.candidates[0])
+    expect(cache.size).to.equal(1)
+    const uncached = await planAuth(hostInfo({ ssh: { identityFile: file } }), { home }).then(() => undefined, (e: unknown) => e)
+    expect((uncached as Error).message).to.contain('cannot read identity file')
+  })
 })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { HostKeyError } from '../../../src/ssh/connection.ts'
-import { hostKeyAlgorithmsFor, verifyHostKey, type HostKeyCheck } from '../../../src/ssh/host-key-check.ts'
+import { hostKeyAlgorithmsFor, lookUpHostKey, verifyHostKey, type HostKeyCheck } from '../../../src/ssh/host-key-check.ts'
 
 const pubLine = (name: string): string =>
   readFileSync(new URL(`../../fixtures/ssh/${name}`, import.meta.url), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ')
@@ -79,5 +79,18 @@ describe('host key check (known_hosts file)', () => {
     expect(await hostKeyAlgorithmsFor(file, '10.0.0.5', 2222)).to.deep.equal([])
     await verifyHostKey(check({ acceptNew: true }), EC)
     expect(await hostKeyAlgorithmsFor(file, '10.0.0.5', 2222)).to.deep.equal(['ecdsa-sha2-nistp256'])
+  })
+
+  it('one look-up per connection: the recorded types steer the handshake and the same lines judge the key', async () => {
+    await verifyHostKey(check({ acceptNew: true }), EC)
+    const found = await lookUpHostKey(check())
+    expect(found.algorithms).to.deep.equal(['ecdsa-sha2-nistp256'])
+    expect(await found.verify(EC)).to.deep.equal({ recordedAt: `${file}:1`, appended: false })
+    const e = await found.verify(ED).catch((x: unknown) => x)
+    expect((e as Error).message).to.contain('records only ecdsa-sha2-nistp256')
+    // an unknown host with accept-new: recorded under the lock, as verifyHostKey does
+    const other = await lookUpHostKey(check({ acceptNew: true, address: 'new-host', port: 22 }))
+    expect(other.algorithms).to.deep.equal([])
+    expect(await other.verify(ED)).to.deep.equal({ recordedAt: `${file}:2`, appended: true })
   })
 })
