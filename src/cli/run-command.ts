@@ -11,6 +11,8 @@ import { chooseReporter, defaultWrite } from './reporter.ts'
 import type { Vars } from '../inventory/types.ts'
 import { trace } from '../core/trace.ts'
 import { interruptible } from './interrupt.ts'
+import { parseShard, planShard } from '../engine/shard.ts'
+import type { ShardInfo } from '../engine/events.ts'
 
 export interface RunArgs {
   playbook: string
@@ -27,6 +29,8 @@ export interface RunArgs {
   acceptNewHostKeys: boolean
   typecheck: boolean
   timeout: number
+  /** `K/N`: run only shard K (from 0) of N of the selected hosts */
+  shard?: string | undefined
   /** check only: seconds between checks */
   watch?: number | undefined
   /** check --watch: stop after this many checks (for scripts and tests) */
@@ -43,17 +47,26 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
   const inventory = await loadInventory(args.inventory, { extraVars: parseExtraVars(args.extraVars ?? []) })
   trace('inventory loaded')
 
+  const shardSpec = args.shard !== undefined ? parseShard(args.shard) : undefined
   let limit: Set<string> | undefined
   if (args.limit) limit = new Set(selectHosts(inventory, args.limit))
   if (args.rerun !== undefined) {
     if (args.rerun !== 'failed') throw new UsageError(`--rerun takes "failed", got "${args.rerun}"`)
-    const log = readRunLog(stateDir())
+    const log = readRunLog(stateDir(), shardSpec)
     const again = [...log.failed, ...log.unreachable, ...(log.interrupted ?? [])].filter((h) => !limit || limit.has(h))
     if (again.length === 0) {
       out(`--rerun failed: the last run (${log.finishedAt}) had no failed, unreachable or interrupted hosts; nothing to do`)
       return ExitCode.ok
     }
     limit = new Set(again)
+  }
+
+  let shard: ShardInfo | undefined
+  if (shardSpec) {
+    if (args.watch !== undefined) throw new UsageError('--shard and --watch do not go together: a watch reports one fleet, a shard a part of one')
+    const plan = planShard(playbook, inventory, mode, shardSpec, limit)
+    shard = { index: plan.spec.index, count: plan.spec.count, selected: plan.selected }
+    limit = plan.mine
   }
 
   const reporter = await chooseReporter({ json: args.json, verbose: args.verbose > 0, diff: args.diff || mode === 'check', write: out })
@@ -76,6 +89,7 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
       inventory,
       mode,
       ...(limit ? { limit } : {}),
+      ...(shard ? { shard } : {}),
       ...(args.tags ? { tags: args.tags } : {}),
       ...(args.skipTags ? { skipTags: args.skipTags } : {}),
       forks: args.forks,
@@ -95,7 +109,7 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
     if (interrupted()) recap = { ...recap, exitCode: ExitCode.interrupted }
     reporter.on({ type: 'run:end', recap })
     await reporter.close()
-    writeRunLog(stateDir(), args.playbook, args.inventory, recap, { interrupted: interrupted() })
+    writeRunLog(stateDir(), args.playbook, args.inventory, recap, { interrupted: interrupted(), ...(shardSpec ? { shard: shardSpec } : {}) })
     if (mode === 'check' && args.watch !== undefined) recap = (await watch(runOnce, driftOf(firstEvents), pool, args, out)) ?? recap
   } finally {
     interrupt?.stop()

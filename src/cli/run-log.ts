@@ -15,7 +15,12 @@ export interface RunLog {
   interrupted?: string[]
 }
 
-export function writeRunLog(dir: string, playbook: string, inventory: string, recap: Recap, opts: { interrupted?: boolean } = {}): void {
+/** The log's file: one per shard, so shards sharing a directory do not overwrite each other's. */
+export function runLogFile(dir: string, shard?: { index: number; count: number }): string {
+  return join(dir, shard ? `last-run.shard-${shard.index}-of-${shard.count}.json` : 'last-run.json')
+}
+
+export function writeRunLog(dir: string, playbook: string, inventory: string, recap: Recap, opts: { interrupted?: boolean; shard?: { index: number; count: number } } = {}): void {
   const hosts = Object.entries(recap.hosts)
   const log: RunLog = {
     playbook,
@@ -27,13 +32,14 @@ export function writeRunLog(dir: string, playbook: string, inventory: string, re
     ...(opts.interrupted ? { interrupted: hosts.filter(([, h]) => h.failed === 0 && !h.unreachable).map(([n]) => n) } : {}),
   }
   mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, 'last-run.json'), JSON.stringify(log, null, 2) + '\n')
+  writeFileSync(runLogFile(dir, opts.shard), JSON.stringify(log, null, 2) + '\n')
 }
 
-export function readRunLog(dir: string): RunLog {
+export function readRunLog(dir: string, shard?: { index: number; count: number }): RunLog {
+  const file = runLogFile(dir, shard)
   try {
-    return JSON.parse(readFileSync(join(dir, 'last-run.json'), 'utf8')) as RunLog
+    return JSON.parse(readFileSync(file, 'utf8')) as RunLog
   } catch {
-    throw new UsageError(`--rerun failed: no earlier run recorded in ${join(dir, 'last-run.json')}`)
+    throw new UsageError(`--rerun failed: no earlier run recorded in ${file}`)
   }
 }

@@ -2,6 +2,13 @@ import type { ConnectionStats } from '../ssh/connection.ts'
 
 export type Mode = 'apply' | 'check'
 
+/** One shard of a run split with --shard K/N (`muster merge` reads it back). */
+export interface ShardInfo {
+  index: number
+  count: number
+  selected: string[]
+}
+
 /** What became of one resource on one host. */
 export type ResourceStatus =
   | 'ok' // probed, in the desired state
@@ -33,7 +40,14 @@ export interface Recap {
 
 /** Everything the engine tells the outside world. Reporters subscribe; the engine never prints. */
 export type MusterEvent =
-  | { type: 'run:start'; mode: Mode; playbook: string; hosts: string[] }
+  | {
+      type: 'run:start'
+      mode: Mode
+      playbook: string
+      hosts: string[]
+      /** With --shard: which shard this run is, and every host the unsharded run would have selected. */
+      shard?: ShardInfo
+    }
   | { type: 'play:start'; play: string; index: number; hosts: string[] }
   | { type: 'batch:start'; play: string; batch: number; batches: number; hosts: string[] }
   | { type: 'host:start'; play: string; host: string; resources: number }

@@ -3,7 +3,7 @@ import { runHostPlay, messageOf } from './host-play.ts'
 import { flattenItems, MissingVarError, type HostContext, type Play, type PlannedItem, type Playbook, type Serial } from './playbook.ts'
 import { gatherFacts, type HostFacts } from './host-facts.ts'
 import { RecapCollector } from './recap.ts'
-import type { Listener, Mode, MusterEvent, Recap } from './events.ts'
+import type { Listener, Mode, MusterEvent, Recap, ShardInfo } from './events.ts'
 import type { HostInfo, Inventory } from '../inventory/types.ts'
 import { selectHosts } from '../inventory/patterns.ts'
 import { UnreachableError, type Connection } from '../ssh/connection.ts'
@@ -24,6 +24,8 @@ export interface RunOptions {
   limit?: ReadonlySet<string>
   tags?: readonly string[]
   skipTags?: readonly string[]
+  /** This run is one shard (--shard): said in run:start; `limit` already holds the shard's hosts. */
+  shard?: ShardInfo
   /** Hosts worked on at once within a play or batch. */
   forks: number
   diff: boolean
@@ -96,7 +98,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
     names.forEach((n) => allHosts.add(n))
     return names
   })
-  emit({ type: 'run:start', mode: opts.mode, playbook: opts.playbookName, hosts: [...allHosts] })
+  emit({ type: 'run:start', mode: opts.mode, playbook: opts.playbookName, hosts: [...allHosts], ...(opts.shard ? { shard: opts.shard } : {}) })
   // Every host is connected and probed now, in parallel, for all its plays at once: a converged
   // run then costs one round trip per host, and a host first needed in the last play does not
   // pay for its handshake and probe there. A change anywhere later makes the next play re-probe.

@@ -17,6 +17,10 @@ export function runOptions<T>(y: Argv<T>) {
     .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown host keys (changed keys are always refused)' })
     .option('typecheck', { type: 'boolean', default: true, describe: 'type-check the playbook before running (cached); --no-typecheck skips it' })
     .option('timeout', { type: 'number', default: 10, describe: 'seconds to connect to a host' })
+    .option('shard', {
+      type: 'string',
+      describe: 'K/N: run only shard K (from 0) of N of the selected hosts (rendezvous hashing of host names); combine the shards\' --json outputs with `muster merge`',
+    })
 }
 
 export interface ParsedRunArgs {
@@ -34,4 +38,5 @@ export interface ParsedRunArgs {
   acceptNewHostKeys: boolean
   typecheck: boolean
   timeout: number
+  shard?: string
 }
