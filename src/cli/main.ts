@@ -9,6 +9,7 @@ import { deployCommand } from './commands/deploy.ts'
 import { rollbackCommand } from './commands/rollback.ts'
 import { releasesCommand } from './commands/releases.ts'
 import { vaultCommand } from './commands/vault.ts'
+import { mergeCommand } from './commands/merge.ts'
 import { ExitCode } from '../core/errors.ts'
 import { maskSecrets } from '../core/secret.ts'
 import { trace } from '../core/trace.ts'
@@ -21,7 +22,7 @@ const requireCjs = createRequire(import.meta.url)
 const yargs = requireCjs('yargs/yargs') as (args: string[]) => Argv
 
 /** Errors that are the user's input, not a failure on a host: exit 64, no stack trace. */
-const inputErrors = new Set(['UsageError', 'InventoryError', 'PatternError', 'TemplateError', 'MissingVarError', 'ExpansionError', 'VaultError', 'YError'])
+const inputErrors = new Set(['UsageError', 'MergeInputError', 'InventoryError', 'PatternError', 'TemplateError', 'MissingVarError', 'ExpansionError', 'VaultError', 'YError'])
 
 export async function main(argv: string[]): Promise<number> {
   trace('cli loaded')
@@ -38,7 +39,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(rollbackCommand)
     .command(releasesCommand)
     .command(vaultCommand)
-    .demandCommand(1, 'Name a command: apply, check, deploy, rollback, releases, ping, facts, lab or vault (see --help).')
+    .command(mergeCommand)
+    .demandCommand(1, 'Name a command: apply, check, merge, deploy, rollback, releases, ping, facts, lab or vault (see --help).')
     .strict()
     .epilogue('Exit codes: 0 ok / in sync, 1 a resource failed, 2 drift found (check), 3 a host unreachable, 64 usage or input error, 130 interrupted (Ctrl-C: apply finishes the resource in flight and its handlers).')
     .wrap(Math.min(120, process.stdout.columns || 100))
