@@ -52,7 +52,9 @@ describe('lab: --shard K/N and muster merge give the unsharded run\'s result', f
     inventory = join(dir, 'fleet.ts')
     const specs = labHostSpecs()
     hosts = Object.keys(specs)
-    const vars = { benchRoot: ROOT, benchPackage: 'cron', benchUnit: 'cron', benchAptUpdate: true }
+    // the package and unit every lab host already has (ssh's KillMode=process keeps our sessions through a restart):
+    // no apt traffic, so the test measures muster, not the mirror
+    const vars = { benchRoot: ROOT, benchPackage: 'openssh-server', benchUnit: 'ssh', benchAptUpdate: false }
     writeFileSync(inventory, `export default ${JSON.stringify({ vars, hosts: specs }, null, 1)}\n`)
     const first = await run('apply')
     expect(first.code, first.stderr).to.equal(0)
@@ -62,7 +64,8 @@ describe('lab: --shard K/N and muster merge give the unsharded run\'s result', f
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  const run = (mode: 'check' | 'apply', extra: string[] = []): Promise<CliResult> => muster([mode, PLAYBOOK, '-i', inventory, '--json', '--no-typecheck', ...extra])
+  const LONG = 5 * 60_000 // a loaded shared machine: generous, the suite's own timeout bounds it
+  const run = (mode: 'check' | 'apply', extra: string[] = []): Promise<CliResult> => muster([mode, PLAYBOOK, '-i', inventory, '--json', '--no-typecheck', ...extra], {}, LONG)
 
   /** The N shards run at once, as N machines would, then `muster merge --json` over their outputs. */
   async function sharded(mode: 'check' | 'apply', n: number): Promise<{ merged: CliResult; plain: CliResult; shardCodes: number[] }> {
@@ -72,8 +75,8 @@ describe('lab: --shard K/N and muster merge give the unsharded run\'s result', f
       writeFileSync(f, o.stdout)
       return f
     })
-    const merged = await muster(['merge', '--json', ...files])
-    const plain = await muster(['merge', ...files])
+    const merged = await muster(['merge', '--json', ...files], {}, LONG)
+    const plain = await muster(['merge', ...files], {}, LONG)
     return { merged, plain, shardCodes: outs.map((o) => o.code) }
   }
 
@@ -123,7 +126,7 @@ describe('lab: --shard K/N and muster merge give the unsharded run\'s result', f
   }
 
   it('a playbook that cannot be split is refused with exit 64 naming the play and the reason', async () => {
-    const r = await muster(['apply', join(repoRoot, 'playbooks/deploy.ts'), '-i', inventory, '--shard', '0/2', '--no-typecheck'])
+    const r = await muster(['apply', join(repoRoot, 'playbooks/deploy.ts'), '-i', inventory, '--shard', '0/2', '--no-typecheck'], {}, LONG)
     expect(r.code).to.equal(64)
     expect(r.stderr).to.match(/--shard 0\/2: cannot split this playbook safely: play 1 "take the deploy lock" has maxFailPercentage 0/)
   })
