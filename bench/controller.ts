@@ -32,6 +32,8 @@ export interface ControllerBenchOptions {
   forks?: number
   /** Server processes the simulated hosts are spread over. */
   servers: number
+  /** The shard figure: check the largest size as this many local `--shard K/N` processes at once (1: off). */
+  shards?: number
   knownHosts: KnownHostsStyle
   port: number
   /** Write a V8 CPU profile of every measured controller run into this directory. */
@@ -55,6 +57,21 @@ export interface ControllerRow {
   runs: DriveResult[]
 }
 
+export interface ShardFigure {
+  hosts: number
+  shards: number
+  /** From the first shard's start to the last one's end (each process's own start-up excluded, as in the rows). */
+  wallMs: number
+  /** All shard processes' controller CPU, added up. */
+  cpuMs: number
+  /** The largest shard process's peak RSS, and all of them added up. */
+  maxPeakRssMb: number
+  sumPeakRssMb: number
+  /** The one-process check of the same hosts (median of the row). */
+  oneWallMs: number
+  oneCpuMs: number
+}
+
 export interface ControllerGrowth {
   mode: Mode
   /** Least-squares fit over the sizes: ms of wall time / CPU per added host, MB of peak RSS per added host. */
@@ -76,6 +93,8 @@ export interface ControllerBenchResult {
   growth: ControllerGrowth[]
   /** muster's host-key lookups alone, per connection, by known_hosts size (one line per host). */
   knownHostsCost: KnownHostsCost[]
+  /** The largest size checked as N shard processes at once, beside the one-process check of the same size. */
+  sharded?: ShardFigure
   targets: { figure: string; target: string; measured: string; met: boolean }[]
 }
 
@@ -258,6 +277,7 @@ export async function runControllerBench(opts: ControllerBenchOptions): Promise<
       }
     }
     const growth = opts.modes.map((mode) => growthOf(rows.filter((r) => r.mode === mode), mode))
+    const sharded = (opts.shards ?? 1) > 1 ? await shardFigure(opts, rows, max, work, env) : undefined
     const khCost = await knownHostsCost(keys.hostPublicKey, (n) => endpoints.slice(0, n), opts.sizes)
     return {
       kind: 'controller',
@@ -268,12 +288,48 @@ export async function runControllerBench(opts: ControllerBenchOptions): Promise<
       rows,
       growth,
       knownHostsCost: khCost,
+      ...(sharded ? { sharded } : {}),
       targets: controllerTargets(rows),
     }
   } finally {
     for (const s of servers) s.stop()
     rmSync(work, { recursive: true, force: true })
   }
+}
+
+/**
+ * The largest size checked again as N `--shard K/N` processes started
+ * together, as N machines would run them (here they share this machine's
+ * cores with the simulated hosts): wall from the first start to the last
+ * end, CPU added up, and the one-process row beside it.
+ */
+async function shardFigure(opts: ControllerBenchOptions, rows: readonly ControllerRow[], n: number, work: string, env: NodeJS.ProcessEnv): Promise<ShardFigure | undefined> {
+  const one = rows.find((r) => r.hosts === n && r.mode === 'check')
+  if (!one) return undefined
+  const count = opts.shards!
+  const inventory = join(work, `inventory-${n}.ts`)
+  const t0 = Date.now()
+  const parts = await Promise.all(
+    Array.from({ length: count }, (_, k) =>
+      drive({ playbook: PLAYBOOK, inventory, mode: 'check', forks: opts.forks ?? n, resources: RESOURCES, hosts: n, shard: `${k}/${count}` }, { ...env, MUSTER_STATE_DIR: join(work, `state-${k}`) }),
+    ),
+  )
+  const wallMs = Date.now() - t0
+  const seen = parts.reduce((s, p) => s + p.hosts, 0)
+  const problems = parts.flatMap((p) => p.notConverged)
+  if (seen !== n || problems.length) throw new Error(`${count} shards of ${n} hosts: the shards saw ${seen} converged hosts (${problems.slice(0, 3).join('; ')})`)
+  const figure: ShardFigure = {
+    hosts: n,
+    shards: count,
+    wallMs,
+    cpuMs: parts.reduce((s, p) => s + p.cpuUserMs + p.cpuSystemMs, 0),
+    maxPeakRssMb: Math.max(...parts.map((p) => p.peakRssMb)),
+    sumPeakRssMb: parts.reduce((s, p) => s + p.peakRssMb, 0),
+    oneWallMs: one.wallMs.median,
+    oneCpuMs: one.cpuMs.median,
+  }
+  opts.log(`controller: ${n} hosts check as ${count} shard processes: ${secs(wallMs)} s wall (one process: ${secs(one.wallMs.median)} s), ${secs(figure.cpuMs)} s CPU in all`)
+  return figure
 }
 
 function machine(): { cpus: number; node: string } {
@@ -346,6 +402,13 @@ export function controllerTable(r: ControllerBenchResult): string {
     table,
     'Growth:',
     ...growth,
+    ...(r.sharded
+      ? [
+          `Shards: ${r.sharded.hosts} hosts checked as ${r.sharded.shards} local --shard processes at once: ${secs(r.sharded.wallMs)} s wall vs ${secs(r.sharded.oneWallMs)} s in one process ` +
+            `(ratio ${num(r.sharded.wallMs / r.sharded.oneWallMs, 2)}), ${secs(r.sharded.cpuMs)} s CPU vs ${secs(r.sharded.oneCpuMs)} s, peak RSS ${num(r.sharded.maxPeakRssMb, 0)} MB per process (${num(r.sharded.sumPeakRssMb, 0)} MB in all); ` +
+            `the processes share ${r.machine.cpus} CPUs with the simulated hosts, so on N machines the wall would be about one shard's`,
+        ]
+      : []),
     `muster's host-key lookups alone, per connection, by known_hosts lines (ms): ${r.knownHostsCost
       .map((k) => `${k.style} ${k.lines}: ${num(k.msPerConnection, 2)}`)
       .join(', ')}`,

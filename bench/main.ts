@@ -120,6 +120,7 @@ async function main(args: BenchArgs): Promise<number> {
         ...(args.forks ? { forks: args.forks } : {}),
         ...(args.cpuProfileDir ? { cpuProfileDir: resolve(args.cpuProfileDir) } : {}),
         servers: args.servers,
+        shards: args.shards,
         knownHosts: args.knownHosts,
         port: args.port,
         log,

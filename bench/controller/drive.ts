@@ -23,6 +23,8 @@ export interface DriveConfig {
   resources: number
   /** Hosts in the inventory (names the run's CPU profile). */
   hosts: number
+  /** `K/N`: run one shard of the inventory (the shard figure). */
+  shard?: string
 }
 
 export interface DriveResult {
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
       acceptNewHostKeys: false,
       typecheck: false,
       timeout: 60,
+      ...(cfg.shard ? { shard: cfg.shard } : {}),
     },
     out,
   )

@@ -13,6 +13,8 @@ export interface BenchArgs {
   knownHosts: 'plain' | 'hashed' | 'wildcard'
   /** Controller mode: server processes. */
   servers: number
+  /** Controller mode: the shard figure's local processes (--shard K/N), beside one process, at the largest size. */
+  shards: number
   port: number
   /** Fleet mode: lab hosts. */
   fleetHosts: number
@@ -32,7 +34,8 @@ export const USAGE = `npm run bench -- [options]
   --sizes A,B,...    controller mode: simulated host counts (default 10,100,500,1000)
   --forks N          controller mode: forks (default: the host count)
   --known-hosts S    controller mode: plain | hashed (a line per host) | wildcard (one line) (default plain)
-  --servers N        controller mode: processes playing the hosts (default 1)
+  --servers N        controller mode: processes playing the hosts (default 1; more past 4000 hosts)
+  --shards N         controller mode: also check the largest size as N local shard processes (default 2; 1: off)
   --port N           controller mode: the simulated hosts' SSH port (default 46022)
   --cpu-prof DIR     controller mode: a V8 CPU profile of every measured controller run, into DIR
   --fleet-hosts N    fleet mode: lab hosts (default 50)
@@ -42,7 +45,7 @@ stack and fleet boot a lab of their own (root, Debian 12): MUSTER_LAB_ID, defaul
 lab the tests use is left alone. controller needs no lab.`
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { only: [], runs: 3, sizes: [10, 100, 500, 1000], knownHosts: 'plain', servers: 1, port: 46022, fleetHosts: 50, help: false }
+  const args: BenchArgs = { only: [], runs: 3, sizes: [10, 100, 500, 1000], knownHosts: 'plain', servers: 1, shards: 2, port: 46022, fleetHosts: 50, help: false }
   const positive = (flag: string, v: string | undefined): number => {
     const n = Number(v)
     if (!Number.isInteger(n) || n < 1) throw new BenchUsageError(`${flag} takes a whole number >= 1, got ${JSON.stringify(v)}`)
@@ -79,6 +82,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       }
       case '--servers':
         args.servers = positive(flag, value())
+        break
+      case '--shards':
+        args.shards = positive(flag, value())
         break
       case '--port':
         args.port = positive(flag, value())
