@@ -56,7 +56,7 @@ describe('lab: --shard K/N and muster merge give the unsharded run\'s result', f
     // no apt traffic, so the test measures muster, not the mirror
     const vars = { benchRoot: ROOT, benchPackage: 'openssh-server', benchUnit: 'ssh', benchAptUpdate: false }
     writeFileSync(inventory, `export default ${JSON.stringify({ vars, hosts: specs }, null, 1)}\n`)
-    const first = await run('apply')
+    const first = await runFleet('apply')
     expect(first.code, first.stderr).to.equal(0)
   })
   after(async () => {
@@ -65,11 +65,11 @@ describe('lab: --shard K/N and muster merge give the unsharded run\'s result', f
   })
 
   const LONG = 5 * 60_000 // a loaded shared machine: generous, the suite's own timeout bounds it
-  const run = (mode: 'check' | 'apply', extra: string[] = []): Promise<CliResult> => muster([mode, PLAYBOOK, '-i', inventory, '--json', '--no-typecheck', ...extra], {}, LONG)
+  const runFleet = (mode: 'check' | 'apply', extra: string[] = []): Promise<CliResult> => muster([mode, PLAYBOOK, '-i', inventory, '--json', '--no-typecheck', ...extra], {}, LONG)
 
   /** The N shards run at once, as N machines would, then `muster merge --json` over their outputs. */
   async function sharded(mode: 'check' | 'apply', n: number): Promise<{ merged: CliResult; plain: CliResult; shardCodes: number[] }> {
-    const outs = await Promise.all(Array.from({ length: n }, (_, k) => run(mode, ['--shard', `${k}/${n}`])))
+    const outs = await Promise.all(Array.from({ length: n }, (_, k) => runFleet(mode, ['--shard', `${k}/${n}`])))
     const files = outs.map((o, k) => {
       const f = join(dir, `${mode}-${n}-${k}.jsonl`)
       writeFileSync(f, o.stdout)
@@ -94,7 +94,7 @@ describe('lab: --shard K/N and muster merge give the unsharded run\'s result', f
   for (const n of [1, 3, 7]) {
     it(`converged fleet, N = ${n}: check and apply merged equal the unsharded runs (exit 0)`, async () => {
       for (const mode of ['check', 'apply'] as const) {
-        const single = await run(mode)
+        const single = await runFleet(mode)
         const { merged, plain, shardCodes } = await sharded(mode, n)
         expect(outcome(merged), `${mode} N=${n}: ${merged.stderr}`).to.deep.equal(outcome(single))
         expect(single.code).to.equal(0)
@@ -107,20 +107,20 @@ describe('lab: --shard K/N and muster merge give the unsharded run\'s result', f
   for (const n of [1, 3, 7]) {
     it(`hand-made drifts on hosts in different shards, N = ${n}: check (exit 2) and apply (exit 0, fixed) merged equal the unsharded runs`, async () => {
       await makeDrift()
-      const singleCheck = await run('check')
+      const singleCheck = await runFleet('check')
       expect(singleCheck.code).to.equal(2)
       const check = await sharded('check', n)
       expect(outcome(check.merged)).to.deep.equal(outcome(singleCheck))
       expect(check.plain.code).to.equal(2)
       expect(check.plain.stdout).to.match(/would change/i)
 
-      const singleApply = await run('apply')
+      const singleApply = await runFleet('apply')
       expect(singleApply.code).to.equal(0)
       await makeDrift()
       const apply = await sharded('apply', n)
       expect(outcome(apply.merged)).to.deep.equal(outcome(singleApply))
       expect(apply.plain.code).to.equal(0)
-      const after = await run('check')
+      const after = await runFleet('check')
       expect(after.code, 'the sharded apply converged the fleet').to.equal(0)
     })
   }
