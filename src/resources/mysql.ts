@@ -193,5 +193,6 @@ export function planUser(want: UserWant, have: MysqlUserInfo): Plan {
 
 export { mysqlReplica, type MysqlReplicaOptions } from './mysql-replica.ts'
 export { runSql, sqlIdent, sqlString, MYSQL_BATCH } from './mysql-sql.ts'
-export { mysqlServer, mysqlDatabaseState, mysqlUserState, mysqlReplicaState } from '../facts/mysql.ts'
+export { mysqlServer, mysqlDatabaseState, mysqlUserState, mysqlReplicaState, mysqlVariable, mysqlReplicaPassword } from '../facts/mysql.ts'
 export type { MysqlServerInfo, MysqlDatabaseInfo, MysqlUserInfo, MysqlReplicaInfo } from '../facts/mysql.ts'
+export { mysqlGlobals, type MysqlGlobalsOptions, type MysqlSettingValue } from './mysql-globals.ts'
