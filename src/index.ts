@@ -18,7 +18,7 @@ export { buildRelease, releaseUpload, currentRelease, releasePaths, RELEASE_MANI
 export type { Release, ReleaseOptions, ReleaseUploadOptions, CurrentReleaseOptions } from './resources/release.ts'
 export { liveRelease, type LiveReleaseOptions } from './resources/live-release.ts'
 // a host's firewall (nftables): default drop, SSH always open, named ports from named sources
-export { firewall, nftLoaded, renderNftRuleset, NFT_CONF, NFT_STATE } from './resources/firewall.ts'
+export { firewall, nftLoaded, renderNftRuleset, NFT_CONF, NFT_STATE, NFT_TABLE, type FirewallOwnership } from './resources/firewall.ts'
 export type { FirewallOptions, AllowRule } from './resources/firewall.ts'
 // rolling deploys (playbooks/deploy.ts): lock, drain, pre-switch check, switch with rollback, prune
 export * from './resources/deploy/index.ts'
