@@ -37,6 +37,11 @@ export interface MysqlUserInfo {
   plugin?: string
   /** authentication_string: for mysql_native_password, '*' + 40 upper-case hex digits. Compared, never printed. */
   authString?: string
+  /**
+   * A second password the account also accepts (MariaDB's `IDENTIFIED VIA ... OR ...`,
+   * kept in mysql.global_priv's auth_or): the previous one during a rotation. Compared, never printed.
+   */
+  previousAuthString?: string
   /** Privileges per object ("appdb.*", "*.*"), upper case and sorted; USAGE alone is left out. */
   grants: Record<string, string[]>
 }
@@ -141,6 +146,8 @@ function sqlFor(key: string): string[] {
       return [
         marker,
         `SELECT 'user', plugin, authentication_string FROM mysql.user WHERE User = ${lit(k.name)} AND Host = ${lit(k.host)};`,
+        // the second of two authentication methods (a password kept during a rotation): MariaDB 10.4+
+        `SELECT 'auth_or', JSON_VALUE(Priv, '$.auth_or[1].plugin'), JSON_VALUE(Priv, '$.auth_or[1].authentication_string') FROM mysql.global_priv WHERE User = ${lit(k.name)} AND Host = ${lit(k.host)} AND JSON_LENGTH(Priv, '$.auth_or') = 2;`,
         // fails with 1141 when the user does not exist: --force goes on, and that error is expected
         `SHOW GRANTS FOR ${lit(k.name)}@${lit(k.host)};`,
       ]
@@ -270,8 +277,12 @@ function parse(stdout: string, keys: readonly string[]): Map<string, MysqlValue>
       }
       case 'user': {
         const u = got.find((r) => r[0] === 'user')
-        const grants = parseGrants(got.filter((r) => r[0] !== 'user').map((r) => r.join('\t')))
-        out.set(key, u ? { server: 'up', exists: true, plugin: u[1] ?? '', authString: u[2] ?? '', grants } : { server: 'up', exists: false, grants: {} })
+        const or = got.find((r) => r[0] === 'auth_or' && r[1] === 'mysql_native_password' && /^\*[0-9A-F]{40}$/.test(r[2] ?? ''))
+        const grants = parseGrants(got.filter((r) => r[0] !== 'user' && r[0] !== 'auth_or').map((r) => r.join('\t')))
+        out.set(
+          key,
+          u ? { server: 'up', exists: true, plugin: u[1] ?? '', authString: u[2] ?? '', ...(or ? { previousAuthString: or[2]! } : {}), grants } : { server: 'up', exists: false, grants: {} },
+        )
         break
       }
       case 'replica':
