@@ -17,6 +17,8 @@ export type { MysqlServerInfo, MysqlDatabaseInfo, MysqlUserInfo, MysqlReplicaInf
 export { buildRelease, releaseUpload, currentRelease, releasePaths, RELEASE_MANIFEST } from './resources/release.ts'
 export type { Release, ReleaseOptions, ReleaseUploadOptions, CurrentReleaseOptions } from './resources/release.ts'
 export { liveRelease, type LiveReleaseOptions } from './resources/live-release.ts'
+// live state against config: the environment a service's process runs with
+export { unitEnvironment, type UnitEnvironmentOptions } from './resources/unit-environment.ts'
 // a host's firewall (nftables): default drop, SSH always open, named ports from named sources
 export { firewall, nftLoaded, renderNftRuleset, NFT_CONF, NFT_STATE, NFT_TABLE, type FirewallOwnership } from './resources/firewall.ts'
 export type { FirewallOptions, AllowRule } from './resources/firewall.ts'

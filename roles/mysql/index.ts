@@ -83,14 +83,33 @@ function liveSettings(v: { serverId: number; bindAddress: string; binlogExpireSe
   }
 }
 
-/** On the primary: the application's database and account, and the replication account. */
+/**
+ * On the primary: the application's database and account, and the replication account.
+ * A changed password is added beside the old one (both log in), so the copies
+ * other hosts keep (a replica's stored credentials, the app's env file) can
+ * switch in the plays that follow without being refused; mysqlRetirePasswords,
+ * the playbook's last play, then drops the old one.
+ */
 export const mysqlPrimary = role('mysql-primary', (ctx) => {
   if (primaryOf(ctx).name !== ctx.name) throw new Error(`${ctx.name} is not the primary (mysqlPrimary is ${primaryOf(ctx).name})`)
   const s = settings(ctx)
   return [
     mysqlDatabase(s.appDb, { charset: 'utf8mb4', collation: 'utf8mb4_unicode_ci' }),
-    mysqlUser(s.appUser, { host: s.clientHost, password: ctx.need<Secret>('dbAppPassword'), privileges: { [`${s.appDb}.*`]: 'ALL' } }),
-    mysqlUser(s.replUser, { host: s.clientHost, password: ctx.need<Secret>('dbReplPassword'), privileges: { '*.*': ['REPLICATION SLAVE'] } }),
+    mysqlUser(s.appUser, { host: s.clientHost, password: ctx.need<Secret>('dbAppPassword'), privileges: { [`${s.appDb}.*`]: 'ALL' }, previousPassword: 'keep' }),
+    mysqlUser(s.replUser, { host: s.clientHost, password: ctx.need<Secret>('dbReplPassword'), privileges: { '*.*': ['REPLICATION SLAVE'] }, previousPassword: 'keep' }),
+  ]
+})
+
+/**
+ * On the primary, after every host that keeps a copy of a password has the new
+ * one (replicas, the app): the old passwords a rotation kept are dropped.
+ * Grants are mysqlPrimary's business; this touches only the passwords.
+ */
+export const mysqlRetirePasswords = role('mysql-retire-passwords', (ctx) => {
+  const s = settings(ctx)
+  return [
+    mysqlUser(s.appUser, { host: s.clientHost, password: ctx.need<Secret>('dbAppPassword') }),
+    mysqlUser(s.replUser, { host: s.clientHost, password: ctx.need<Secret>('dbReplPassword') }),
   ]
 })
 
