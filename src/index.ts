@@ -19,6 +19,8 @@ export type { Release, ReleaseOptions, ReleaseUploadOptions, CurrentReleaseOptio
 export { liveRelease, type LiveReleaseOptions } from './resources/live-release.ts'
 // live state against config: the environment a service's process runs with
 export { unitEnvironment, type UnitEnvironmentOptions } from './resources/unit-environment.ts'
+// ... and HAProxy's servers as its runtime API has them
+export { haproxyServers, parseServersState, type HaproxyServersOptions, type ServerRuntimeState } from './resources/haproxy-servers.ts'
 // a host's firewall (nftables): default drop, SSH always open, named ports from named sources
 export { firewall, nftLoaded, renderNftRuleset, NFT_CONF, NFT_STATE, NFT_TABLE, type FirewallOwnership } from './resources/firewall.ts'
 export type { FirewallOptions, AllowRule } from './resources/firewall.ts'

@@ -12,12 +12,11 @@
  */
 import { labExec } from '../../src/lab/exec.ts'
 import { mysqlFact } from '../../src/facts/mysql.ts'
-import { emptyStats, type Connection } from '../../src/ssh/connection.ts'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { mysqlNativeHash } from '../../src/resources/mysql.ts'
 import { createHash } from 'node:crypto'
-import { recordProbe, FIXTURES_DIR } from './record-probes.ts'
+import { recordProbe, labConnection, FIXTURES_DIR } from './record-probes.ts'
 
 /**
  * The lab's passwords are its own (random, in the lab's dir): their hashes are
@@ -50,17 +49,6 @@ function scrubHashes(name: string): void {
     throw new Error(`${file}: a password hash is left that is not a fixture's`)
   }
   writeFileSync(file, text)
-}
-
-function labConnection(host: string): Connection {
-  return {
-    host,
-    stats: emptyStats(),
-    exec: (command, opts = {}) => labExec(host, command, { ...(opts.stdin !== undefined ? { stdin: String(opts.stdin) } : {}) }),
-    put: () => Promise.reject(new Error('not needed')),
-    get: () => Promise.reject(new Error('not needed')),
-    close: async () => {},
-  }
 }
 
 async function on(host: string, command: string): Promise<void> {
