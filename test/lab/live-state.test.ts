@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureLab, sleep } from '../support/lab.ts'
+import { ensureLab } from '../support/lab.ts'
 import { repoRoot, type CliResult } from '../support/cli.ts'
 import { agreement, agreementTable, apply, check, explain, onHost, results, steps } from '../support/drift.ts'
 import { underLoad, expectNoFailures } from '../support/load.ts'
@@ -183,34 +183,31 @@ describe('live state and secret rotation on the reference stack (issue 15)', fun
       'retire old database passwords: mysql-user:repl@% retire the previous password (every copy has the new one)',
     ])
 
-    // while it applies: every process's argv on every host, and the replicas' IO errors, sampled
-    let sampling = true
-    const argvSeen: string[] = []
-    const ioErrors: string[] = []
-    const sampler = (async () => {
-      while (sampling) {
-        await Promise.all(
-          HOSTS.map(async (h) => {
-            const ps = await labExec(h, 'ps -eo args=')
-            argvSeen.push(ps.stdout)
-            if (h === 'web-02' || h === 'db-03') {
-              const r = await replication(h).catch(() => undefined)
-              if (r && r.ioErrno !== 0) ioErrors.push(`${h}: IO error ${r.ioErrno}`)
-            }
-          }),
-        )
-        await sleep(100)
-      }
-    })()
+    // while it applies: every process's argv on every host, and the replicas' IO errors, sampled on the hosts
+    // themselves every 50 ms (a loop there, not from here: the load generator shares this process)
+    const isReplica = (h: string): boolean => h === 'web-02' || h === 'db-03'
+    const loop = (h: string): string =>
+      'while [ -e /run/muster-sampling ]; do ps -eo args= >> /run/muster-argv.log; ' +
+      (isReplica(h) ? "mariadb -e 'SHOW SLAVE STATUS\\G' | grep Last_IO_Errno >> /run/muster-io.log; " : '') +
+      'sleep 0.05; done'
+    for (const h of HOSTS) await onHost(h, `touch /run/muster-sampling; setsid sh -c "${loop(h)}" </dev/null >/dev/null 2>&1 &`)
     let a: CliResult
     let figures: { loads: Awaited<ReturnType<typeof underLoad>>['loads']; windowMs: number }
+    const argvSeen: string[] = []
+    const ioErrors: string[] = []
     try {
       const r = await underLoad(() => apply())
       a = r.value
       figures = r
     } finally {
-      sampling = false
-      await sampler
+      for (const h of HOSTS) {
+        await onHost(h, 'rm -f /run/muster-sampling; sleep 0.3')
+        argvSeen.push(await onHost(h, 'cat /run/muster-argv.log; rm -f /run/muster-argv.log'))
+        if (isReplica(h)) {
+          const io = await onHost(h, 'cat /run/muster-io.log; rm -f /run/muster-io.log')
+          for (const l of io.split('\n')) if (/Last_IO_Errno: [1-9]/.test(l)) ioErrors.push(`${h}: ${l.trim()}`)
+        }
+      }
     }
     const row = agreement('rotated passwords', c, a)
     rows.push(row)
@@ -218,7 +215,7 @@ describe('live state and secret rotation on the reference stack (issue 15)', fun
     expect(row.agree, agreementTable([row])).to.equal(true)
     const why = new Map<string, number>()
     for (const l of figures.loads) for (const f of l.failures) why.set(f.what, (why.get(f.what) ?? 0) + 1)
-    console.log(`      rotation apply: ${(figures.windowMs / 1000).toFixed(1)} s under load; ${argvSeen.length} argv samples; replica IO errors seen: ${ioErrors.length}; failures: ${JSON.stringify([...why])}; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`)
+    console.log(`      rotation apply: ${(figures.windowMs / 1000).toFixed(1)} s under load; ${argvSeen.join('\n').split('\n').length} process lines sampled; replica IO errors seen: ${ioErrors.length}; failures: ${JSON.stringify([...why])}; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`)
     // access denied (1045) never happened: the primary accepted both passwords while the replicas switched
     expect(ioErrors, 'replicas refused by the primary during the rotation').to.deep.equal([])
     for (const h of ['web-02', 'db-03']) expect(await replication(h), h).to.deep.include({ io: 'Yes', sql: 'Yes', ioErrno: 0 })
