@@ -1,4 +1,4 @@
-import { change, ok, resource, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { change, ok, resource, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { shell, type ShellResult } from '../facts/shell.ts'
 import { sh } from '../core/sh.ts'
 import { DEFAULT_HAPROXY_SOCKET, haproxyCommand, HaproxyRuntimeError } from './deploy/haproxy-runtime.ts'

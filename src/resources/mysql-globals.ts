@@ -1,5 +1,5 @@
-import { predict } from '../engine/fact.ts'
-import { change, ok, resource, type Handler, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { predict } from '../contract/fact.ts'
+import { change, ok, resource, type Handler, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { assertVariableName, mysqlVariable, type MysqlVariableInfo } from '../facts/mysql.ts'
 import { runSql, sqlString } from './mysql-sql.ts'
 

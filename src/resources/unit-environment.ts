@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { change, ok, resource, type Handler, type Plan, type Resource, type ResourceMeta } from '../engine/resource.ts'
+import { change, ok, resource, type Handler, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { shell, type ShellResult } from '../facts/shell.ts'
 import { Secret } from '../core/secret.ts'
 

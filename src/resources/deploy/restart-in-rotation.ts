@@ -1,4 +1,4 @@
-import type { ApplyContext, Handler } from '../../engine/resource.ts'
+import type { ApplyContext, Handler } from '../../contract/resource.ts'
 import { sh } from '../../core/sh.ts'
 import { HaproxyRuntimeError, DEFAULT_HAPROXY_SOCKET, serverStat } from './haproxy-runtime.ts'
 import { waitForHealth } from './health.ts'

@@ -5,7 +5,7 @@ import { planUnitEnvironment, probeScript } from '../../../src/resources/unit-en
 import { shellFact, type ShellResult } from '../../../src/facts/shell.ts'
 import { handler } from '../../../src/resources/service.ts'
 import { secret } from '../../../src/core/secret.ts'
-import type { ApplyContext } from '../../../src/engine/resource.ts'
+import type { ApplyContext } from '../../../src/contract/resource.ts'
 import { localHostInfo } from '../../../src/engine/apply-context.ts'
 import { asChange } from './file-family.support.ts'
 import { loadFixture } from '../../support/record-probes.ts'

@@ -5,9 +5,9 @@ import { mysqlReplica, passwordSha256 } from '../../../src/resources/mysql-repli
 import { mysqlFact, type MysqlUserInfo } from '../../../src/facts/mysql.ts'
 import { restart } from '../../../src/resources/service.ts'
 import { secret, maskSecrets } from '../../../src/core/secret.ts'
-import type { Change, Resource } from '../../../src/engine/resource.ts'
+import type { Change, Resource } from '../../../src/contract/resource.ts'
 import { asChange } from './file-family.support.ts'
-import type { ApplyContext } from '../../../src/engine/resource.ts'
+import type { ApplyContext } from '../../../src/contract/resource.ts'
 import { localHostInfo } from '../../../src/engine/apply-context.ts'
 import { loadFixture } from '../../support/record-probes.ts'
 
