@@ -2,7 +2,7 @@
 //   npx muster apply playbooks/site.ts -i inventory/lab.ts
 // Plays run in dependency order, each finishing on all its hosts first.
 import { playbook, role, aptUpdate } from 'muster'
-import { mysqlServer, mysqlPrimary, mysqlReplication } from '../roles/mysql/index.ts'
+import { mysqlServer, mysqlPrimary, mysqlReplication, mysqlRetirePasswords } from '../roles/mysql/index.ts'
 import { app } from '../roles/app/index.ts'
 import { nginx } from '../roles/nginx/index.ts'
 import { haproxy } from '../roles/haproxy/index.ts'
@@ -24,4 +24,7 @@ export default playbook(
   // last: the balancer's health checks find the web hosts already serving; with two
   // balancers and an lbVip, keepalived moves the site's address to one that is alive
   { name: 'load balancer', hosts: 'lb', roles: [packages, haproxy, failover] },
+  // a rotated database password: the primary accepted the old and the new one while the
+  // replicas and the app switched above; now every copy has the new one, the old one goes
+  { name: 'retire old database passwords', hosts: 'db_primary', roles: [mysqlRetirePasswords] },
 )

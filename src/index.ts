@@ -10,15 +10,19 @@ export type { HostFacts } from './engine/host-facts.ts'
 // the resource catalogue
 export * from './resources/files.ts'
 export * from './resources/system.ts'
-export { mysqlDatabase, mysqlUser, mysqlReplica, mysqlNativeHash, runSql, sqlString, sqlIdent } from './resources/mysql.ts'
+export { mysqlDatabase, mysqlUser, mysqlReplica, mysqlGlobals, mysqlNativeHash, runSql, sqlString, sqlIdent } from './resources/mysql.ts'
 export { mysqlServer, mysqlDatabaseState, mysqlUserState, mysqlReplicaState } from './resources/mysql.ts'
-export type { MysqlDatabaseOptions, MysqlUserOptions, MysqlPrivileges, MysqlReplicaOptions } from './resources/mysql.ts'
+export type { MysqlDatabaseOptions, MysqlUserOptions, MysqlPrivileges, MysqlReplicaOptions, MysqlGlobalsOptions, MysqlSettingValue } from './resources/mysql.ts'
 export type { MysqlServerInfo, MysqlDatabaseInfo, MysqlUserInfo, MysqlReplicaInfo } from './resources/mysql.ts'
 export { buildRelease, releaseUpload, currentRelease, releasePaths, RELEASE_MANIFEST } from './resources/release.ts'
 export type { Release, ReleaseOptions, ReleaseUploadOptions, CurrentReleaseOptions } from './resources/release.ts'
 export { liveRelease, type LiveReleaseOptions } from './resources/live-release.ts'
+// live state against config: the environment a service's process runs with
+export { unitEnvironment, type UnitEnvironmentOptions } from './resources/unit-environment.ts'
+// ... and HAProxy's servers as its runtime API has them
+export { haproxyServers, parseServersState, type HaproxyServersOptions, type ServerRuntimeState } from './resources/haproxy-servers.ts'
 // a host's firewall (nftables): default drop, SSH always open, named ports from named sources
-export { firewall, nftLoaded, renderNftRuleset, NFT_CONF, NFT_STATE } from './resources/firewall.ts'
+export { firewall, nftLoaded, renderNftRuleset, NFT_CONF, NFT_STATE, NFT_TABLE, type FirewallOwnership } from './resources/firewall.ts'
 export type { FirewallOptions, AllowRule } from './resources/firewall.ts'
 // rolling deploys (playbooks/deploy.ts): lock, drain, pre-switch check, switch with rollback, prune
 export * from './resources/deploy/index.ts'

@@ -7,7 +7,6 @@ import {
   directory,
   template,
   service,
-  handler,
   buildRelease,
   releaseUpload,
   currentRelease,
@@ -16,13 +15,30 @@ import {
   untilDeployed,
   systemdUnitFile,
   liveRelease,
+  unitEnvironment,
+  restartInRotation,
+  type HostContext,
   type Secret,
 } from 'muster'
 import { primaryOf, privateAddress } from '../mysql/index.ts'
 import { SHARED_LINKS } from './deploy.ts'
 
-/** systemd reads the environment file and unit at start: reload its view first, then restart. */
-export const restartApp = handler('restart app', 'systemctl daemon-reload && systemctl restart app.service')
+/**
+ * systemd reads the environment file and unit at start: reload its view first,
+ * then restart. Behind the balancer the web hosts take turns, each out of
+ * rotation meanwhile (restartInRotation), so a rotated password or a new unit
+ * takes effect without a failed request; before the balancer exists, a plain restart.
+ */
+function restartApp(ctx: HostContext, port: number) {
+  return restartInRotation({
+    name: 'restart app',
+    host: ctx.name,
+    unit: 'app.service',
+    lb: ctx.hostsOf('lb').map((h) => h.name),
+    backend: 'web',
+    healthUrl: `http://127.0.0.1:${port}/health`,
+  })
+}
 
 /** Quote a value for a systemd EnvironmentFile: double quotes, with \ " ` $ escaped. */
 function envQuote(v: unknown): string {
@@ -38,6 +54,19 @@ export const app = role('app', (ctx) => {
   // the same source gives the same release (id and tarball) on every host of the run
   const release = buildRelease({ source: (ctx.vars.appSource as string | undefined) ?? new URL('../../examples/app/', import.meta.url) })
   const primary = primaryOf(ctx)
+  const port = (ctx.vars.appPort as number | undefined) ?? 3000
+  const restart = restartApp(ctx, port)
+  // what app.env says, and what the running app must have been started with
+  const env = {
+    PORT: port,
+    BIND: '127.0.0.1',
+    DB_NAME: (ctx.vars.appDbName as string | undefined) ?? 'app',
+    DB_USER: (ctx.vars.appDbUser as string | undefined) ?? 'app',
+    DB_PASSWORD: ctx.need<Secret>('dbAppPassword'),
+    DB_PRIMARY_HOST: privateAddress(primary),
+    DB_PRIMARY_PORT: 3306,
+    DB_LOCAL_SOCKET: '/run/mysqld/mysqld.sock',
+  }
 
   return [
     // curl: the deploy's health checks ask the app on the host itself
@@ -50,33 +79,26 @@ export const app = role('app', (ctx) => {
     directory(`${paths.shared}/uploads`, { mode: '0755', owner: appUser, group: appUser }),
     template(`${paths.shared}/app.env`, {
       source: new URL('./templates/app.env.ejs', import.meta.url),
-      vars: {
-        host: ctx.name,
-        q: envQuote,
-        port: (ctx.vars.appPort as number | undefined) ?? 3000,
-        dbName: (ctx.vars.appDbName as string | undefined) ?? 'app',
-        dbUser: (ctx.vars.appDbUser as string | undefined) ?? 'app',
-        dbPassword: ctx.need<Secret>('dbAppPassword'),
-        dbPrimaryHost: privateAddress(primary),
-        dbPrimaryPort: 3306,
-      },
+      vars: { host: ctx.name, q: envQuote, env },
       mode: '0600',
       owner: appUser,
       group: appUser,
-      notify: restartApp,
+      notify: restart,
     }),
     // the first release only: once `current` exists, `muster deploy` owns it (playbooks/deploy.ts)
     untilDeployed(root, releaseUpload(release, { root })),
     untilDeployed(root, sharedLinks(release, { root, links: SHARED_LINKS })),
-    untilDeployed(root, currentRelease(release, { root, notify: restartApp })),
+    untilDeployed(root, currentRelease(release, { root, notify: restart })),
     // from then on: `current` names the release app.service runs (a link changed by hand is drift)
     liveRelease({ root, unit: 'app.service' }),
     // written, then daemon-reload; on a bare host check mode knows the unit it makes
     systemdUnitFile('app.service', {
       source: new URL('./templates/app.service.ejs', import.meta.url),
       vars: { host: ctx.name, root, user: appUser },
-      notify: restartApp,
+      notify: restart,
     }),
     service('app', { running: true, enabled: true }),
+    // the running process, not only the file: a file changed without a restart is drift
+    unitEnvironment('app.service', env, { restart, file: 'app.env' }),
   ]
 })

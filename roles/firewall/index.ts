@@ -8,7 +8,10 @@
 //   monitoring   (when the group exists) node-exporter's 9100 on every host, and
 //                HAProxy's metrics port on the balancers, from the monitoring hosts only
 // The app itself listens on 127.0.0.1 only, so it needs no rule.
-import { role, firewall as nftFirewall, type AllowRule, type HostInfo } from 'muster'
+// muster owns its own nftables table (inet muster) and leaves other programs'
+// tables alone (Docker, fail2ban, an admin's); `firewallOwns: 'ruleset'` makes
+// it own the whole ruleset instead, flushing everything else at each load.
+import { role, firewall as nftFirewall, type AllowRule, type FirewallOwnership, type HostInfo } from 'muster'
 import { privateAddress } from '../mysql/index.ts'
 
 const addresses = (hosts: readonly HostInfo[]): string[] => hosts.map(privateAddress)
@@ -36,5 +39,6 @@ export const firewall = role('firewall', (ctx) => {
   }
   for (const extra of (ctx.vars.firewallAllow as AllowRule[] | undefined) ?? []) allow.push(extra)
   const sshFrom = ctx.vars.firewallSshFrom as string[] | undefined
-  return nftFirewall({ host: ctx.name, allow, ...(sshFrom ? { ssh: { from: sshFrom } } : {}) })
+  const owns = ctx.vars.firewallOwns as FirewallOwnership | undefined
+  return nftFirewall({ host: ctx.name, allow, ...(sshFrom ? { ssh: { from: sshFrom } } : {}), ...(owns ? { owns } : {}) })
 })

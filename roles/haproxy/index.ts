@@ -2,7 +2,7 @@
 // failed requests redispatched, a stats socket for the runtime API. With
 // `tlsCertificate` (PEM) and `tlsKey` (a Secret) it terminates HTTPS on :443
 // and answers plain HTTP with a redirect to it.
-import { role, apt, template, service, reload, directory, file, secret, isSecret, type Secret } from 'muster'
+import { role, apt, template, service, reload, directory, file, secret, isSecret, haproxyServers, type Secret } from 'muster'
 
 export const HAPROXY_SOCKET = '/run/haproxy/admin.sock'
 /** Certificate and key in one file, as HAProxy's `crt` reads them; 0600 root, read before HAProxy drops privileges. */
@@ -42,6 +42,9 @@ export const haproxy = role('haproxy', (ctx) => {
       notify: reloadHaproxy,
     }),
     service('haproxy', { running: true, enabled: true }),
+    // the running HAProxy, not only its file: a server put in maintenance, drained or
+    // reweighted through the runtime API is drift, set back to what haproxy.cfg says
+    haproxyServers({ backend: 'web', socket: HAPROXY_SOCKET }),
   ]
 })
 

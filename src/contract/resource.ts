@@ -46,6 +46,12 @@ export interface Change {
   readonly apply: (ctx: ApplyContext) => Promise<void>
   /** Facts this change brings into being, laid over the probed state in check mode. */
   readonly predicts?: readonly Prediction[]
+  /**
+   * Handlers this change queues beside the resource's own `notify`: for a
+   * change only part of which takes effect at once (a server setting that a
+   * restart alone can change is left to the restart handler, run once).
+   */
+  readonly notify?: readonly Handler[]
 }
 export interface NoChange {
   readonly kind: 'ok'
@@ -66,7 +72,7 @@ export function ok(detail?: string): NoChange {
 export function change(
   summary: string,
   apply: (ctx: ApplyContext) => Promise<void>,
-  extra: { diff?: string | DiffRequest; predicts?: readonly Prediction[] } = {},
+  extra: { diff?: string | DiffRequest; predicts?: readonly Prediction[]; notify?: readonly Handler[] } = {},
 ): Change {
   return { kind: 'change', summary, apply, ...extra }
 }

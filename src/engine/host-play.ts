@@ -151,7 +151,7 @@ export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome
       if (check) {
         emitResult(item, 'would-change', started, { summary: plan.summary, ...(plan.diff !== undefined ? { diff: plan.diff } : {}) })
         cache.overlay(predictionsOf(r, plan))
-        queue(queued, r.notify)
+        queue(queued, [...r.notify, ...(plan.notify ?? [])])
         continue
       }
       let diff: string | undefined
@@ -175,7 +175,7 @@ export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome
         continue
       }
       emitResult(item, 'changed', started, { summary: plan.summary, ...(diff !== undefined ? { diff } : {}) })
-      queue(queued, r.notify)
+      queue(queued, [...r.notify, ...(plan.notify ?? [])])
       changedHere = true
       // an earlier change can change what later probes see: re-probe before the next plan
       cache.clear()

@@ -8,7 +8,9 @@ import { query, type FactKind, type FactQuery } from '../contract/fact.ts'
  * read by name); a server that is not installed or not running answers too, so
  * a plan on a bare host says "would create" instead of failing.
  *
- * Keys: `server`, `database:<name>`, `user:<name>@<host>`, `replica`.
+ * Keys: `server`, `database:<name>`, `user:<name>@<host>`, `replica`,
+ * `variable:<name>` (a global system variable's live value) and
+ * `replica-password` (the hash of the password a replica keeps for its primary).
  */
 export type ServerState = 'absent' | 'down' | 'up'
 
@@ -35,6 +37,11 @@ export interface MysqlUserInfo {
   plugin?: string
   /** authentication_string: for mysql_native_password, '*' + 40 upper-case hex digits. Compared, never printed. */
   authString?: string
+  /**
+   * A second password the account also accepts (MariaDB's `IDENTIFIED VIA ... OR ...`,
+   * kept in mysql.global_priv's auth_or): the previous one during a rotation. Compared, never printed.
+   */
+  previousAuthString?: string
   /** Privileges per object ("appdb.*", "*.*"), upper case and sorted; USAGE alone is left out. */
   grants: Record<string, string[]>
 }
@@ -60,11 +67,39 @@ export interface MysqlReplicaInfo {
   sqlDelay?: number
 }
 
-export type MysqlValue = MysqlServerInfo | MysqlDatabaseInfo | MysqlUserInfo | MysqlReplicaInfo
+/** A global system variable as the running server has it (information_schema.SYSTEM_VARIABLES). */
+export interface MysqlVariableInfo {
+  server: ServerState
+  /** The server knows a variable of this name. */
+  known: boolean
+  /** GLOBAL_VALUE as the server prints it ("ON", "1", "ROW", "10.0.0.11"). */
+  value?: string
+  /** SET GLOBAL can change it (READ_ONLY = NO); otherwise only a restart reads the file again. */
+  dynamic?: boolean
+}
+
+/**
+ * The password a replica keeps for its primary (MariaDB: line 6 of master.info
+ * in the data directory), as its sha256, hashed on the host: the password
+ * never leaves it in clear. Compared with the wanted password's sha256, never printed.
+ */
+export interface MysqlReplicaPasswordInfo {
+  server: ServerState
+  /** 64 hex digits; null: no master.info (nothing configured) or unreadable. */
+  sha256: string | null
+}
+
+export type MysqlValue = MysqlServerInfo | MysqlDatabaseInfo | MysqlUserInfo | MysqlReplicaInfo | MysqlVariableInfo | MysqlReplicaPasswordInfo
 
 const DB_NAME = /^[A-Za-z0-9_]{1,64}$/
 const USER_NAME = /^[A-Za-z0-9_.-]{1,80}$/
 const HOST_NAME = /^[A-Za-z0-9_.%:-]{1,255}$/
+const VARIABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
+
+export function assertVariableName(name: string): string {
+  if (typeof name !== 'string' || !VARIABLE_NAME.test(name)) throw new Error(`not a server variable name: ${JSON.stringify(name)} (letters, digits and _)`)
+  return name.toLowerCase()
+}
 
 export function assertDatabaseName(name: string): string {
   if (typeof name !== 'string' || !DB_NAME.test(name)) {
@@ -86,6 +121,7 @@ const KEY = '#muster-key'
 const UP = '#muster-up'
 const STDERR = '#muster-stderr'
 const REPLICA = '#muster-replica'
+const REPLICA_PASSWORD = '#muster-replica-password'
 const ABSENT = '#muster-absent'
 
 // The names are checked by their regexes, so quoting them is plain wrapping.
@@ -99,23 +135,38 @@ function sqlFor(key: string): string[] {
       return []
     case 'replica':
       return []
+    case 'variable':
+      // not SHOW GLOBAL VARIABLES: this table also says whether SET GLOBAL can change it
+      return [marker, `SELECT 'var', GLOBAL_VALUE, READ_ONLY FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = ${lit(k.name.toUpperCase())};`]
+    case 'replica-password':
+      return []
     case 'database':
       return [marker, `SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${lit(k.name)};`]
     case 'user':
       return [
         marker,
         `SELECT 'user', plugin, authentication_string FROM mysql.user WHERE User = ${lit(k.name)} AND Host = ${lit(k.host)};`,
+        // the second of two authentication methods (a password kept during a rotation): MariaDB 10.4+
+        `SELECT 'auth_or', JSON_VALUE(Priv, '$.auth_or[1].plugin'), JSON_VALUE(Priv, '$.auth_or[1].authentication_string') FROM mysql.global_priv WHERE User = ${lit(k.name)} AND Host = ${lit(k.host)} AND JSON_LENGTH(Priv, '$.auth_or') = 2;`,
         // fails with 1141 when the user does not exist: --force goes on, and that error is expected
         `SHOW GRANTS FOR ${lit(k.name)}@${lit(k.host)};`,
       ]
   }
 }
 
-type Key = { kind: 'server' } | { kind: 'replica' } | { kind: 'database'; name: string } | { kind: 'user'; name: string; host: string }
+type Key =
+  | { kind: 'server' }
+  | { kind: 'replica' }
+  | { kind: 'replica-password' }
+  | { kind: 'variable'; name: string }
+  | { kind: 'database'; name: string }
+  | { kind: 'user'; name: string; host: string }
 
 export function parseKey(key: string): Key {
   if (key === 'server') return { kind: 'server' }
   if (key === 'replica') return { kind: 'replica' }
+  if (key === 'replica-password') return { kind: 'replica-password' }
+  if (key.startsWith('variable:')) return { kind: 'variable', name: assertVariableName(key.slice(9)) }
   if (key.startsWith('database:')) return { kind: 'database', name: assertDatabaseName(key.slice(9)) }
   if (key.startsWith('user:')) {
     const at = key.lastIndexOf('@')
@@ -143,6 +194,16 @@ function script(keys: readonly string[]): string {
     '); } 3>&1',
     `printf '%s\\n%s\\n' '${STDERR}' "$e"`,
   ]
+  if (keys.includes('replica-password')) {
+    // MariaDB keeps the password on line 6 of master.info in its data directory; only its
+    // sha256 leaves the host (the server will not LOAD_FILE() its own data directory)
+    lines.push(
+      `echo '${REPLICA_PASSWORD}'`,
+      `d=$(my_print_defaults --mysqld 2>/dev/null | sed -n 's/^--datadir=//p' | tail -n 1)`,
+      `f="\${d:-/var/lib/mysql}/master.info"`,
+      `if [ -r "$f" ]; then sed -n 6p "$f" | tr -d '\\n' | sha256sum | cut -c1-64; else echo -; fi`,
+    )
+  }
   if (keys.includes('replica')) {
     // column names on: SHOW SLAVE STATUS's columns differ between versions, so they are read by name
     lines.push(
@@ -174,8 +235,10 @@ function parse(stdout: string, keys: readonly string[]): Map<string, MysqlValue>
   const errAt = lines.indexOf(STDERR)
   if (errAt < 0) throw new Error('mysql probe: output is missing its stderr marker')
   const repAt = lines.indexOf(REPLICA, errAt)
+  const rpwAt = lines.indexOf(REPLICA_PASSWORD, errAt)
+  const errEnd = [repAt, rpwAt].filter((i) => i >= 0)
   const errors = lines
-    .slice(errAt + 1, repAt < 0 ? undefined : repAt)
+    .slice(errAt + 1, errEnd.length > 0 ? Math.min(...errEnd) : undefined)
     .filter((l) => l.trim() !== '')
   const rows = lines.slice(0, errAt).filter((l) => l !== '').map((l) => l.split('\t').map(unescapeField))
   const upRow = rows.find((r) => r[0] === UP)
@@ -214,13 +277,27 @@ function parse(stdout: string, keys: readonly string[]): Map<string, MysqlValue>
       }
       case 'user': {
         const u = got.find((r) => r[0] === 'user')
-        const grants = parseGrants(got.filter((r) => r[0] !== 'user').map((r) => r.join('\t')))
-        out.set(key, u ? { server: 'up', exists: true, plugin: u[1] ?? '', authString: u[2] ?? '', grants } : { server: 'up', exists: false, grants: {} })
+        const or = got.find((r) => r[0] === 'auth_or' && r[1] === 'mysql_native_password' && /^\*[0-9A-F]{40}$/.test(r[2] ?? ''))
+        const grants = parseGrants(got.filter((r) => r[0] !== 'user' && r[0] !== 'auth_or').map((r) => r.join('\t')))
+        out.set(
+          key,
+          u ? { server: 'up', exists: true, plugin: u[1] ?? '', authString: u[2] ?? '', ...(or ? { previousAuthString: or[2]! } : {}), grants } : { server: 'up', exists: false, grants: {} },
+        )
         break
       }
       case 'replica':
         out.set(key, parseReplicaStatus(repAt < 0 ? [] : lines.slice(repAt + 1).filter((l) => l !== '')))
         break
+      case 'variable': {
+        const r = got.find((x) => x[0] === 'var')
+        out.set(key, r ? { server: 'up', known: true, value: r[1] ?? '', dynamic: r[2] === 'NO' } : { server: 'up', known: false })
+        break
+      }
+      case 'replica-password': {
+        const h = rpwAt < 0 ? undefined : lines[rpwAt + 1]?.trim()
+        out.set(key, { server: 'up', sha256: h !== undefined && /^[0-9a-f]{64}$/.test(h) ? h : null })
+        break
+      }
     }
   }
   return out
@@ -237,6 +314,10 @@ function emptyValue(key: string, server: ServerState): MysqlValue {
       return { server, exists: false, grants: {} }
     case 'replica':
       return { server, configured: false }
+    case 'variable':
+      return { server, known: false }
+    case 'replica-password':
+      return { server, sha256: null }
   }
 }
 
@@ -326,4 +407,12 @@ export function mysqlUserState(name: string, host: string): FactQuery<MysqlUserI
 }
 export function mysqlReplicaState(): FactQuery<MysqlReplicaInfo> {
   return query(mysqlFact, 'replica') as FactQuery<MysqlReplicaInfo>
+}
+/** A global system variable's live value, and whether SET GLOBAL can change it. */
+export function mysqlVariable(name: string): FactQuery<MysqlVariableInfo> {
+  return query(mysqlFact, `variable:${assertVariableName(name)}`) as FactQuery<MysqlVariableInfo>
+}
+/** The hash of the replication password this replica keeps (master.info). */
+export function mysqlReplicaPassword(): FactQuery<MysqlReplicaPasswordInfo> {
+  return query(mysqlFact, 'replica-password') as FactQuery<MysqlReplicaPasswordInfo>
 }

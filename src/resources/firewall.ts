@@ -4,7 +4,7 @@ import { predict, unknown } from '../contract/fact.ts'
 import type { RoleItem } from '../engine/playbook.ts'
 import { pathState, type PathState } from '../facts/path.ts'
 import { shell } from '../facts/shell.ts'
-import { sh } from '../core/sh.ts'
+import { raw, sh } from '../core/sh.ts'
 import { apt } from './apt.ts'
 import { file } from './file.ts'
 import { service } from './service.ts'
@@ -35,27 +35,48 @@ export interface FirewallOptions extends ResourceMeta {
   ssh?: { port?: number; from?: readonly string[] }
   /** default /etc/nftables.conf, the file Debian's nftables.service loads at boot */
   path?: string
+  /**
+   * 'table' (default): muster owns its own table (`inet muster`) and nothing
+   * else: the tables Docker, fail2ban, Kubernetes or an admin keep beside it
+   * are left alone and are not drift. 'ruleset': muster owns the host's whole
+   * ruleset (the file flushes it; any other table is drift and is removed).
+   */
+  owns?: FirewallOwnership
 }
+
+export type FirewallOwnership = 'table' | 'ruleset'
+/** The table muster's rules live in. */
+export const NFT_TABLE = 'inet muster'
 
 export const NFT_CONF = '/etc/nftables.conf'
 /** What muster last loaded: "<sha256 of the file> <sha256 of `nft -s list ruleset` right after>". */
 export const NFT_STATE = '/var/lib/muster/nftables.state'
 
 /**
- * The host's whole input policy as one nftables file: drop by default,
- * established traffic, loopback and ICMP in, SSH in, then each allowed port.
- * Forwarding is dropped (these hosts route nothing); output is open. The file
- * flushes the whole ruleset: muster owns the host's firewall, and a rule
- * added by hand is drift (see nftLoaded).
+ * The host's input policy as one nftables file: drop by default, established
+ * traffic, loopback and ICMP in, SSH in, then each allowed port. Forwarding
+ * is dropped (these hosts route nothing); output is open. By default the
+ * file replaces muster's own table only (declared, deleted and made again in
+ * one atomic load), so other programs' tables stay; with `owns: 'ruleset'`
+ * it flushes the whole ruleset. A rule added by hand in what muster owns is
+ * drift (see nftLoaded).
  */
 export function renderNftRuleset(opts: Omit<FirewallOptions, keyof ResourceMeta | 'path'>): string {
   const sshPort = opts.ssh?.port ?? 22
+  const owns = ownership(opts.owns)
   const lines = [
     '#!/usr/sbin/nft -f',
-    `# Managed by muster for ${opts.host}: changes made here or with \`nft\` by hand are drift and will be undone.`,
-    'flush ruleset',
+    ...(owns === 'ruleset'
+      ? [`# Managed by muster for ${opts.host}: the whole ruleset. Changes made here or with \`nft\` by hand are drift and will be undone.`, 'flush ruleset']
+      : [
+          `# Managed by muster for ${opts.host}: table ${NFT_TABLE} only (other tables are left alone).`,
+          `# Changes made here or with \`nft\` by hand in table ${NFT_TABLE} are drift and will be undone.`,
+          // declaring it first makes the delete work on a host that has no such table yet
+          `table ${NFT_TABLE}`,
+          `delete table ${NFT_TABLE}`,
+        ]),
     '',
-    'table inet muster {',
+    `table ${NFT_TABLE} {`,
     '\tchain input {',
     '\t\ttype filter hook input priority filter; policy drop;',
     '\t\tct state established,related accept',
@@ -128,23 +149,39 @@ function nftString(s: string, where: string): string {
   return `"${s}"`
 }
 
-/** Read-only: what muster last loaded, then the live ruleset's hash ("-" when nft is not installed). */
-const LIVE = `cat ${NFT_STATE} 2>/dev/null || :; echo; if command -v nft >/dev/null 2>&1; then nft -s list ruleset | sha256sum | cut -d' ' -f1; else echo -; fi`
+function ownership(owns: unknown): FirewallOwnership {
+  if (owns === undefined) return 'table'
+  if (owns !== 'table' && owns !== 'ruleset') throw new Error(`firewall: owns must be 'table' or 'ruleset', got ${JSON.stringify(owns)}`)
+  return owns
+}
+
+/** What muster owns, listed: its table (nothing when it is missing), or the whole ruleset. */
+function listOwned(owns: FirewallOwnership): string {
+  return owns === 'ruleset' ? 'nft -s list ruleset' : `{ nft -s list table ${NFT_TABLE} 2>/dev/null || :; }`
+}
+
+/** Read-only: what muster last loaded, then the live hash of what it owns ("-" when nft is not installed). */
+const live = (owns: FirewallOwnership): string =>
+  `cat ${NFT_STATE} 2>/dev/null || :; echo; if command -v nft >/dev/null 2>&1; then ${listOwned(owns)} | sha256sum | cut -d' ' -f1; else echo -; fi`
 
 /**
  * The ruleset in `path` is what the kernel enforces. The file alone proves
  * nothing: `nft` rules added or flushed by hand never touch it. So after each
- * load muster records the file's hash and the live ruleset's hash; the probe
- * compares both, and a difference in either (new file, hand-made rules) loads
- * the file again. Loading is atomic: `nft -f` applies the whole file or nothing.
+ * load muster records the file's hash and the live hash of what it owns (its
+ * table, or with `owns: 'ruleset'` the whole ruleset); the probe compares
+ * both, and a difference in either (new file, hand-made rules) loads the file
+ * again. Other tables are not read: another program's rules are not drift.
+ * Loading is atomic: `nft -f` applies the whole file or nothing.
  */
-export function nftLoaded(path = NFT_CONF, meta: ResourceMeta = {}): Resource {
-  const live = shell(LIVE)
+export function nftLoaded(path = NFT_CONF, meta: ResourceMeta & { owns?: FirewallOwnership } = {}): Resource {
+  const { owns: o, ...rest } = meta
+  const owns = ownership(o)
+  const probeLive = shell(live(owns))
   return resource({
     id: `nft-loaded:${path}`,
     type: 'nft-loaded',
-    probe: { conf: pathState(path), live },
-    meta,
+    probe: { conf: pathState(path), live: probeLive },
+    meta: rest,
     plan({ conf, live: l }) {
       const c = conf as PathState
       if (c.type !== 'file') throw new Error(`${path} is not a file (${c.type}): nothing to load`)
@@ -158,18 +195,19 @@ export function nftLoaded(path = NFT_CONF, meta: ResourceMeta = {}): Resource {
             : loadedFile !== c.sha256
               ? `${path} changed since it was loaded`
               : loadedLive !== liveSha.trim()
-                ? 'the live ruleset differs from the one loaded (changed by hand?)'
+                ? `${owns === 'ruleset' ? 'the live ruleset' : `table ${NFT_TABLE}`} differs from the one loaded (changed by hand?)`
                 : null
-      if (why === null) return ok('live ruleset is the one loaded')
+      if (why === null) return ok(owns === 'ruleset' ? 'live ruleset is the one loaded' : `table ${NFT_TABLE} is the one loaded (other tables are not muster's)`)
       return change(
         `load ${path} (${why})`,
         async (ctx) => {
           const stamp = `${NFT_STATE}.tmp`
           await ctx.run(
-            sh`nft -f ${path} && mkdir -p /var/lib/muster && { sha256sum < ${path} | cut -d' ' -f1; nft -s list ruleset | sha256sum | cut -d' ' -f1; } | tr '\n' ' ' > ${stamp} && mv -f ${stamp} ${NFT_STATE}`,
+            sh`nft -f ${path} && mkdir -p /var/lib/muster && { sha256sum < ${path} | cut -d' ' -f1; ` +
+              sh`${raw(listOwned(owns))} | sha256sum | cut -d' ' -f1; } | tr '\\n' ' ' > ${stamp} && mv -f ${stamp} ${NFT_STATE}`,
           )
         },
-        { predicts: [predict(live, unknown('the ruleset is loaded first'))] },
+        { predicts: [predict(probeLive, unknown('the ruleset is loaded first'))] },
       )
     },
   })
@@ -183,12 +221,12 @@ export function nftLoaded(path = NFT_CONF, meta: ResourceMeta = {}): Resource {
 export function firewall(opts: FirewallOptions): RoleItem[] {
   const path = opts.path ?? NFT_CONF
   const content = renderNftRuleset(opts)
-  const { host: _h, allow: _a, ssh: _s, path: _p, ...meta } = opts
+  const { host: _h, allow: _a, ssh: _s, path: _p, owns, ...meta } = opts
   return [
     apt(['nftables']),
     // 0755 with its #! line, like Debian's own /etc/nftables.conf
     file(path, { content, mode: '0755', owner: 'root', group: 'root', validate: 'nft -c -f %s', ...meta }),
-    nftLoaded(path, meta),
+    nftLoaded(path, { ...meta, owns: ownership(owns) }),
     service('nftables', { enabled: true, ...meta }),
   ]
 }

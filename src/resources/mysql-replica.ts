@@ -2,7 +2,8 @@ import { predict } from '../contract/fact.ts'
 import { change, ok, resource, type ApplyContext, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { Secret } from '../core/secret.ts'
 import { RemoteCommandError } from '../core/errors.ts'
-import { mysqlReplicaState, parseReplicaStatus, type MysqlReplicaInfo } from '../facts/mysql.ts'
+import { createHash } from 'node:crypto'
+import { mysqlReplicaPassword, mysqlReplicaState, parseReplicaStatus, type MysqlReplicaInfo, type MysqlReplicaPasswordInfo } from '../facts/mysql.ts'
 import { MYSQL_BATCH, runSql, sqlString } from './mysql-sql.ts'
 
 export interface MysqlReplicaOptions extends ResourceMeta {
@@ -45,7 +46,9 @@ const ADDRESS = /^[A-Za-z0-9_.:-]{1,255}$/
  * position. Healthy replication is never touched: a rerun re-points only a
  * replica aimed elsewhere, and starts only stopped threads.
  */
-export function mysqlReplica(opts: MysqlReplicaOptions): Resource<{ replica: ReturnType<typeof mysqlReplicaState> }> {
+export function mysqlReplica(
+  opts: MysqlReplicaOptions,
+): Resource<{ replica: ReturnType<typeof mysqlReplicaState>; password: ReturnType<typeof mysqlReplicaPassword> }> {
   const id = 'mysql-replica'
   if (!opts.primary || typeof opts.primary.host !== 'string' || opts.primary.host === '') throw new Error(`${id}: primary.host (an inventory host name) is required`)
   if (typeof opts.primary.address !== 'string' || !ADDRESS.test(opts.primary.address)) {
@@ -65,10 +68,22 @@ export function mysqlReplica(opts: MysqlReplicaOptions): Resource<{ replica: Ret
   for (const k of ['delaySeconds', 'maxLagSeconds'] as const) {
     if (!Number.isInteger(want[k]) || want[k] < 0) throw new Error(`${id}: ${k} must be a whole number of seconds, got ${JSON.stringify(opts[k])}`)
   }
-  return resource({ id, type: 'mysql-replica', probe: { replica: mysqlReplicaState() }, plan: ({ replica }) => planReplica(want, replica), meta: opts })
+  return resource({
+    id,
+    type: 'mysql-replica',
+    probe: { replica: mysqlReplicaState(), password: mysqlReplicaPassword() },
+    plan: ({ replica, password }) => planReplica(want, replica, password),
+    meta: opts,
+  })
 }
 
-export function planReplica(want: ReplicaWant, have: MysqlReplicaInfo): Plan {
+/** The sha256 the probe prints for the password a replica stores, computed here from the wanted one. */
+export function passwordSha256(password: Secret): string {
+  return createHash('sha256').update(password.reveal(), 'utf8').digest('hex')
+}
+
+export function planReplica(want: ReplicaWant, have: MysqlReplicaInfo, stored: MysqlReplicaPasswordInfo = { server: have.server, sha256: null }): Plan {
+  const wantSha = passwordSha256(want.password)
   const { address, port, host } = want.primary
   const target = `${want.user}@${address}:${port}`
   const predicts = [
@@ -88,6 +103,7 @@ export function planReplica(want: ReplicaWant, have: MysqlReplicaInfo): Plan {
       lastSqlError: '',
       sqlDelay: want.delaySeconds,
     } satisfies MysqlReplicaInfo),
+    predict(mysqlReplicaPassword(), { server: 'up', sha256: wantSha } satisfies MysqlReplicaPasswordInfo),
   ]
   if (!have.configured) {
     return change(`replicate from ${host} (${target}) with GTID, seeded from a consistent dump of ${host}`, (ctx) => seedAndStart(ctx, want), {
@@ -99,6 +115,11 @@ export function planReplica(want: ReplicaWant, have: MysqlReplicaInfo): Plan {
   if (current !== target || !gtid) {
     const why = current !== target ? `re-point ${current} -> ${target}` : `use GTID slave_pos (was ${have.usingGtid})`
     return change(why, (ctx) => repoint(ctx, want), { predicts })
+  }
+  if (stored.sha256 !== null && stored.sha256 !== wantSha) {
+    // a rotated password: the primary accepts both the old and the new one meanwhile (mysqlUser
+    // previousPassword: 'keep'), so the stop-set-start below is the only pause, and a short one
+    return change(`replication password differs from the one stored (master.info): set the new one`, (ctx) => repoint(ctx, want), { predicts })
   }
   if (have.sqlRunning !== 'Yes' && (have.lastSqlErrno ?? 0) !== 0) {
     // restarting would fail the same way, or skip a transaction: that is a person's decision

@@ -105,6 +105,15 @@ export interface MysqlUserOptions extends ResourceMeta {
   /** Exactly these privileges (others on these or other objects are revoked). Omit to leave grants alone. */
   privileges?: MysqlPrivileges
   state?: 'present' | 'absent'
+  /**
+   * What becomes of the old password when `password` changes. 'drop'
+   * (default): the account takes the new one alone. 'keep': the account
+   * accepts both (the new first) until a later `mysqlUser` with 'drop' retires
+   * the old: the first step of a rotation in which every copy of the password
+   * (a replica's stored credentials, an app's env file) is switched in
+   * between, so nothing that still holds the old one is refused meanwhile.
+   */
+  previousPassword?: 'keep' | 'drop'
 }
 
 const OBJECT = /^(\*|[A-Za-z0-9_]{1,64})\.(\*|[A-Za-z0-9_]{1,64})$/
@@ -142,6 +151,7 @@ export function mysqlUser(name: string, opts: MysqlUserOptions): Resource<{ user
     name,
     host,
     state,
+    previousPassword: opts.previousPassword ?? 'drop',
     ...(opts.password ? { hash: mysqlNativeHash(opts.password) } : {}),
     ...(opts.privileges ? { grants: normalizeGrants(opts.privileges, id) } : {}),
   }
@@ -153,6 +163,8 @@ export interface UserWant {
   host: string
   state: 'present' | 'absent'
   hash?: Secret
+  /** Keep the old password beside a new one (a rotation's first step), or accept the new one alone. Default 'drop'. */
+  previousPassword?: 'keep' | 'drop'
   /** undefined: grants are not managed. */
   grants?: Record<string, string[]>
 }
@@ -171,12 +183,25 @@ export function planUser(want: UserWant, have: MysqlUserInfo): Plan {
   const wantGrants = want.grants ?? haveGrants
   const sql: string[] = []
   const summary: string[] = []
+  const native = have.plugin === 'mysql_native_password'
+  let previous = have.previousAuthString
   if (!have.exists) {
     summary.push('create')
     sql.push(`CREATE USER ${account} IDENTIFIED BY PASSWORD ${sqlString(hash)};`)
-  } else if (have.plugin !== 'mysql_native_password' || have.authString !== hash) {
-    summary.push(have.plugin === 'mysql_native_password' ? 'password' : `auth ${have.plugin || 'none'} -> mysql_native_password`)
+    previous = undefined
+  } else if (want.previousPassword === 'keep' && native && have.authString !== hash) {
+    // add-new-then-switch: both passwords log in until every copy has the new one
+    summary.push('password: the new one, with the previous one still accepted until it is retired')
+    sql.push(`ALTER USER ${account} IDENTIFIED VIA mysql_native_password USING ${sqlString(hash)} OR mysql_native_password USING ${sqlString(have.authString ?? '')};`)
+    previous = have.authString
+  } else if (!native || have.authString !== hash) {
+    summary.push(native ? 'password' : `auth ${have.plugin || 'none'} -> mysql_native_password`)
     sql.push(`ALTER USER ${account} IDENTIFIED BY PASSWORD ${sqlString(hash)};`)
+    previous = undefined
+  } else if (want.previousPassword !== 'keep' && previous !== undefined) {
+    summary.push('retire the previous password (every copy has the new one)')
+    sql.push(`ALTER USER ${account} IDENTIFIED BY PASSWORD ${sqlString(hash)};`)
+    previous = undefined
   }
   for (const object of [...new Set([...Object.keys(haveGrants), ...Object.keys(wantGrants)])].sort()) {
     const h = haveGrants[object] ?? []
@@ -187,11 +212,12 @@ export function planUser(want: UserWant, have: MysqlUserInfo): Plan {
     if (w.length > 0) sql.push(`GRANT ${w.join(', ')} ON ${sqlObject(object)} TO ${account};`)
   }
   if (sql.length === 0) return ok(Object.entries(haveGrants).map(([o, p]) => `${o}: ${p.join(', ')}`).join('; ') || undefined)
-  const after: MysqlUserInfo = { server: 'up', exists: true, plugin: 'mysql_native_password', authString: hash, grants: wantGrants }
+  const after: MysqlUserInfo = { server: 'up', exists: true, plugin: 'mysql_native_password', authString: hash, ...(previous !== undefined ? { previousAuthString: previous } : {}), grants: wantGrants }
   return change(summary.join('; '), (ctx) => runSql(ctx, sql.join('\n') + '\n').then(() => {}), { predicts: [predict(q, after)] })
 }
 
 export { mysqlReplica, type MysqlReplicaOptions } from './mysql-replica.ts'
 export { runSql, sqlIdent, sqlString, MYSQL_BATCH } from './mysql-sql.ts'
-export { mysqlServer, mysqlDatabaseState, mysqlUserState, mysqlReplicaState } from '../facts/mysql.ts'
+export { mysqlServer, mysqlDatabaseState, mysqlUserState, mysqlReplicaState, mysqlVariable, mysqlReplicaPassword } from '../facts/mysql.ts'
 export type { MysqlServerInfo, MysqlDatabaseInfo, MysqlUserInfo, MysqlReplicaInfo } from '../facts/mysql.ts'
+export { mysqlGlobals, type MysqlGlobalsOptions, type MysqlSettingValue } from './mysql-globals.ts'

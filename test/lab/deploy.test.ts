@@ -5,7 +5,7 @@ import { hostname, tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { ensureLab, onHost, sleep, waitFor } from '../support/lab.ts'
 import { muster, repoRoot, type CliResult } from '../support/cli.ts'
-import { startLoad, describeLoad, labAddress, type LoadReport, type RunningLoad } from '../support/load.ts'
+import { labAddress, underLoad, expectNoFailures, type LoadReport } from '../support/load.ts'
 import { request } from '../support/lab-http.ts'
 import { labReset } from '../../src/lab/reset.ts'
 import { labExec } from '../../src/lab/exec.ts'
@@ -110,33 +110,6 @@ function spawnMuster(args: string[]): { child: ChildProcess; events: Ev[]; done:
     })
   }
   return { child, events, done, waitEvent }
-}
-
-/** Load through lb-01, with and without keep-alive, for the duration of `fn`. */
-async function underLoad<T>(fn: () => Promise<T>): Promise<{ value: T; loads: LoadReport[]; windowMs: number }> {
-  // aimed above the 50 req/s the issue asks, so a stall of the controller (building a release) cannot pull the average under it
-  const gens: RunningLoad[] = [true, false].map((keepAlive) => startLoad({ host: 'lb-01', keepAlive, rate: 90, maxDurationMs: 6 * MINUTE, maxRequests: 40_000 }))
-  await sleep(1500)
-  const t0 = Date.now()
-  let value: T
-  try {
-    value = await fn()
-  } finally {
-    await sleep(1500)
-  }
-  const windowMs = Date.now() - t0
-  const loads = await Promise.all(gens.map((g) => g.stop()))
-  for (const l of loads) console.log(`      load, ${describeLoad(l)}`)
-  return { value, loads, windowMs }
-}
-
-function expectNoFailures(loads: LoadReport[], windowMs: number): void {
-  for (const l of loads) {
-    expect(l.failed, `${l.keepAlive ? 'keep-alive' : 'close'}: ${JSON.stringify(l.failures.slice(0, 5))}`).to.equal(0)
-    expect(Object.keys(l.statuses), JSON.stringify(l.statuses)).to.deep.equal(['200'])
-    // at least 50 requests a second through the balancer, for the whole deploy
-    expect(l.sent / ((windowMs + 3000) / 1000), `${l.keepAlive ? 'keep-alive' : 'close'} rate`).to.be.at.least(50)
-  }
 }
 
 function printFigures(label: string, end: DeployEnd, loads: LoadReport[]): void {

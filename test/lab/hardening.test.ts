@@ -67,16 +67,43 @@ describe('hardening: the stack behind a firewall on every host', function () {
 
     const check = await muster(CHECK)
     expect(check.code, explain(check)).to.equal(2)
-    expect(touched(check)).to.deep.equal(['db-03 nft-loaded:/etc/nftables.conf would-change: load /etc/nftables.conf (the live ruleset differs from the one loaded (changed by hand?))'])
+    expect(touched(check)).to.deep.equal(['db-03 nft-loaded:/etc/nftables.conf would-change: load /etc/nftables.conf (table inet muster differs from the one loaded (changed by hand?))'])
     // check changed nothing: the hand-made rule is still there
     expect(await tcp('web-01', addr('db-03'), 3306)).to.equal('open')
 
     const apply = await muster(APPLY)
     expect(apply.code, explain(apply)).to.equal(0)
-    expect(touched(apply)).to.deep.equal(['db-03 nft-loaded:/etc/nftables.conf changed: load /etc/nftables.conf (the live ruleset differs from the one loaded (changed by hand?))'])
+    expect(touched(apply)).to.deep.equal(['db-03 nft-loaded:/etc/nftables.conf changed: load /etc/nftables.conf (table inet muster differs from the one loaded (changed by hand?))'])
     expect(await tcp('web-01', addr('db-03'), 3306)).to.equal('dropped')
     const again = await muster(CHECK)
     expect(again.code, explain(again)).to.equal(0)
+  })
+
+  it('a rule in another program\'s own table survives apply and is not drift; muster\'s table alone is muster\'s (issue 15)', async function () {
+    this.timeout(3 * MINUTE)
+    // what fail2ban does: a table of its own, hooked before muster's, dropping one address
+    await onHost('db-03', "nft add table inet f2b-test && nft add chain inet f2b-test input '{ type filter hook input priority -1; policy accept; }' && nft add rule inet f2b-test input ip saddr 192.0.2.7 drop")
+    try {
+      const check = await muster(CHECK)
+      expect(check.code, `another program's table is not drift\n${explain(check)}`).to.equal(0)
+      const apply = await muster(APPLY)
+      expect(apply.code, explain(apply)).to.equal(0)
+      expect(touched(apply)).to.deep.equal([])
+      expect(await onHost('db-03', 'nft -s list table inet f2b-test')).to.include('ip saddr 192.0.2.7 drop')
+      // muster's file edited and loaded by hand, then put back and reloaded: neither load touches the other table
+      await onHost('db-03', "sed -i 's/policy drop;/policy accept;/' /etc/nftables.conf && nft -f /etc/nftables.conf")
+      expect(await onHost('db-03', 'nft -s list table inet f2b-test')).to.include('ip saddr 192.0.2.7 drop')
+      const reload = await muster(APPLY)
+      expect(reload.code, explain(reload)).to.equal(0)
+      expect(touched(reload).map((t) => t.split(':')[0] + ':' + t.split(':')[1])).to.deep.equal(['db-03 file:/etc/nftables.conf changed', 'db-03 nft-loaded:/etc/nftables.conf changed'])
+      expect(await onHost('db-03', 'nft -s list table inet f2b-test')).to.include('ip saddr 192.0.2.7 drop')
+      expect(await onHost('db-03', 'nft -s list chain inet muster input')).to.include('policy drop;')
+      // the reachability the matrix asserts is unchanged by the other table (it drops one foreign address only)
+      expect(await tcp('web-01', addr('db-03'), 22)).to.equal('open')
+      expect(await tcp('web-01', addr('db-03'), 3306)).to.equal('dropped')
+    } finally {
+      await onHost('db-03', 'nft delete table inet f2b-test 2>/dev/null || true')
+    }
   })
 
   it('a ruleset file edited and loaded by hand is put back, checked by nft -c, and loaded', async function () {

@@ -11,7 +11,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { FactKind } from '../../src/contract/fact.ts'
-import type { Connection } from '../../src/ssh/connection.ts'
+import { emptyStats, type Connection } from '../../src/ssh/connection.ts'
+import { labExec } from '../../src/lab/exec.ts'
 import { LocalConnection } from '../../src/ssh/local-connection.ts'
 import { pathFact, pathStatFact } from '../../src/facts/path.ts'
 import { fileContentFact } from '../../src/facts/file-content.ts'
@@ -43,6 +44,18 @@ export async function recordProbe(
   await writeFile(join(FIXTURES_DIR, dir, `${name}.txt`), res.stdout)
   await writeFile(join(FIXTURES_DIR, dir, `${name}.meta.json`), `${JSON.stringify(meta, null, 2)}\n`)
   return meta
+}
+
+/** A lab host as a Connection for recorders (exec only, as root, not through sshd). */
+export function labConnection(host: string): Connection {
+  return {
+    host,
+    stats: emptyStats(),
+    exec: (command, opts = {}) => labExec(host, command, { ...(opts.stdin !== undefined ? { stdin: String(opts.stdin) } : {}) }),
+    put: () => Promise.reject(new Error('not needed')),
+    get: () => Promise.reject(new Error('not needed')),
+    close: async () => {},
+  }
 }
 
 /** Ask the host now, as the engine's batch would: one script, then parse. For apply tests. */

@@ -2,6 +2,8 @@
 export { deployLock, deployUnlock, thisRun, describeHolder, parseHolder, localLiveness, lockPath, DeployLockedError } from './lock.ts'
 export type { DeployLockOptions, LockHolder, Liveness } from './lock.ts'
 export { drainServer, returnToRotation, drainNow, undrainNow, drainMarker } from './rotation.ts'
+export { restartInRotation } from './restart-in-rotation.ts'
+export type { RestartInRotationOptions } from './restart-in-rotation.ts'
 export type { BalancerOptions, DrainOptions } from './rotation.ts'
 export { haproxyCommand, setServerState, serverStat, parseShowStat, HaproxyRuntimeError, DEFAULT_HAPROXY_SOCKET } from './haproxy-runtime.ts'
 export type { ServerStat } from './haproxy-runtime.ts'

@@ -15,7 +15,9 @@ describe('firewall', () => {
       const text = renderNftRuleset({ host: 'web-01', allow: [{ port: 80, from: ['10.77.0.13'], comment: 'http from the load balancers' }] })
       expect(text.split('\n')).to.include.members([
         '#!/usr/sbin/nft -f',
-        'flush ruleset',
+        // its own table only, made again in one load; other tables stay
+        'table inet muster',
+        'delete table inet muster',
         '\t\ttype filter hook input priority filter; policy drop;',
         '\t\tct state established,related accept',
         '\t\tiifname "lo" accept',
@@ -25,8 +27,16 @@ describe('firewall', () => {
         '\t\ttype filter hook output priority filter; policy accept;',
       ])
       expect(text).to.include('for web-01')
+      expect(text).not.to.include('flush ruleset')
       // SSH comes before any other rule
       expect(text.indexOf('dport 22')).to.be.lessThan(text.indexOf('dport 80'))
+    })
+
+    it("owns: 'ruleset' flushes the whole ruleset, as before", () => {
+      const text = renderNftRuleset({ host: 'h', allow: [], owns: 'ruleset' })
+      expect(text.split('\n')).to.include('flush ruleset')
+      expect(text.split('\n')).not.to.include('delete table inet muster')
+      expect(() => renderNftRuleset({ host: 'h', allow: [], owns: 'all' as never })).to.throw(/owns must be 'table' or 'ruleset', got "all"/)
     })
 
     it('splits sources by family, takes lists and ranges, and leaves out a rule nobody may use', () => {
@@ -80,11 +90,11 @@ describe('firewall', () => {
     const live = (state: string, now: string): ShellResult => ({ code: 0, stdout: `${state}\n${now}\n` })
 
     const rows: [string, ShellResult, 'ok' | 'change', string][] = [
-      ['loaded and untouched', live(`${sha(conf)} ${liveSha} `, liveSha), 'ok', 'live ruleset is the one loaded'],
+      ['loaded and untouched', live(`${sha(conf)} ${liveSha} `, liveSha), 'ok', "table inet muster is the one loaded (other tables are not muster's)"],
       ['nft not installed', live('', '-'), 'change', 'load /etc/nftables.conf (nft is not installed yet)'],
       ['never loaded by muster', live('', liveSha), 'change', 'load /etc/nftables.conf (never loaded by muster)'],
       ['the file changed since', live(`${'c'.repeat(64)} ${liveSha} `, liveSha), 'change', 'load /etc/nftables.conf (/etc/nftables.conf changed since it was loaded)'],
-      ['rules changed by hand', live(`${sha(conf)} ${liveSha} `, 'd'.repeat(64)), 'change', 'load /etc/nftables.conf (the live ruleset differs from the one loaded (changed by hand?))'],
+      ['rules changed by hand', live(`${sha(conf)} ${liveSha} `, 'd'.repeat(64)), 'change', 'load /etc/nftables.conf (table inet muster differs from the one loaded (changed by hand?))'],
     ]
     for (const [what, l, kind, text] of rows) {
       it(`${what} -> ${kind}`, () => {
@@ -93,6 +103,16 @@ describe('firewall', () => {
         expect(p.kind === 'change' ? p.summary : p.kind === 'ok' ? p.detail : '').to.equal(text)
       })
     }
+
+    it("reads only muster's table by default, the whole ruleset with owns: 'ruleset'", async () => {
+      const probeOf = (r: Resource) => (Object.values(r.probe)[1] as { key: string }).key
+      expect(probeOf(nftLoaded())).to.include('nft -s list table inet muster').and.not.include('list ruleset')
+      expect(probeOf(nftLoaded(undefined, { owns: 'ruleset' }))).to.include('nft -s list ruleset').and.not.include('list table')
+      const whole = planOf(nftLoaded(undefined, { owns: 'ruleset' }), { conf: file, live: live(`${sha(conf)} ${liveSha} `, 'd'.repeat(64)) })
+      expect(whole.kind === 'change' && whole.summary).to.equal('load /etc/nftables.conf (the live ruleset differs from the one loaded (changed by hand?))')
+      const [cmd] = (await commandsOf(planOf(nftLoaded(), { conf: file, live: live('', liveSha) }))).map((c) => c.command)
+      expect(cmd).to.include('nft -s list table inet muster')
+    })
 
     it('loads atomically with nft -f, then records both hashes', async () => {
       const p = planOf(nftLoaded(), { conf: file, live: live('', liveSha) })

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { mysqlNativeHash, mysqlDatabase, mysqlUser, planUser, normalizeGrants } from '../../../src/resources/mysql.ts'
 import { sqlString, sqlIdent } from '../../../src/resources/mysql-sql.ts'
-import { mysqlReplica, gtidOfDump } from '../../../src/resources/mysql-replica.ts'
+import { mysqlReplica, gtidOfDump, passwordSha256 } from '../../../src/resources/mysql-replica.ts'
 import { mysqlFact, parseGrants, mysqlDatabaseState, mysqlUserState, mysqlReplicaState, type MysqlReplicaInfo, type MysqlUserInfo } from '../../../src/facts/mysql.ts'
 import { secret, isSecret, maskSecrets } from '../../../src/core/secret.ts'
 import type { ApplyContext } from '../../../src/contract/resource.ts'
@@ -13,6 +13,8 @@ import { loadFixture } from '../../support/record-probes.ts'
 /** The passwords whose hashes test/support/record-mysql-probes.ts leaves in the fixtures. */
 const FIXTURE = { app: secret('fixture-app-password'), repl: secret('fixture-repl-password') }
 const fixture = (name: string) => loadFixture(mysqlFact, 'mysql', name)
+/** A replica whose stored password the probe could not read: the rows below are about other things. */
+const NO_STORED = { server: 'up' as const, sha256: null }
 
 /** An ApplyContext that records what would run, and answers from a script. */
 function recordingCtx(answer: (cmd: string, stdin: string) => { code?: number; stdout?: string } = () => ({})) {
@@ -117,13 +119,15 @@ describe('mysql', () => {
       expect(f.value('server')).to.include({ serverId: 2, readOnly: true })
       const r = f.value('replica') as MysqlReplicaInfo
       expect(r).to.include({ configured: true, masterHost: '10.77.0.11', masterUser: 'repl', usingGtid: 'Slave_Pos', ioRunning: 'Yes', sqlRunning: 'Yes', secondsBehind: 0, sqlDelay: 0 })
-      expect(replica.plan({ replica: r }).kind).to.equal('ok')
+      // the password it stores (hashed on the host) is the inventory's
+      expect(f.value('replica-password')).to.deep.equal({ server: 'up', sha256: passwordSha256(FIXTURE.repl) })
+      expect(replica.plan({ replica: r, password: f.value('replica-password') as never }).kind).to.equal('ok')
     })
 
     it('a stopped replica is started, not re-seeded or re-pointed', async () => {
       const r = (await fixture('replica-stopped')).value('replica') as MysqlReplicaInfo
       expect(r).to.include({ ioRunning: 'No', sqlRunning: 'No', secondsBehind: null })
-      expect(asChange(replica.plan({ replica: r })).summary).to.equal('start replication (IO thread No, SQL thread No)')
+      expect(asChange(replica.plan({ replica: r, password: NO_STORED })).summary).to.equal('start replication (IO thread No, SQL thread No)')
     })
 
     it('a server that is down, and a host without MariaDB, plan "would create" rather than fail', async () => {
@@ -132,7 +136,7 @@ describe('mysql', () => {
         expect(f.value('server')).to.deep.equal({ server: name === 'absent' ? 'absent' : 'down' })
         expect(asChange(mysqlDatabase('app').plan({ db: f.value('database:app') as never })).summary).to.equal('create database (utf8mb4)')
         expect(asChange(mysqlUser('app', { password: FIXTURE.app }).plan({ user: f.value('user:app@%') as never })).summary).to.equal('create')
-        expect(asChange(replica.plan({ replica: f.value('replica') as never })).summary).to.match(/^replicate from web-01/)
+        expect(asChange(replica.plan({ replica: f.value('replica') as never, password: NO_STORED })).summary).to.match(/^replicate from web-01/)
       }
     })
   })
@@ -252,7 +256,7 @@ describe('mysql', () => {
       lastSqlError: '',
       gtidIoPos: '0-1-12',
     }
-    const plan = (o: Partial<MysqlReplicaInfo>) => r.plan({ replica: { ...healthy, ...o } })
+    const plan = (o: Partial<MysqlReplicaInfo>) => r.plan({ password: NO_STORED, replica: { ...healthy, ...o } })
 
     it('healthy replication is left alone', () => {
       const p = plan({})
@@ -263,7 +267,7 @@ describe('mysql', () => {
     })
 
     it('a new replica is seeded from a dump of the primary, then started at its GTID', async () => {
-      const c = asChange(r.plan({ replica: { server: 'absent', configured: false } }))
+      const c = asChange(r.plan({ password: NO_STORED, replica: { server: 'absent', configured: false } }))
       expect(c.summary).to.equal('replicate from web-01 (repl@10.77.0.11:3306) with GTID, seeded from a consistent dump of web-01')
       expect(predicted(c, mysqlReplicaState())).to.include({ ioRunning: 'Yes', sqlRunning: 'Yes', masterHost: '10.77.0.11' })
       const dump = "-- MariaDB dump\n-- SET GLOBAL gtid_slave_pos='0-1-42';\nCREATE DATABASE app;\n"
@@ -304,7 +308,7 @@ describe('mysql', () => {
 
     it('waiting for the threads gives up with the IO error', async () => {
       const r2 = mysqlReplica({ primary: { host: 'web-01', address: '10.77.0.11' }, user: 'repl', password: secret('repl-pw-123'), waitMs: 300 })
-      const c = asChange(r2.plan({ replica: { ...healthy, ioRunning: 'No', sqlRunning: 'No' } }))
+      const c = asChange(r2.plan({ password: NO_STORED, replica: { ...healthy, ioRunning: 'No', sqlRunning: 'No' } }))
       const status = 'Slave_IO_Running\tSlave_SQL_Running\tLast_IO_Errno\tLast_IO_Error\nConnecting\tYes\t2003\tcannot connect\n'
       const { ctx } = recordingCtx((_c, stdin) => (stdin.startsWith('SHOW') ? { stdout: status } : {}))
       let err: Error | undefined
@@ -321,8 +325,8 @@ describe('mysql', () => {
       expect(predicted(c, mysqlReplicaState())).to.include({ sqlDelay: 0 })
       // asked for, a delay is not drift, nor is the lag it makes
       const delayed = mysqlReplica({ primary: { host: 'web-01', address: '10.77.0.11' }, user: 'repl', password: secret('x'), delaySeconds: 3600 })
-      expect(delayed.plan({ replica: { ...healthy, sqlDelay: 3600, secondsBehind: 3620 } }).kind).to.equal('ok')
-      expect(asChange(delayed.plan({ replica: { ...healthy, sqlDelay: 0 } })).summary).to.equal('delay 0s -> 3600s')
+      expect(delayed.plan({ password: NO_STORED, replica: { ...healthy, sqlDelay: 3600, secondsBehind: 3620 } }).kind).to.equal('ok')
+      expect(asChange(delayed.plan({ password: NO_STORED, replica: { ...healthy, sqlDelay: 0 } })).summary).to.equal('delay 0s -> 3600s')
       // a server without the column (older MySQL) is not drift either
       expect(plan({}).kind).to.equal('ok')
     })
@@ -339,14 +343,14 @@ describe('mysql', () => {
       // it only reads: nothing is set, stopped or started
       expect(runs.map((x) => x.stdin)).to.deep.equal(['SHOW SLAVE STATUS;\n', 'SHOW SLAVE STATUS;\n'])
       const slow = mysqlReplica({ primary: { host: 'web-01', address: '10.77.0.11' }, user: 'repl', password: secret('x'), waitMs: 300, maxLagSeconds: 5 })
-      const c2 = asChange(slow.plan({ replica: { ...healthy, secondsBehind: 50 } }))
+      const c2 = asChange(slow.plan({ password: NO_STORED, replica: { ...healthy, secondsBehind: 50 } }))
       const behind = recordingCtx((_c, stdin) => (stdin.startsWith('SHOW') ? { stdout: 'Slave_IO_Running\tSlave_SQL_Running\tSeconds_Behind_Master\nYes\tYes\t40\n' } : {}))
       let err: Error | undefined
       await c2.apply(behind.ctx).catch((e: Error) => (err = e))
       expect(err?.message).to.match(/still 40s behind after 300 ms \(at most 5s\)/)
       expect(() => mysqlReplica({ primary: { host: 'web-01', address: '10.77.0.11' }, user: 'repl', password: secret('x'), maxLagSeconds: -1 })).to.throw(/maxLagSeconds must be a whole number/)
       // a replica just started is allowed to be behind: the start succeeded, the next check reports the lag
-      const start = asChange(slow.plan({ replica: { ...healthy, ioRunning: 'No', sqlRunning: 'No' } }))
+      const start = asChange(slow.plan({ password: NO_STORED, replica: { ...healthy, ioRunning: 'No', sqlRunning: 'No' } }))
       await start.apply(behind.ctx)
     })
 
