@@ -13,6 +13,7 @@ import { mergeCommand } from './commands/merge.ts'
 import { ExitCode } from '../core/errors.ts'
 import { maskSecrets } from '../core/secret.ts'
 import { trace } from '../core/trace.ts'
+import { guardStdout } from './output.ts'
 
 // yargs 17's CommonJS build, required: it loads in ~15 ms. Its ESM build, and yargs 18
 // (ESM only), import string-width 8, whose Intl.Segmenter and Unicode-property regexes
@@ -22,11 +23,12 @@ const requireCjs = createRequire(import.meta.url)
 const yargs = requireCjs('yargs/yargs') as (args: string[]) => Argv
 
 /** Errors that are the user's input, not a failure on a host: exit 64, no stack trace. */
-const inputErrors = new Set(['UsageError', 'MergeInputError', 'InventoryError', 'PatternError', 'TemplateError', 'MissingVarError', 'ExpansionError', 'VaultError', 'YError'])
+const inputErrors = new Set(['UsageError', 'MergeInputError', 'InventoryError', 'PatternError', 'TemplateError', 'MissingVarError', 'ExpansionError', 'VaultError', 'SelectionError', 'YError'])
 
 export async function main(argv: string[]): Promise<number> {
   trace('cli loaded')
   process.exitCode = undefined
+  guardStdout()
   const cli = yargs(argv)
     .scriptName('muster')
     .usage('$0 <command> [options]\n\nTyped, fast, honest configuration management over SSH.')
@@ -42,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(mergeCommand)
     .demandCommand(1, 'Name a command: apply, check, merge, deploy, rollback, releases, ping, facts, lab or vault (see --help).')
     .strict()
-    .epilogue('Exit codes: 0 ok / in sync, 1 a resource failed, 2 drift found (check), 3 a host unreachable, 64 usage or input error, 130 interrupted (Ctrl-C: apply finishes the resource in flight and its handlers).')
+    .epilogue('Exit codes: 0 ok / in sync, 1 a resource failed, 2 drift found (check), 3 a host unreachable, 64 usage or input error (also a --tags/--skip-tags/--limit or play hosts pattern that matches nothing), 130 interrupted (Ctrl-C: apply finishes the resource in flight and its handlers), 141 stdout closed under an apply (`| head`: handled like Ctrl-C).')
     .wrap(Math.min(120, process.stdout.columns || 100))
     .fail((msg, err) => {
       throw err ?? Object.assign(new Error(msg), { name: 'YError' })

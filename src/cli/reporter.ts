@@ -1,6 +1,7 @@
 import type { MusterEvent } from '../engine/events.ts'
 import { plainReporter } from '../report/plain.ts'
 import { jsonReporter } from '../report/json.ts'
+import { writeLine } from './output.ts'
 
 export interface Reporter {
   on(e: MusterEvent): void
@@ -20,6 +21,5 @@ export async function chooseReporter(opts: { json: boolean; verbose: boolean; di
   return { on, close: async () => {} }
 }
 
-export const defaultWrite = (line: string): void => {
-  process.stdout.write(line + '\n')
-}
+/** stdout, line by line; nothing more once it is closed (src/cli/output.ts). */
+export const defaultWrite = (line: string): void => writeLine(line)

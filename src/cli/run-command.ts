@@ -13,6 +13,7 @@ import { trace } from '../core/trace.ts'
 import { interruptible } from './interrupt.ts'
 import { parseShard, planShard } from '../engine/shard.ts'
 import type { ShardInfo } from '../engine/events.ts'
+import { outputClosed } from './output.ts'
 
 export interface RunArgs {
   playbook: string
@@ -31,6 +32,8 @@ export interface RunArgs {
   timeout: number
   /** `K/N`: run only shard K (from 0) of N of the selected hosts */
   shard?: string | undefined
+  /** a selection that matches nothing is a warning, not exit 64 */
+  allowUnmatched?: boolean
   /** check only: seconds between checks */
   watch?: number | undefined
   /** check --watch: stop after this many checks (for scripts and tests) */
@@ -73,11 +76,13 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
   // Ctrl-C in apply: never leave a resource half done. Each host finishes the one in
   // flight and runs the handlers of what changed (a changed config must take effect);
-  // nothing else starts. A second Ctrl-C exits at once. A check changes nothing: Ctrl-C ends it.
+  // nothing else starts. A second Ctrl-C exits at once. stdout closing (`| head`) is the
+  // same first Ctrl-C. A check changes nothing: Ctrl-C ends it, and with stdout closed
+  // it runs to its end, so its exit code still says whether anything drifted.
   const interrupt =
     mode === 'apply'
       ? interruptible({
-          first: 'interrupted: each host finishes the resource in flight and the handlers of its changes; nothing else starts (Ctrl-C again to exit at once)',
+          what: 'each host finishes the resource in flight and the handlers of its changes; nothing else starts',
           again: 'interrupted again: exiting now',
         })
       : undefined
@@ -88,8 +93,9 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
       playbookName: args.playbook,
       inventory,
       mode,
-      ...(limit ? { limit } : {}),
+      ...(limit ? { limit, limitLabel: limitLabel(args, limit) } : {}),
       ...(shard ? { shard } : {}),
+      allowUnmatched: args.allowUnmatched ?? false,
       ...(args.tags ? { tags: args.tags } : {}),
       ...(args.skipTags ? { skipTags: args.skipTags } : {}),
       forks: args.forks,
@@ -106,7 +112,8 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
       if (args.watch !== undefined) firstEvents.push(e)
     })
     trace('run done')
-    if (interrupted()) recap = { ...recap, exitCode: ExitCode.interrupted }
+    const interruptCode = interrupt?.exitCode()
+    if (interruptCode !== undefined) recap = { ...recap, exitCode: interruptCode }
     reporter.on({ type: 'run:end', recap })
     await reporter.close()
     writeRunLog(stateDir(), args.playbook, args.inventory, recap, { interrupted: interrupted(), ...(shardSpec ? { shard: shardSpec } : {}) })
@@ -116,6 +123,13 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
     await pool.closeAll()
   }
   return recap.exitCode
+}
+
+/** How an error names what limited the run's hosts. */
+function limitLabel(args: RunArgs, limit: ReadonlySet<string>): string {
+  if (args.rerun !== undefined) return `--rerun failed (hosts ${[...limit].join(', ')})`
+  if (args.limit !== undefined) return `--limit '${args.limit}'`
+  return `--shard ${args.shard ?? ''}`
 }
 
 /**
@@ -135,7 +149,7 @@ async function watch(runOnce: (on: (e: MusterEvent) => void) => Promise<Recap>, 
   try {
     for (let n = 2; !stop && (args.watchCount === undefined || n <= args.watchCount); n++) {
       await new Promise((r) => setTimeout(r, intervalMs))
-      if (stop) break
+      if (stop || outputClosed() !== undefined) break // nobody reads the drift any more
       await pool.forgetBroken()
       const events: MusterEvent[] = []
       recap = await runOnce((e) => events.push(e))

@@ -7,6 +7,8 @@ export const ExitCode = {
   usage: 64,
   /** stopped by Ctrl-C (128 + SIGINT, as shells report it) */
   interrupted: 130,
+  /** stdout went away mid-run (\`| head\`, a pager that quits): stopped as Ctrl-C stops (128 + SIGPIPE, as shells report it) */
+  outputClosed: 141,
 } as const
 
 /** Bad input from the user: a flag, a file, a pattern. Printed without a stack trace; exit 64. */

@@ -69,6 +69,8 @@ export type MusterEvent =
   | { type: 'host:done'; play: string; host: string }
   | { type: 'play:end'; play: string; stopped?: string }
   | { type: 'log'; host: string; message: string }
+  /** Something the run goes on despite (a selection that matched nothing, with --allow-unmatched). */
+  | { type: 'warning'; message: string }
   | { type: 'run:end'; recap: Recap }
 
 export type EventOf<T extends MusterEvent['type']> = Extract<MusterEvent, { type: T }>

@@ -31,10 +31,11 @@ export interface HostPlayInput {
   /** Facts later plays will read on this host: fetched in the same round trip. */
   prefetch?: readonly FactQuery<unknown>[]
   /**
-   * True once the run is interrupted (Ctrl-C in apply): the resource in flight
-   * finishes, the rest are skipped, and the handlers of what changed still run.
+   * Why the run was interrupted ('Ctrl-C', 'output closed') once it was, in
+   * apply: the resource in flight finishes, the rest are skipped, and the
+   * handlers of what changed still run.
    */
-  interrupted?: () => boolean
+  interrupted?: () => string | undefined
 }
 
 export interface HostPlayOutcome {
@@ -101,8 +102,9 @@ export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome
         emitResult(item, 'skipped', started, { summary: `not run: ${failedAt} failed earlier on this host` })
         continue
       }
-      if (input.interrupted?.()) {
-        emitResult(item, 'skipped', started, { summary: 'not run: interrupted (Ctrl-C)' })
+      const interruptedBy = input.interrupted?.()
+      if (interruptedBy !== undefined) {
+        emitResult(item, 'skipped', started, { summary: `not run: interrupted (${interruptedBy})` })
         continue
       }
       const queries = Object.values(r.probe) as FactQuery<unknown>[]

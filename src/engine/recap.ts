@@ -2,13 +2,21 @@ import { ExitCode } from '../core/errors.ts'
 import { emptyStats } from '../ssh/connection.ts'
 import type { HostRecap, Mode, MusterEvent, Recap } from './events.ts'
 
+/** No resource was probed on any host: every one skipped (tags), or no host selected. */
+export function checkedNothing(hosts: Record<string, HostRecap>): boolean {
+  return Object.values(hosts).every((h) => h.ok + h.changed + h.unknown + h.failed === 0 && !h.unreachable)
+}
+
 /** Builds the recap from the event stream, so what is reported and what is counted never disagree. */
 export class RecapCollector {
   readonly hosts: Record<string, HostRecap> = {}
   inputErrors = 0
   stopped: string | undefined
 
-  constructor(readonly mode: Mode) {}
+  constructor(
+    readonly mode: Mode,
+    private readonly opts: { checkedNothingIsError?: boolean } = {},
+  ) {}
 
   host(name: string): HostRecap {
     return (this.hosts[name] ??= { ok: 0, changed: 0, failed: 0, skipped: 0, unknown: 0, unreachable: false, stats: emptyStats(), probeBatches: 0 })
@@ -55,6 +63,8 @@ export class RecapCollector {
     if (hs.some((h) => h.failed > 0) || this.stopped) return ExitCode.failed
     if (hs.some((h) => h.unreachable)) return ExitCode.unreachable
     if (this.mode === 'check' && hs.some((h) => h.changed > 0 || h.unknown > 0)) return ExitCode.drift
+    // a check that looked at nothing cannot say "in sync"
+    if (this.mode === 'check' && (this.opts.checkedNothingIsError ?? true) && checkedNothing(this.hosts)) return ExitCode.usage
     return ExitCode.ok
   }
 

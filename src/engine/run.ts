@@ -6,6 +6,7 @@ import { RecapCollector } from './recap.ts'
 import type { Listener, Mode, MusterEvent, Recap, ShardInfo } from './events.ts'
 import type { HostInfo, Inventory } from '../inventory/types.ts'
 import { selectHosts } from '../inventory/patterns.ts'
+import { playHostsOf, SelectionError, tagsOf, unmatchedTags } from './selection.ts'
 import { UnreachableError, type Connection } from '../ssh/connection.ts'
 import { maskSecrets } from '../core/secret.ts'
 import { readOnly } from './read-only-connection.ts'
@@ -22,6 +23,13 @@ export interface RunOptions {
   mode: Mode
   /** Host names the run is limited to (already resolved from --limit / --rerun). */
   limit?: ReadonlySet<string>
+  /** How to name the limit in an error ("--limit 'web'"). */
+  limitLabel?: string
+  /**
+   * A play pattern, --limit, --tags or --skip-tags that selects nothing is an
+   * error (SelectionError, exit 64) unless this is set; then it is a warning.
+   */
+  allowUnmatched?: boolean
   tags?: readonly string[]
   skipTags?: readonly string[]
   /** This run is one shard (--shard): said in run:start; `limit` already holds the shard's hosts. */
@@ -33,7 +41,7 @@ export interface RunOptions {
   onEvent: Listener
   probeTimeoutMs?: number
   /**
-   * Aborted (Ctrl-C): hosts in flight finish their play, no further batch or
+   * Aborted (Ctrl-C, or stdout closed: its `reason` says which): hosts in flight finish their play, no further batch or
    * play starts, and only the plays marked `always` still run.
    */
   signal?: AbortSignal
@@ -79,7 +87,8 @@ export class ExpansionError extends Error {
  */
 export async function runPlaybook(opts: RunOptions): Promise<Recap> {
   const started = Date.now()
-  const recap = new RecapCollector(opts.mode)
+  // a shard that checked nothing (no host, or its hosts lack the tags) is no verdict on the run: `muster merge` makes it
+  const recap = new RecapCollector(opts.mode, { checkedNothingIsError: !(opts.shard && opts.shard.count > 1) })
   const emit = (e: MusterEvent): void => {
     recap.on(e)
     opts.onEvent(e)
@@ -92,17 +101,22 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
   const probeBatches = new Map<string, number>()
   const limit = pLimit(Math.max(1, opts.forks))
 
-  const allHosts = new Set<string>()
-  const playHosts = opts.playbook.plays.map((p) => {
-    const names = selectHosts(opts.inventory, p.hosts).filter((h) => !opts.limit || opts.limit.has(h))
-    names.forEach((n) => allHosts.add(n))
-    return names
-  })
-  emit({ type: 'run:start', mode: opts.mode, playbook: opts.playbookName, hosts: [...allHosts], ...(opts.shard ? { shard: opts.shard } : {}) })
+  // a shard judges selections over the whole run's hosts (the other shards run the rest), and runs its own
+  const judged = opts.shard ? new Set(opts.shard.selected) : opts.limit
+  const selection = playHostsOf(opts.playbook, opts.inventory, judged, opts.limitLabel ?? '--limit')
+  const playHosts = opts.shard ? selection.hosts.map((hs) => hs.filter((h) => !opts.limit || opts.limit.has(h))) : selection.hosts
+  const allHosts = new Set(playHosts.flat())
+  const unmatched = [...selection.unmatched]
+  if (unmatched.length > 0 && !opts.allowUnmatched) throw new SelectionError(unmatched)
   // Every host is connected and probed now, in parallel, for all its plays at once: a converged
   // run then costs one round trip per host, and a host first needed in the last play does not
   // pay for its handshake and probe there. A change anywhere later makes the next play re-probe.
   for (const name of allHosts) hostRun(name).warm = limit(() => warm(opts.inventory.hosts.get(name)!))
+  const tagProblems = await unmatchedTagsOfRun()
+  if (tagProblems.length > 0 && !opts.allowUnmatched) throw new SelectionError(tagProblems)
+  unmatched.push(...tagProblems)
+  emit({ type: 'run:start', mode: opts.mode, playbook: opts.playbookName, hosts: [...allHosts], ...(opts.shard ? { shard: opts.shard } : {}) })
+  for (const message of unmatched) emit({ type: 'warning', message: `${message} (--allow-unmatched: running anyway)` })
 
   const connectTo = async (name: string): Promise<Connection> => {
     const h = opts.inventory.hosts.get(name)
@@ -205,7 +219,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
       connectTo,
       cache: hr.cache,
       prefetch,
-      ...(opts.stopBetweenResources && opts.signal && !play.always ? { interrupted: () => opts.signal!.aborted } : {}),
+      ...(opts.stopBetweenResources && opts.signal && !play.always ? { interrupted: () => (opts.signal!.aborted ? abortReason(opts.signal!) : undefined) } : {}),
       ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
     })
     trace(`${host.name}: play done`)
@@ -217,6 +231,27 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
     if (outcome.status === 'failed' && r.failed === 0) r.failed++
     emit({ type: 'host:done', play: play.name, host: host.name })
     return outcome.status
+  }
+
+  /**
+   * --tags / --skip-tags naming no tag of this run. Role names are known
+   * without expanding; any other tag waits for every host's expansion (done by
+   * warm() anyway; in a shard, only role names are judged). A host whose expansion failed (or that cannot be reached)
+   * could carry any tag: then nothing is judged, and that host reports its own error.
+   */
+  async function unmatchedTagsOfRun(): Promise<string[]> {
+    const asked = [...(opts.tags ?? []), ...(opts.skipTags ?? [])]
+    if (asked.length === 0) return []
+    // role names count over the whole run, other shards' hosts included
+    const roleNames = new Set(opts.playbook.plays.flatMap((p, i) => (selection.hosts[i]!.length > 0 ? p.roles.map((r) => r.name) : [])))
+    if (asked.every((t) => roleNames.has(t))) return []
+    // a resource's own tag may be on another shard's hosts only, which this process does not expand: not judged
+    if (opts.shard && opts.shard.count > 1) return []
+    await Promise.all([...allHosts].map((h) => hostRun(h).warm))
+    const complete = [...allHosts].every((h) => playHosts.every((hosts, i) => !hosts.includes(h) || hostRun(h).expanded.has(i)))
+    if (!complete) return []
+    const known = tagsOf([...allHosts].flatMap((h) => [...hostRun(h).expanded.values()]))
+    return unmatchedTags(opts, new Set([...known, ...roleNames]))
   }
 
   function hostRun(name: string): HostRun {
@@ -318,6 +353,11 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
   }
 
   return recap.recap(Date.now() - started)
+}
+
+/** What stopped the run, as the CLI said it when aborting ('Ctrl-C', 'output closed'). */
+function abortReason(signal: AbortSignal): string {
+  return typeof signal.reason === 'string' ? signal.reason : 'aborted'
 }
 
 export function selectedByTags(item: PlannedItem, tags?: readonly string[], skipTags?: readonly string[]): boolean {

@@ -1,4 +1,5 @@
 import type { Inventory } from './types.ts'
+import { didYouMean } from '../core/did-you-mean.ts'
 
 /** A host pattern that names nothing, or cannot be read. CLI exit 64. */
 export class PatternError extends Error {
@@ -64,7 +65,7 @@ function matchTerm(inv: Inventory, term: string, pattern: string): string[] {
     if (inv.hosts.has(term)) out.push(term)
     if (inv.groups.has(term)) out.push(...hostsOfGroup(inv, term))
     if (out.length === 0 && !inv.groups.has(term)) {
-      throw new PatternError(`unknown host or group '${term}' in pattern '${pattern}'`, pattern)
+      throw new PatternError(`unknown host or group '${term}' in pattern '${pattern}'${didYouMean(term, [...inv.hosts.keys(), ...inv.groups.keys()])}`, pattern)
     }
     return out
   }

@@ -1,4 +1,5 @@
 import type { HostRecap, Recap, ResourceStatus } from '../engine/events.ts'
+import { checkedNothing } from '../engine/recap.ts'
 
 export const statusLabel: Record<ResourceStatus, string> = {
   ok: 'ok',
@@ -41,7 +42,7 @@ export function verdict(recap: Recap): string {
     case 3:
       return 'unreachable host(s)'
     case 64:
-      return 'input error'
+      return recap.mode === 'check' && checkedNothing(recap.hosts) ? 'nothing checked: no resource was selected, so nothing is known to be in sync' : 'input error'
     default:
       return 'failed'
   }

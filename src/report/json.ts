@@ -5,7 +5,7 @@ import type { MusterEvent } from '../engine/events.ts'
  * dashboards (documented in the README): resource and handler results, hosts
  * unreachable or failed, a stopped play, and last the recap.
  */
-const emitted = new Set<MusterEvent['type']>(['run:start', 'resource:result', 'handler:result', 'host:unreachable', 'host:failed', 'play:end', 'run:end'])
+const emitted = new Set<MusterEvent['type']>(['run:start', 'resource:result', 'handler:result', 'host:unreachable', 'host:failed', 'play:end', 'warning', 'run:end'])
 
 export function jsonReporter(write: (line: string) => void): (e: MusterEvent) => void {
   return (e) => {

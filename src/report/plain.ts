@@ -40,6 +40,9 @@ export function plainReporter(opts: ReporterOptions): (e: MusterEvent) => void {
       case 'host:failed':
         if (e.resource === 'expand' || e.resource === 'facts' || e.resource === 'probe') w(`${e.host}  FAILED       ${e.resource}: ${e.message}`)
         break
+      case 'warning':
+        w(`WARNING ${e.message}`)
+        break
       case 'log':
         if (opts.verbose) w(`${e.host}  ${e.message}`)
         break

@@ -87,6 +87,7 @@ export function ttyReporter(opts: ReporterOptions): { on: (e: MusterEvent) => vo
         chain = chain.then(() => toPrint.forEach(plain)).then(() => plain(e))
         break
       }
+      case 'warning':
       case 'run:end':
         chain = chain.then(() => plain(e))
         break

@@ -4,7 +4,7 @@ import { runCommand } from '../run-command.ts'
 
 export const checkCommand: CommandModule<object, ParsedRunArgs & { watch?: number; watchCount?: number }> = {
   command: 'check <playbook>',
-  describe: 'Drift check: report what differs from the playbook; never changes a host. Exit 0 in sync, 2 drift, 1 error, 3 unreachable',
+  describe: 'Drift check: report what differs from the playbook; never changes a host. Exit 0 in sync, 2 drift, 1 error, 3 unreachable, 64 bad input or nothing selected (a check that checked no resource never exits 0)',
   builder: (y) =>
     runOptions(y)
       .option('watch', { type: 'number', describe: 'check again every N seconds over the same connections, printing only drift that appeared or was fixed (Ctrl-C stops)' })

@@ -170,7 +170,7 @@ export class DeployReporter {
   }
 
   /** Which host is on which release, from what the hosts say after the run. */
-  outcome(recap: Recap, before: Map<string, ReleaseState | null>, after: Map<string, ReleaseState | null>, interrupted: boolean): DeployEnd {
+  outcome(recap: Recap, before: Map<string, ReleaseState | null>, after: Map<string, ReleaseState | null>, interrupted: boolean, interruptCode = 130): DeployEnd {
     const hosts: Record<string, HostOutcome> = {}
     for (const [name, st] of after) {
       const b = summarize(before.get(name) ?? null)
@@ -187,7 +187,7 @@ export class DeployReporter {
       const out = this.#out.get(name)
       hosts[name] = { before: b, after: a, result, ...(out !== undefined ? { outOfRotationMs: out } : {}), ...(result === 'failed' ? { error: this.#failed.get(name) ?? 'failed' } : {}) }
     }
-    return { type: 'deploy:end', action: this.opts.action, hosts, durationMs: recap.durationMs, exitCode: interrupted ? 130 : recap.exitCode, interrupted }
+    return { type: 'deploy:end', action: this.opts.action, hosts, durationMs: recap.durationMs, exitCode: interrupted ? interruptCode : recap.exitCode, interrupted }
   }
 
   end(recap: Recap, end: DeployEnd): void {

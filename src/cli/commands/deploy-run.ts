@@ -67,7 +67,7 @@ export async function runDeploy(action: 'deploy' | 'rollback', args: DeployArgs,
   const reporter = new DeployReporter({ json: args.json, verbose: args.verbose > 0, action, write: out })
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
   const interrupt = interruptible({
-    first: 'interrupted: the host(s) in flight finish, no other starts, then the deploy lock is released (Ctrl-C again to exit at once)',
+    what: 'the host(s) in flight finish, no other starts, then the deploy lock is released',
     again: 'interrupted again: exiting now. The deploy lock stays; the next deploy takes it over (its holder is gone).',
   })
   try {
@@ -85,8 +85,8 @@ export async function runDeploy(action: 'deploy' | 'rollback', args: DeployArgs,
       signal: interrupt.signal,
     })
     const after = await readStates(pool, inventory, hosts)
-    const interrupted = interrupt.signal.aborted
-    const end = reporter.outcome(recap, before, after, interrupted)
+    const interruptCode = interrupt.exitCode()
+    const end = reporter.outcome(recap, before, after, interruptCode !== undefined, interruptCode)
     reporter.end(recap, end)
     writeRunLog(stateDir(), args.playbook, args.inventory, recap)
     return end.exitCode

@@ -16,6 +16,12 @@ export function runOptions<T>(y: Argv<T>) {
     .option('rerun', { type: 'string', choices: ['failed'], describe: 'run again only on hosts that failed, were unreachable or were interrupted (Ctrl-C) last time' })
     .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown host keys (changed keys are always refused)' })
     .option('typecheck', { type: 'boolean', default: true, describe: 'type-check the playbook before running (cached); --no-typecheck skips it' })
+    .option('allow-unmatched', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'run even when a --tags, --skip-tags or --limit, or a play\'s hosts pattern, matches nothing (a warning instead of exit 64); a check that checks no resource still never exits 0',
+    })
     .option('timeout', { type: 'number', default: 10, describe: 'seconds to connect to a host' })
     .option('shard', {
       type: 'string',
@@ -39,4 +45,5 @@ export interface ParsedRunArgs {
   typecheck: boolean
   timeout: number
   shard?: string
+  allowUnmatched: boolean
 }

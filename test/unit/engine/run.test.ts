@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runPlaybook } from '../../../src/engine/run.ts'
+import { SelectionError } from '../../../src/engine/selection.ts'
 import { playbook, role } from '../../../src/engine/playbook.ts'
 import type { MusterEvent, Recap } from '../../../src/engine/events.ts'
 import type { HostInfo, Inventory } from '../../../src/inventory/types.ts'
@@ -23,7 +24,7 @@ describe('engine: runPlaybook', () => {
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  async function run(pb: ReturnType<typeof playbook>, opts: { hosts?: string[]; mode?: 'apply' | 'check'; unreachable?: string[]; loseAt?: Record<string, number>; tags?: string[]; forks?: number } = {}) {
+  async function run(pb: ReturnType<typeof playbook>, opts: { hosts?: string[]; mode?: 'apply' | 'check'; unreachable?: string[]; loseAt?: Record<string, number>; tags?: string[]; skipTags?: string[]; limit?: string[]; allowUnmatched?: boolean; forks?: number } = {}) {
     const names = opts.hosts ?? ['h1']
     const conns = new Map<string, RecordingConnection>()
     const events: MusterEvent[] = []
@@ -35,6 +36,9 @@ describe('engine: runPlaybook', () => {
       forks: opts.forks ?? 10,
       diff: false,
       ...(opts.tags ? { tags: opts.tags } : {}),
+      ...(opts.skipTags ? { skipTags: opts.skipTags } : {}),
+      ...(opts.limit ? { limit: new Set(opts.limit), limitLabel: `--limit '${opts.limit.join(':')}'` } : {}),
+      ...(opts.allowUnmatched ? { allowUnmatched: true } : {}),
       connect: async (h) => {
         if (opts.unreachable?.includes(h.name)) throw new UnreachableError(h.name, 'connection refused')
         let c = conns.get(h.name)
@@ -173,6 +177,45 @@ describe('engine: runPlaybook', () => {
     const pb = playbook({ hosts: 'all', roles: [role('web', () => [kv(join(dir, 'w'), '1')]), role('db', () => [kv(join(dir, 'd'), '1')])], gatherFacts: false })
     const { results } = await run(pb, { tags: ['db'] })
     expect(results.map((r) => `${r.resource.split('/').pop()}:${r.status}`)).to.deep.equal(['w:skipped', 'd:changed'])
+  })
+
+  describe('a selection that selects nothing is an input error, before anything runs', () => {
+    const twoRoles = () =>
+      playbook({ hosts: 'all', roles: [role('nginx', () => [kv(join(dir, 'w'), '1', { tags: ['config'] })]), role('db', () => [kv(join(dir, 'd'), '1')])], gatherFacts: false })
+    const cases: [string, () => ReturnType<typeof playbook>, Parameters<typeof run>[1], RegExp][] = [
+      ['a misspelled role tag', twoRoles, { tags: ['ngnix'] }, /^--tags ngnix: no resource of this run has the tag 'ngnix'; did you mean 'nginx'\?$/],
+      ['a misspelled resource tag', twoRoles, { tags: ['db', 'confg'] }, /^--tags confg: .*did you mean 'config'\?$/],
+      ['a --skip-tags nothing has', twoRoles, { skipTags: ['nothing-has-this'] }, /^--skip-tags nothing-has-this: no resource of this run has the tag 'nothing-has-this'$/],
+      ['a tag only a play outside --limit has', () => playbook({ hosts: 'h1', roles: [role('web', () => [kv(join(dir, 'w'), '1')])], gatherFacts: false }, { hosts: 'h2', roles: [role('db', () => [kv(join(dir, 'd'), '1')])], gatherFacts: false }), { hosts: ['h1', 'h2'], limit: ['h1'], tags: ['db'] }, /^--tags db: no resource/],
+      ['a play whose pattern matches no host', () => playbook({ name: 'empty', hosts: 'h1:!h1', roles: [role('web', () => [])], gatherFacts: false }), { hosts: ['h1', 'h2'] }, /^play "empty": hosts 'h1:!h1' match no host of the inventory$/],
+      ['a --limit outside every play', () => playbook({ hosts: 'h1', roles: [role('web', () => [kv(join(dir, 'w'), '1')])], gatherFacts: false }), { hosts: ['h1', 'h2'], limit: ['h2'] }, /^--limit 'h2' selects none of the playbook's hosts \(h1\)$/],
+    ]
+    for (const [name, pb, opts, message] of cases) {
+      it(name, async () => {
+        const err = await run(pb(), opts).then(() => undefined, (e: unknown) => e as Error)
+        expect(err, 'the run was refused').to.be.instanceOf(SelectionError)
+        expect(err!.message).to.match(message)
+        expect(existsSync(join(dir, 'w')) || existsSync(join(dir, 'd')), 'nothing ran').to.equal(false)
+      })
+    }
+
+    it('a play pattern naming an unknown group names the play and what was meant', async () => {
+      const err = await run(playbook({ name: 'web servers', hosts: 'gg', roles: [role('web', () => [])], gatherFacts: false })).then(() => undefined, (e: unknown) => e as Error)
+      expect(err!.message).to.equal(`play "web servers": unknown host or group 'gg' in pattern 'gg'; did you mean 'g'?`)
+    })
+
+    it('--allow-unmatched runs anyway with a warning; a check that then checks nothing never exits 0', async () => {
+      const applied = await run(twoRoles(), { tags: ['db', 'ngnix'], allowUnmatched: true })
+      expect(applied.events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message)).to.deep.equal([
+        "--tags ngnix: no resource of this run has the tag 'ngnix'; did you mean 'nginx'? (--allow-unmatched: running anyway)",
+      ])
+      expect(applied.results.map((r) => r.status)).to.deep.equal(['skipped', 'changed'])
+      const nothing = await run(twoRoles(), { tags: ['ngnix'], allowUnmatched: true, mode: 'check' })
+      expect(nothing.results.map((r) => r.status)).to.deep.equal(['skipped', 'skipped'])
+      expect(nothing.recap.exitCode).to.equal(64)
+      const some = await run(twoRoles(), { tags: ['db'], mode: 'check' })
+      expect(some.recap.exitCode, 'd was applied above: a check that checked it is in sync').to.equal(0)
+    })
   })
 
   it('an error in a role is an input error (exit 64) naming host and role', async () => {
