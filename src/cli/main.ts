@@ -10,7 +10,8 @@ import { rollbackCommand } from './commands/rollback.ts'
 import { releasesCommand } from './commands/releases.ts'
 import { vaultCommand } from './commands/vault.ts'
 import { mergeCommand } from './commands/merge.ts'
-import { ExitCode } from '../core/errors.ts'
+import { ExitCode, UsageError } from '../core/errors.ts'
+import { didYouMean } from '../core/did-you-mean.ts'
 import { maskSecrets } from '../core/secret.ts'
 import { trace } from '../core/trace.ts'
 import { guardStdout } from './output.ts'
@@ -22,6 +23,9 @@ import { guardStdout } from './output.ts'
 const requireCjs = createRequire(import.meta.url)
 const yargs = requireCjs('yargs/yargs') as (args: string[]) => Argv
 
+const commands = [applyCommand, checkCommand, pingCommand, factsCommand, labCommand, deployCommand, rollbackCommand, releasesCommand, vaultCommand, mergeCommand]
+const commandNames = commands.map((c) => String(c.command).split(' ')[0]!)
+
 /** Errors that are the user's input, not a failure on a host: exit 64, no stack trace. */
 const inputErrors = new Set(['UsageError', 'MergeInputError', 'InventoryError', 'PatternError', 'TemplateError', 'MissingVarError', 'ExpansionError', 'VaultError', 'SelectionError', 'YError'])
 
@@ -32,16 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   const cli = yargs(argv)
     .scriptName('muster')
     .usage('$0 <command> [options]\n\nTyped, fast, honest configuration management over SSH.')
-    .command(applyCommand)
-    .command(checkCommand)
-    .command(pingCommand)
-    .command(factsCommand)
-    .command(labCommand)
-    .command(deployCommand)
-    .command(rollbackCommand)
-    .command(releasesCommand)
-    .command(vaultCommand)
-    .command(mergeCommand)
+    .command(commands as never)
     .demandCommand(1, 'Name a command: apply, check, merge, deploy, rollback, releases, ping, facts, lab or vault (see --help).')
     .strict()
     .epilogue('Exit codes: 0 ok / in sync, 1 a resource failed, 2 drift found (check), 3 a host unreachable, 64 usage or input error (also a --tags/--skip-tags/--limit or play hosts pattern that matches nothing), 130 interrupted (Ctrl-C: apply finishes the resource in flight and its handlers), 141 stdout closed under an apply (`| head`: handled like Ctrl-C).')
@@ -50,12 +45,17 @@ export async function main(argv: string[]): Promise<number> {
       throw err ?? Object.assign(new Error(msg), { name: 'YError' })
     })
   try {
+    const first = argv[0]
+    // yargs would say "Unknown argument: aply" (or, with recommendCommands, suggest `lab` for anything)
+    if (first !== undefined && !first.startsWith('-') && !commandNames.includes(first)) {
+      throw new UsageError(`unknown command '${first}'${didYouMean(first, commandNames)} (commands: ${commandNames.join(', ')})`)
+    }
     await cli.parseAsync()
   } catch (err) {
     const e = err as Error
     process.stderr.write(`muster: ${maskSecrets(e.message)}\n`)
     if (inputErrors.has(e.name)) {
-      if (e.name === 'YError') process.stderr.write('Run `muster --help` for usage.\n')
+      if (e.name === 'YError' || e.message.startsWith('unknown command')) process.stderr.write('Run `muster --help` for usage.\n')
       return ExitCode.usage
     }
     if (process.env.MUSTER_DEBUG && e.stack) process.stderr.write(e.stack + '\n')

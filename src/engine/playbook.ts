@@ -95,11 +95,15 @@ export interface PlannedItem {
 }
 
 export class MissingVarError extends Error {
+  /** The message without the host, for reports that already name it. */
+  readonly detail: string
   constructor(
     readonly host: string,
     readonly varName: string,
   ) {
-    super(`host ${host}: var "${varName}" is required but not set (set it in the inventory's host or group vars, or with -e ${varName}=...)`)
+    const detail = `var "${varName}" is required but not set (set it in the inventory's host or group vars, or with -e ${varName}=...)`
+    super(`host ${host}: ${detail}`)
+    this.detail = detail
     this.name = 'MissingVarError'
   }
 }

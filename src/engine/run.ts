@@ -67,14 +67,18 @@ interface HostRun {
 /** A role read ctx.facts before they were gathered: gather them, then expand again (roles are pure). */
 class FactsNeeded extends Error {}
 
-/** An error in the user's own code or data, found while expanding roles: exit 64. */
+/**
+ * An error in the user's own code or data, found while expanding roles: exit
+ * 64. The message names the role; the host is the event's own (every report
+ * line starts with it), so it is not said again.
+ */
 export class ExpansionError extends Error {
   constructor(
     readonly host: string,
     readonly role: string,
     cause: unknown,
   ) {
-    super(`host ${host}, role ${role}: ${messageOf(cause)}`)
+    super(`role ${role}: ${cause instanceof MissingVarError && cause.host === host ? cause.detail : messageOf(cause)}`)
     this.name = 'ExpansionError'
   }
 }

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { Secret } from '../core/secret.ts'
+import { closest } from '../core/did-you-mean.ts'
 import { InventoryError, type SourcePosition, type Vars } from './types.ts'
 import type { ConnectionSettings, RawSettings, SettingKey } from './raw.ts'
 
@@ -137,6 +138,8 @@ export function takeConnectionVars(
     }
     const known = Object.hasOwn(connectionVars, name) ? connectionVars[name] : undefined
     if (!known) {
+      const meant = misspeltSetting(name)
+      if (meant) throw new InventoryError(`${name} is not a setting muster knows${meant} (an unknown ansible_* key would otherwise become a plain var, and the setting would be silently missing)`, at.positionOf(name), at.host)
       rest[name] = value
       continue
     }
@@ -150,6 +153,28 @@ export function takeConnectionVars(
     addSetting(settings, known.key, v, ctx, name)
   }
   return { settings, vars: rest }
+}
+
+/** Ansible's own variables that muster does not act on: vars, never "misspelt settings". */
+const otherAnsibleVars = new Set([
+  'ansible_connection', 'ansible_python_interpreter', 'ansible_ssh_args', 'ansible_ssh_extra_args', 'ansible_scp_extra_args',
+  'ansible_sftp_extra_args', 'ansible_ssh_pipelining', 'ansible_ssh_executable', 'ansible_become_user', 'ansible_become_method',
+  'ansible_become_pass', 'ansible_become_password', 'ansible_become_exe', 'ansible_become_flags', 'ansible_shell_type',
+  'ansible_shell_executable', 'ansible_host_key_checking', 'ansible_network_os', 'ansible_ssh_common_args',
+])
+
+/**
+ * "; did you mean 'ansible_host'?" for an ansible_* or muster_* key that is
+ * one slip away from a connection setting (`ansible_hots`); '' otherwise.
+ * Only the part after the prefix is compared, so a long key is not "close"
+ * to another by sharing its prefix.
+ */
+export function misspeltSetting(name: string): string {
+  const prefix = /^(ansible_|muster_)/.exec(name)?.[1]
+  if (!prefix || otherAnsibleVars.has(name)) return ''
+  const family = Object.keys(connectionVars).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length))
+  const near = closest(name.slice(prefix.length), family)
+  return near.length === 0 ? '' : `; did you mean ${near.map((n) => `'${prefix}${n}'`).join(' or ')}?`
 }
 
 /**

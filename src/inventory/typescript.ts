@@ -2,7 +2,8 @@ import { dirname, resolve } from 'node:path'
 import { importTsModule } from '../core/ts-module.ts'
 import { InventoryError, type SourcePosition, type Vars } from './types.ts'
 import { rawGroup, type RawInventory, type RawSettings } from './raw.ts'
-import { addSetting, isSettingKey } from './settings.ts'
+import { addSetting, isSettingKey, settingKeys } from './settings.ts'
+import { didYouMean } from '../core/did-you-mean.ts'
 
 /**
  * Import a TypeScript/JavaScript inventory module and read its default export.
@@ -44,7 +45,7 @@ export function fromSpec(spec: unknown, file: string): RawInventory {
     for (const [k, v] of Object.entries(from)) {
       if (allowed.has(k)) continue
       // address is a host's own, never a shared ssh default
-      if (!isSettingKey(k) || k === 'address') return fail(`${prefix}unknown field '${k}'`, host)
+      if (!isSettingKey(k) || k === 'address') return fail(`${prefix}unknown field '${k}'${didYouMean(k, [...allowed, ...settingKeys.filter((s) => host !== undefined || s !== 'address')])}`, host)
       if (v !== undefined) addSetting(settings, k, v, { baseDir, position, host })
     }
     return settings

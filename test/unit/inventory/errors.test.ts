@@ -36,6 +36,21 @@ const cases: { name: string; load: () => unknown; says: string[] }[] = [
     says: ['inv.yml:4:', 'host web-01', 'ansible_host: address must be a non-empty string'],
   },
   {
+    name: 'YAML misspelt Ansible setting (ansible_hots) is not silently a var',
+    load: () => fromYaml('all:\n  hosts:\n    web-01:\n      ansible_hots: 10.0.0.1'),
+    says: ['inv.yml:4:', 'host web-01', "ansible_hots is not a setting muster knows; did you mean 'ansible_host'?"],
+  },
+  {
+    name: 'INI misspelt Ansible and muster settings',
+    load: () => fromIni('web-01 ansible_prot=2222'),
+    says: ['inv.ini:1', 'host web-01', "ansible_prot is not a setting muster knows; did you mean 'ansible_port'?"],
+  },
+  {
+    name: 'INI misspelt muster_jump in group vars',
+    load: () => fromIni('[web]\nh\n[web:vars]\nmuster_jmp=bastion'),
+    says: ['inv.ini:4', "muster_jmp is not a setting muster knows; did you mean 'muster_jump'?"],
+  },
+  {
     name: 'YAML malformed become',
     load: () => fromYaml('all:\n  hosts:\n    h:\n      ansible_become: maybe'),
     says: ['inv.yml:4:', 'host h', 'become must be true or false, got "maybe"'],
@@ -176,7 +191,7 @@ const cases: { name: string; load: () => unknown; says: string[] }[] = [
   {
     name: 'TS unknown host field',
     load: () => fromTs({ hosts: { h: { adress: 'x' } } } as unknown as InventorySpec),
-    says: ["inv.ts: host h: unknown field 'adress'"],
+    says: ["inv.ts: host h: unknown field 'adress'; did you mean 'address'?"],
   },
   {
     name: 'TS malformed become in ssh defaults',
