@@ -33,10 +33,73 @@ describe('e2e: bad input gets a clear error and the right exit code', function (
     noStack(r.stderr)
   })
 
-  it('an unknown host pattern: exit 64', async () => {
+  it('an unknown host pattern: exit 64, with what was meant when one is close', async () => {
     const r = await muster(['apply', 'test/fixtures/e2e/playbook.ts', '-i', INV, '--limit', 'nosuchhost'], env)
     expect(r.code).to.equal(64)
     expect(r.stderr).to.contain("unknown host or group 'nosuchhost'")
+    const typo = await muster(['check', 'test/fixtures/e2e/playbook.ts', '-i', INV, '--limit', 'bxo'], env)
+    expect(typo.code).to.equal(64)
+    expect(typo.stderr).to.contain("muster: unknown host or group 'bxo' in pattern 'bxo'; did you mean 'box'?")
+  })
+
+  describe('a selection that matches nothing: exit 64 naming it, nothing run', () => {
+    const PB = 'test/fixtures/e2e/playbook.ts'
+    const rows: [string, string[], string][] = [
+      ['--tags with a typo', ['--tags', 'fiels'], "muster: --tags fiels: no resource of this run has the tag 'fiels'; did you mean 'files'?"],
+      ['--skip-tags nothing has', ['--skip-tags', 'nginx'], "muster: --skip-tags nginx: no resource of this run has the tag 'nginx'"],
+      ['--limit outside every play', ['--limit', 'box:&ghost'], "muster: --limit 'box:&ghost' selects none of the playbook's hosts (box, ghost)"],
+    ]
+    for (const [name, extra, says] of rows) {
+      for (const cmd of ['apply', 'check']) {
+        it(`${cmd} ${name}`, async () => {
+          const r = await muster([cmd, PB, '-i', INV, '-e', `root=${root}/sel`, ...(extra[0] === '--limit' ? [] : ['--limit', 'box']), ...extra], env)
+          expect(r.code, r.stdout + r.stderr).to.equal(64)
+          expect(r.stderr).to.contain(says)
+          noStack(r.stderr)
+          expect(r.stdout, 'nothing ran, not even the run header').to.equal('')
+          expect(existsSync(join(root, 'sel')), 'nothing was applied').to.equal(false)
+        })
+      }
+    }
+
+    it('a play whose hosts pattern matches no host is named', async () => {
+      const r = await muster(['apply', 'test/fixtures/e2e/empty-play.ts', '-i', INV, '--limit', 'box', '-e', `root=${root}/sel`], env)
+      expect(r.code, r.stdout + r.stderr).to.equal(64)
+      expect(r.stderr).to.contain(`muster: play "nobody": hosts 'box:!box' match no host of the inventory`)
+      expect(existsSync(join(root, 'sel'))).to.equal(false)
+    })
+
+    it('--allow-unmatched runs anyway with a WARNING; a check that then checks no resource still does not say "in sync"', async () => {
+      const r = await muster(['apply', 'test/fixtures/e2e/empty-play.ts', '-i', INV, '--limit', 'box', '-e', `root=${root}`, '--allow-unmatched'], env)
+      expect(r.code, r.stdout + r.stderr).to.equal(0)
+      expect(r.stdout).to.contain(`WARNING play "nobody": hosts 'box:!box' match no host of the inventory (--allow-unmatched: running anyway)`)
+      expect(existsSync(join(root, 'marked')), 'the play that matched ran').to.equal(true)
+      const c = await muster(['check', PB, '-i', INV, '--limit', 'box', '-e', `root=${root}/sel`, '--tags', 'fiels', '--allow-unmatched'], env)
+      expect(c.code, c.stdout + c.stderr).to.equal(64)
+      expect(c.stdout).to.match(/box\s+: ok=0 changed=0 unreachable=0 failed=0 skipped=7/)
+      expect(c.stdout).to.contain('nothing checked: no resource was selected, so nothing is known to be in sync')
+      expect(c.stdout).not.to.match(/^in sync/m)
+    })
+  })
+
+  it('a misspelt Ansible setting in an inventory: exit 64 naming file, line, host and what was meant', async () => {
+    const r = await muster(['ping', 'box', '-i', 'test/fixtures/e2e/misspelt-inventory.yml'], env)
+    expect(r.code).to.equal(64)
+    expect(r.stderr).to.match(/misspelt-inventory\.yml:4(:\d+)?: host box: ansible_hots is not a setting muster knows; did you mean 'ansible_host'\?/)
+  })
+
+  it('a missing required var names the host once, and the var', async () => {
+    const r = await muster(['apply', 'test/fixtures/e2e/playbook.ts', '-i', INV, '--limit', 'box'], env)
+    expect(r.code).to.equal(64)
+    const line = r.stdout.split('\n').find((l) => l.includes('is required'))!
+    expect(line).to.match(/^box\s+FAILED\s+expand: role files: var "root" is required but not set/)
+    expect(line.match(/\bbox\b/g)).to.have.length(1)
+  })
+
+  it('an unknown command: exit 64 with what was meant', async () => {
+    const r = await muster(['aply', 'test/fixtures/e2e/playbook.ts'], env)
+    expect(r.code).to.equal(64)
+    expect(r.stderr).to.contain("muster: unknown command 'aply'; did you mean 'apply'? (commands: apply, check, ping")
   })
 
   it('a playbook that does not type-check: exit 64 with the compiler message, nothing run', async () => {
