@@ -50,17 +50,23 @@ export interface ExactPrediction<T = unknown> {
   readonly query: FactQuery<T>
   readonly value: T | Unknown
 }
-/** Every key of `kind` that starts with `prefix` becomes unknown (e.g. paths under a package's config dir). */
+/**
+ * Every key of `kind` that starts with `prefix` becomes unknown (e.g. paths
+ * under a package's config dir); with `rewrite`, a value already probed
+ * becomes what `rewrite` makes of it instead (it may keep it), and only keys
+ * not probed yet become unknown.
+ */
 export interface PrefixPrediction {
   readonly kind: FactKind<unknown>
   readonly prefix: string
   readonly value: Unknown
+  readonly rewrite?: (before: unknown) => unknown
 }
 export type Prediction = ExactPrediction | PrefixPrediction
 
 export function predict<T>(q: FactQuery<T>, value: T | Unknown): ExactPrediction<T> {
   return { query: q, value }
 }
-export function predictUnder<T>(kind: FactKind<T>, prefix: string, reason: string): PrefixPrediction {
-  return { kind: kind as FactKind<unknown>, prefix, value: new Unknown(reason) }
+export function predictUnder<T>(kind: FactKind<T>, prefix: string, reason: string, rewrite?: (before: T) => T | Unknown): PrefixPrediction {
+  return { kind: kind as FactKind<unknown>, prefix, value: new Unknown(reason), ...(rewrite ? { rewrite: rewrite as (before: unknown) => unknown } : {}) }
 }

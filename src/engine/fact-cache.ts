@@ -42,7 +42,8 @@ export class FactCache {
         // exact facts already cached under the prefix are no longer trustworthy
         for (const id of [...this.values.keys()]) {
           const [kind, key] = id.split('\u0000') as [string, string]
-          if (kind === p.kind.name && key.startsWith(p.prefix) && !isUnknown(this.values.get(id))) this.values.set(id, p.value)
+          const before = this.values.get(id)
+          if (kind === p.kind.name && key.startsWith(p.prefix) && !isUnknown(before)) this.values.set(id, p.rewrite ? p.rewrite(before) : p.value)
         }
       }
     }

@@ -24,6 +24,11 @@ function script(keys: readonly string[]): string {
 
 function parse(stdout: string, keys: readonly string[], code: number): Map<string, AptCandidate> {
   if (code !== 0) throw new Error(`apt-candidate probe: apt-cache policy exited ${code}`)
+  return parsePolicy(stdout, keys)
+}
+
+/** `apt-cache policy` blocks, one per key (nulls for a name apt does not know). */
+export function parsePolicy(stdout: string, keys: readonly string[]): Map<string, AptCandidate> {
   const blocks = new Map<string, AptCandidate>()
   let current: AptCandidate | null = null
   for (const line of stdout.split('\n')) {

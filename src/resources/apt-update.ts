@@ -3,6 +3,7 @@ import { predict, predictUnder } from '../contract/fact.ts'
 import { pathStat, type PathStat } from '../facts/path.ts'
 import { shell } from '../facts/shell.ts'
 import { aptCandidateFact } from '../facts/apt-candidate.ts'
+import { aptInstallableFact } from '../facts/apt-installable.ts'
 
 export interface AptUpdateOptions extends ResourceMeta {
   /** Refresh the package lists when they are older than this (default 3600). */
@@ -49,6 +50,10 @@ export function aptUpdate(opts: AptUpdateOptions = {}): Resource {
             predict(shell(NOW), now),
             // fresh lists may bring other candidates: every `latest` after this is unknown until applied
             predictUnder(aptCandidateFact, '', 'the package lists are refreshed first'),
+            // a package the current lists lack may be in the refreshed ones: not "no such package" yet
+            predictUnder(aptInstallableFact, '', 'the package lists are refreshed first', (before) =>
+              before.state === 'missing' && before.candidate === null ? { state: 'lists-refreshing' as const } : before,
+            ),
           ],
         })
       if (last === 0) return update('no package lists yet')

@@ -3,6 +3,7 @@ import { predict, type FactQuery, type Prediction } from '../contract/fact.ts'
 import { sh } from '../core/sh.ts'
 import { aptPackage, assertPackageName, type AptPackageState } from '../facts/apt-package.ts'
 import { aptCandidate, type AptCandidate } from '../facts/apt-candidate.ts'
+import { aptInstallable, type AptInstallable } from '../facts/apt-installable.ts'
 import { installPredictions, packageClosure, removePredictions } from './package-provides.ts'
 
 export type AptOptions = (
@@ -12,7 +13,9 @@ export type AptOptions = (
 ) &
   ResourceMeta
 
-type Probe = Record<`pkg:${string}`, FactQuery<AptPackageState>> & Record<`cand:${string}`, FactQuery<AptCandidate>>
+type Probe = Record<`pkg:${string}`, FactQuery<AptPackageState>> &
+  Record<`cand:${string}`, FactQuery<AptCandidate>> &
+  Record<`avail:${string}`, FactQuery<AptInstallable>>
 
 /** Every install and remove: no prompts, wait for another apt instead of failing, keep local conffiles. */
 const APT_GET = sh`DEBIAN_FRONTEND=noninteractive apt-get -y -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold`
@@ -31,7 +34,9 @@ const FINISH_INTERRUPTED =
  * resource may name several packages; the missing ones are installed by ONE
  * apt-get call, and the summary names exactly the packages that change.
  * `latest` also reads apt's candidate (one `apt-cache policy` for the batch);
- * `present` does not, to keep a converged check cheap.
+ * `present` reads it only for the packages that are not installed (in the
+ * same probe: see apt-installable.ts), so a converged check stays cheap and
+ * a name apt does not know fails at check, not at apply.
  */
 export function apt(names: string | readonly string[], opts: AptOptions = {}): Resource<Probe> {
   const list = (typeof names === 'string' ? [names] : [...names]).map(assertPackageName)
@@ -42,11 +47,14 @@ export function apt(names: string | readonly string[], opts: AptOptions = {}): R
   if (version !== undefined && list.length > 1) throw new Error(`apt ${list.join(',')}: a version pins one package; name it alone`)
   const recommends = 'installRecommends' in opts ? opts.installRecommends : undefined
   const wantsCandidate = state === 'latest'
+  // a pinned version is apt's to refuse; a plain install must name a package apt has
+  const wantsInstallable = state === 'present' && version === undefined
 
   const probe = {} as Record<string, FactQuery<unknown>>
   for (const n of list) {
     probe[`pkg:${n}`] = aptPackage(n)
     if (wantsCandidate) probe[`cand:${n}`] = aptCandidate(n)
+    if (wantsInstallable) probe[`avail:${n}`] = aptInstallable(n)
   }
   // The companions an install brings (nginx brings nginx-common) are read too, in
   // the same dpkg-query: one already on the host keeps its files as they are, and
@@ -97,6 +105,7 @@ export function apt(names: string | readonly string[], opts: AptOptions = {}): R
             installs.push({ name: n, target: `${n}=${version}`, why: `install ${n} ${version} (has ${p.version ?? 'a candidate'})`, version })
           }
         } else if (p.state !== 'installed') {
+          noSuchPackage(n, p, observed[`avail:${n}`])
           installs.push({ name: n, target: n, why: p.state === 'broken' ? `install ${n} (dpkg: ${p.status})` : `install ${n}`, version: null })
         }
       }
@@ -114,12 +123,24 @@ export function apt(names: string | readonly string[], opts: AptOptions = {}): R
         {
           predicts: installs.flatMap((i): Prediction[] => [
             predict(aptPackage(i.name), { state: 'installed', version: i.version, arch: i.name.split(':')[1] ?? null, held: false }),
+            ...(wantsInstallable ? [predict(aptInstallable(i.name), { state: 'installed' })] : []),
             ...(pkg(i.name).state === 'installed' ? [] : installPredictions(i.name, { states: before })),
           ]),
         },
       )
     },
   })
+}
+
+/**
+ * A package dpkg does not have (or has only as config files) that apt has no
+ * candidate for cannot be installed: the resource fails at check, as apply
+ * would. A broken (half-installed) package is apt's to finish from dpkg's own
+ * record, candidate or not.
+ */
+function noSuchPackage(name: string, p: AptPackageState, a: AptInstallable): void {
+  if (p.state === 'broken' || a.state !== 'missing' || a.candidate !== null) return
+  throw new Error(`no such package: apt has no installation candidate for ${name} (a misspelt name, or the package lists need an update)`)
 }
 
 /** "install nginx, haproxy; upgrade curl 1 -> 2": plain installs together, the rest one by one. */

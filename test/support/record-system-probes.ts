@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util'
 import type { FactKind } from '../../src/contract/fact.ts'
 import { aptPackageFact } from '../../src/facts/apt-package.ts'
 import { aptCandidateFact } from '../../src/facts/apt-candidate.ts'
+import { aptInstallableFact } from '../../src/facts/apt-installable.ts'
 import { systemdUnitFact } from '../../src/facts/systemd-unit.ts'
 import { userFact } from '../../src/facts/user.ts'
 import { groupFact } from '../../src/facts/group.ts'
@@ -28,7 +29,7 @@ import { shellFact } from '../../src/facts/shell.ts'
 import { pathFact, pathStatFact } from '../../src/facts/path.ts'
 
 const kinds: Record<string, FactKind<unknown>> = Object.fromEntries(
-  [aptPackageFact, aptCandidateFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact].map((k) => [
+  [aptPackageFact, aptCandidateFact, aptInstallableFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact].map((k) => [
     k.name,
     k as FactKind<unknown>,
   ]),

@@ -2,7 +2,9 @@ import { expect } from 'chai'
 import { aptUpdate } from '../../../src/resources/apt-update.ts'
 import { pathStatFact, type PathStat } from '../../../src/facts/path.ts'
 import { shellFact, type ShellResult } from '../../../src/facts/shell.ts'
-import { isUnknown } from '../../../src/contract/fact.ts'
+import { factId, isUnknown } from '../../../src/contract/fact.ts'
+import { FactCache } from '../../../src/engine/fact-cache.ts'
+import { aptInstallable, aptInstallableFact, type AptInstallable } from '../../../src/facts/apt-installable.ts'
 import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
 
 // recorded on the bare lab host web-01 with the path kind (path-stat reads the same find records):
@@ -50,6 +52,18 @@ describe('aptUpdate resource', () => {
     const again = planOf(aptUpdate({ maxAgeSeconds: 60 }), { stamp: (predictedStamp as { value: PathStat }).value, cache: absent, now })
     expect(again.kind).to.equal('ok')
     expect((p.predicts ?? []).some((x) => 'prefix' in x && x.kind.name === 'apt-candidate')).to.equal(true)
+  })
+
+  it('check mode: a package the current lists lack is "maybe after the refresh", one they have keeps its candidate', () => {
+    const p = planOf(aptUpdate({ maxAgeSeconds: 0 }), { stamp: absent, cache: absent, now })
+    if (p.kind !== 'change') throw new Error('expected a change')
+    const cache = new FactCache()
+    const known = (name: string): AptInstallable => fixtureValue(aptInstallableFact, 'mix', name)
+    cache.setAll(new Map([['nginx', known('nginx')], ['nosuchpkg-muster', known('nosuchpkg-muster')]].map(([k, v]) => [factId(aptInstallable(k as string)), v])))
+    cache.overlay(p.predicts ?? [])
+    expect(cache.get(aptInstallable('nginx'))).to.deep.equal(known('nginx')).and.to.include({ state: 'missing' })
+    expect(cache.get(aptInstallable('nosuchpkg-muster'))).to.deep.equal({ state: 'lists-refreshing' })
+    expect(isUnknown(cache.get(aptInstallable('curl'))), 'not probed before: unknown').to.equal(true)
   })
 
   it('the newer of the two counts, read from a provisioned host without hashing pkgcache.bin', () => {

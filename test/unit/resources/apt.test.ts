@@ -2,12 +2,15 @@ import { expect } from 'chai'
 import { apt, type AptOptions } from '../../../src/resources/apt.ts'
 import { aptPackageFact, type AptPackageState } from '../../../src/facts/apt-package.ts'
 import { aptCandidateFact, type AptCandidate } from '../../../src/facts/apt-candidate.ts'
+import { aptInstallableFact, type AptInstallable } from '../../../src/facts/apt-installable.ts'
 import { isUnknown, type Prediction } from '../../../src/contract/fact.ts'
 import type { UnitState } from '../../../src/facts/systemd-unit.ts'
 import { fixtureValue, parseFixture, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
 
 const pkg = (fixture: string, name: string): AptPackageState => fixtureValue(aptPackageFact, fixture, name)
 const cand = (name: string): AptCandidate => fixtureValue(aptCandidateFact, 'mix', name)
+/** apt-installable/mix: recorded on the controller, where nginx, haproxy are not installed and nosuchpkg-muster does not exist */
+const installable = (name: string): AptInstallable => fixtureValue(aptInstallableFact, 'mix', name)
 const DUMMY = 'muster-fixture-dummy'
 
 /**
@@ -25,6 +28,10 @@ function observed(names: string[], fixture: string, withCandidates = false, opts
   const recorded = parseFixture(aptPackageFact, fixture)
   for (const key of Object.keys(apt(names, withCandidates ? { state: 'latest' } : opts).probe)) {
     if (key in out) continue
+    if (key.startsWith('avail:')) {
+      out[key] = installable(key.slice('avail:'.length))
+      continue
+    }
     const name = key.slice('pkg:'.length)
     out[key] = recorded.get(name) ?? { state: 'not-installed' }
   }
@@ -36,7 +43,7 @@ const APT_GET =
 
 describe('apt resource', () => {
   // fixture, packages, options, expected plan kind, summary (change) or detail (ok)
-  const table: [string, string[], AptOptions, 'ok' | 'change', string][] = [
+  const table: [string, string[], AptOptions, 'ok' | 'change' | 'fail', string][] = [
     ['installed-mix', ['curl'], {}, 'ok', 'curl 7.88.1-10+deb12u14'],
     ['installed-mix', ['bash', 'curl'], { state: 'present' }, 'ok', 'bash 5.2.15-2+b8, curl 7.88.1-10+deb12u14'],
     ['web-01-bare', ['nginx'], {}, 'change', 'install nginx'],
@@ -44,7 +51,11 @@ describe('apt resource', () => {
     ['web-01-bare', ['curl'], { state: 'absent' }, 'change', 'remove curl'],
     ['web-01-bare', ['nginx', 'haproxy'], { state: 'absent' }, 'ok', 'nginx, haproxy not installed'],
     ['dummy-config-files', [DUMMY], { state: 'absent' }, 'ok', `${DUMMY} not installed`],
-    ['dummy-config-files', [DUMMY], {}, 'change', `install ${DUMMY}`],
+    // a package apt has no candidate for fails at plan (check) time; dpkg's leftover config files do not make one
+    ['dummy-config-files', [DUMMY], {}, 'fail', `no such package: apt has no installation candidate for ${DUMMY}`],
+    ['installed-mix', ['nginx', 'nosuchpkg-muster'], {}, 'fail', 'no such package: apt has no installation candidate for nosuchpkg-muster (a misspelt name, or the package lists need an update)'],
+    // pinned: apt refuses a version it lacks at apply; no candidate is read
+    ['installed-mix', ['nosuchpkg-muster'], { version: '1.0' }, 'change', 'install nosuchpkg-muster 1.0'],
     ['dummy-unpacked', [DUMMY], {}, 'change', `install ${DUMMY} (dpkg: unpacked)`],
     ['dummy-half-configured', [DUMMY], {}, 'change', `install ${DUMMY} (dpkg: half-configured)`],
     ['dummy-half-configured', [DUMMY], { state: 'absent' }, 'change', `remove ${DUMMY}`],
@@ -58,6 +69,7 @@ describe('apt resource', () => {
   ]
   for (const [fixture, names, opts, kind, text] of table) {
     it(`${fixture}: apt(${names.join(',')}, ${JSON.stringify(opts)}) -> ${kind} "${text}"`, () => {
+      if (kind === 'fail') return void expect(() => planOf(apt(names, opts), observed(names, fixture, false, opts))).to.throw(text)
       const p = planOf(apt(names, opts), observed(names, fixture, false, opts))
       expect(p.kind).to.equal(kind)
       if (p.kind === 'change') expect(p.summary).to.equal(text)
@@ -80,20 +92,27 @@ describe('apt resource', () => {
     })
   }
 
+  it('after an aptUpdate that would run, a name the current lists lack is planned as an install, not failed (check mode)', () => {
+    const p = planOf(apt('nosuchpkg-muster'), { 'pkg:nosuchpkg-muster': { state: 'not-installed' }, 'avail:nosuchpkg-muster': { state: 'lists-refreshing' } })
+    expect(p).to.include({ kind: 'change', summary: 'install nosuchpkg-muster' })
+  })
+
   it('latest of a package apt does not know fails at plan time, naming it', () => {
     const r = apt('nosuchpkg-muster', { state: 'latest' })
     expect(() => planOf(r, observed(['nosuchpkg-muster'], 'installed-mix', true))).to.throw(/no installation candidate for nosuchpkg-muster/)
   })
 
-  it('only `latest` reads the candidate (apt-cache is costly); an install reads its companions in the same dpkg-query', () => {
-    expect(Object.keys(apt('nginx').probe)).to.deep.equal(['pkg:nginx', 'pkg:nginx-common'])
+  it('`latest` reads the candidate; `present` asks apt only about packages not installed (apt-installable); an install reads its companions in the same dpkg-query', () => {
+    expect(Object.keys(apt('nginx').probe)).to.deep.equal(['pkg:nginx', 'avail:nginx', 'pkg:nginx-common'])
     expect(Object.keys(apt('nginx', { state: 'latest' }).probe)).to.deep.equal(['pkg:nginx', 'cand:nginx', 'pkg:nginx-common'])
     expect(Object.keys(apt('nginx', { state: 'absent' }).probe)).to.deep.equal(['pkg:nginx'])
-    expect(Object.keys(apt('curl').probe)).to.deep.equal(['pkg:curl'])
+    expect(Object.keys(apt('curl').probe)).to.deep.equal(['pkg:curl', 'avail:curl'])
     // a companion named in the list is read once
     expect(Object.keys(apt(['mariadb-server', 'mariadb-client']).probe)).to.deep.equal([
       'pkg:mariadb-server',
+      'avail:mariadb-server',
       'pkg:mariadb-client',
+      'avail:mariadb-client',
       'pkg:mariadb-server-core',
       'pkg:mariadb-client-core',
       'pkg:mariadb-common',
@@ -102,7 +121,7 @@ describe('apt resource', () => {
   })
 
   it('nginx installed again beside the nginx-common it left: nothing of nginx-common is predicted again (not its default site)', () => {
-    const removed = { 'pkg:nginx': { state: 'not-installed' }, 'pkg:nginx-common': { state: 'installed', version: '1.22.1-9+deb12u9', arch: 'all', held: false } }
+    const removed = { 'pkg:nginx': { state: 'not-installed' }, 'avail:nginx': installable('nginx'), 'pkg:nginx-common': { state: 'installed', version: '1.22.1-9+deb12u9', arch: 'all', held: false } }
     const p = planOf(apt('nginx'), removed)
     if (p.kind !== 'change') throw new Error('expected a change')
     expect(p.summary).to.equal('install nginx')
@@ -122,7 +141,7 @@ describe('apt resource', () => {
     expect(rcExact.has('path /etc/nginx/sites-enabled/default')).to.equal(false)
     expect(rcExact.get('path /etc/nginx/sites-available')).to.deep.include({ type: 'directory' })
     // on a bare host, nginx-common's first install does make it
-    const bare = planOf(apt('nginx'), { 'pkg:nginx': { state: 'not-installed' }, 'pkg:nginx-common': { state: 'not-installed' } })
+    const bare = planOf(apt('nginx'), { 'pkg:nginx': { state: 'not-installed' }, 'avail:nginx': installable('nginx'), 'pkg:nginx-common': { state: 'not-installed' } })
     if (bare.kind !== 'change') throw new Error('expected a change')
     expect(byKey(bare.predicts ?? []).get('path /etc/nginx/sites-enabled/default')).to.deep.include({ type: 'symlink' })
   })
@@ -137,11 +156,11 @@ describe('apt resource', () => {
   })
 
   it('removes with apt-get remove, recommends and pins as asked', async () => {
-    const rm = await commandsOf(planOf(apt('curl', { state: 'absent' }), observed(['curl'], 'web-01-bare')))
+    const rm = await commandsOf(planOf(apt('curl', { state: 'absent' }), observed(['curl'], 'web-01-bare', false, { state: 'absent' })))
     expect(rm[0]!.command.split('\n')[1]).to.equal(`${APT_GET} remove curl`)
     const norec = await commandsOf(planOf(apt('nginx', { installRecommends: false }), observed(['nginx'], 'web-01-bare')))
     expect(norec[0]!.command.split('\n')[1]).to.equal(`${APT_GET} --no-install-recommends install nginx`)
-    const pin = await commandsOf(planOf(apt('curl', { version: '7.88.1-10+deb12u5' }), observed(['curl'], 'installed-mix')))
+    const pin = await commandsOf(planOf(apt('curl', { version: '7.88.1-10+deb12u5' }), observed(['curl'], 'installed-mix', false, { version: '7.88.1-10+deb12u5' })))
     expect(pin[0]!.command.split('\n')[1]).to.equal(`${APT_GET} --allow-downgrades install curl=7.88.1-10+deb12u5`)
   })
 
@@ -169,7 +188,7 @@ describe('apt resource', () => {
 
   it('a package outside the table makes its /etc tree and unit unknown, never guessed', () => {
     const r = apt('redis-server')
-    const p = planOf(r, { 'pkg:redis-server': { state: 'not-installed' } })
+    const p = planOf(r, { 'pkg:redis-server': { state: 'not-installed' }, 'avail:redis-server': { state: 'missing', candidate: '5:7.0.15-1~deb12u1' } })
     if (p.kind !== 'change') throw new Error('expected a change')
     const prefixes = (p.predicts ?? []).filter((x) => !('query' in x)).map((x) => ('prefix' in x ? x.prefix : ''))
     expect(prefixes).to.include.members(['/etc/redis-server/', '/etc/redis/'])
@@ -178,7 +197,7 @@ describe('apt resource', () => {
   })
 
   it('conffiles kept from an earlier install are not predicted at their default content', () => {
-    const p = planOf(apt('haproxy'), { 'pkg:haproxy': { state: 'config-files', version: '2.6.12-1+deb12u4' } })
+    const p = planOf(apt('haproxy'), { 'pkg:haproxy': { state: 'config-files', version: '2.6.12-1+deb12u4' }, 'avail:haproxy': installable('haproxy') })
     if (p.kind !== 'change') throw new Error('expected a change')
     const exact = byKey(p.predicts ?? [])
     expect(isUnknown(exact.get('path /etc/haproxy/haproxy.cfg'))).to.equal(true)
@@ -186,7 +205,7 @@ describe('apt resource', () => {
   })
 
   it('removal predicts the package gone with its binary and unit file', () => {
-    const p = planOf(apt('curl', { state: 'absent' }), observed(['curl'], 'web-01-bare'))
+    const p = planOf(apt('curl', { state: 'absent' }), observed(['curl'], 'web-01-bare', false, { state: 'absent' }))
     if (p.kind !== 'change') throw new Error('expected a change')
     expect(byKey(p.predicts ?? []).get('apt-package curl')).to.deep.equal({ state: 'config-files', version: '7.88.1-10+deb12u15' })
   })

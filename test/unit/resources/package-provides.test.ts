@@ -95,7 +95,8 @@ describe('package predictions laid over a bare host (check mode)', () => {
         [`path\u0000/etc/nginx/conf.d/app.conf`, { type: 'absent' }],
       ]),
     )
-    const install = apt('nginx').plan({ 'pkg:nginx': cache.get(aptPackage('nginx')) } as never)
+    const { aptInstallableFact } = await import('../../../src/facts/apt-installable.ts')
+    const install = apt('nginx').plan({ 'pkg:nginx': cache.get(aptPackage('nginx')), 'avail:nginx': fixtureValue(aptInstallableFact, 'mix', 'nginx') } as never)
     if (install.kind !== 'change') throw new Error('expected a change')
     cache.overlay(install.predicts ?? [])
 
