@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { compileTsModule, importCompiled, ModuleLoadError, type CompiledModule } from '../core/ts-module.ts'
 import { typecheckPlaybook } from './typecheck.ts'
 import { UsageError } from '../core/errors.ts'
+import { userFrames, userLocation } from '../core/user-frames.ts'
 import type { Playbook } from '../engine/playbook.ts'
 
 /**
@@ -24,7 +25,8 @@ export async function loadPlaybook(file: string, opts: { typecheck: boolean; sta
   try {
     mod = (await importCompiled(compiled)) as { default?: unknown }
   } catch (err) {
-    throw new UsageError(`${file}: the playbook threw while loading: ${firstLine(err)}`)
+    const at = userLocation(err)
+    throw new UsageError(`${file}: the playbook threw while loading: ${at ? `${at}: ` : ''}${firstLine(err)}`, userFrames(err))
   }
   const pb = mod.default as Partial<Playbook> | undefined
   if (!pb || pb.kind !== 'playbook' || !Array.isArray(pb.plays)) {

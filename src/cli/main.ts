@@ -54,6 +54,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as Error
     process.stderr.write(`muster: ${maskSecrets(e.message)}\n`)
+    const frames = (e as { frames?: unknown }).frames
+    if (Array.isArray(frames) && frames.length > 0 && argv.some((a) => /^-v+$|^--verbose$/.test(a))) {
+      process.stderr.write(frames.map((f) => `    at ${String(f)}\n`).join(''))
+    }
     if (inputErrors.has(e.name)) {
       if (e.name === 'YError' || e.message.startsWith('unknown command')) process.stderr.write('Run `muster --help` for usage.\n')
       return ExitCode.usage

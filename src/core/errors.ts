@@ -11,9 +11,15 @@ export const ExitCode = {
   outputClosed: 141,
 } as const
 
-/** Bad input from the user: a flag, a file, a pattern. Printed without a stack trace; exit 64. */
+/**
+ * Bad input from the user: a flag, a file, a pattern. Printed without a stack
+ * trace; exit 64. `frames`: where the user's own code threw (file:line), shown with -v.
+ */
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly frames: readonly string[] = [],
+  ) {
     super(message)
     this.name = 'UsageError'
   }

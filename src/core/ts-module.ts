@@ -47,7 +47,8 @@ export interface CompiledModule {
 export async function compileTsModule(file: string): Promise<CompiledModule> {
   const path = resolve(file)
   const cacheDir = cacheDirFor(path)
-  const key = createHash('sha256').update(`${path}\0${selfIndex}`).digest('hex').slice(0, 20)
+  // `map1`: bundles from before source maps were written are not reused
+  const key = createHash('sha256').update(`${path}\0${selfIndex}\0map1`).digest('hex').slice(0, 20)
   const indexFile = join(cacheDir, `${key}.json`)
   let entry = readEntry(indexFile)
   if (!entry || !fresh(entry)) entry = await compile(path, join(cacheDir, `${key}.mjs`), indexFile)
@@ -62,6 +63,8 @@ export async function compileTsModule(file: string): Promise<CompiledModule> {
 }
 
 export async function importCompiled(m: CompiledModule): Promise<Record<string, unknown>> {
+  // only modules loaded from now on are mapped: the user's bundle, not muster itself (no cost there)
+  process.setSourceMapsEnabled(true)
   return (await import(`${pathToFileURL(m.out).href}?v=${m.stamp}`)) as Record<string, unknown>
 }
 
@@ -119,6 +122,9 @@ async function compile(path: string, out: string, indexFile: string): Promise<Ca
       target: 'node20',
       write: true,
       metafile: true,
+      // errors thrown in the user's code point at their .ts file and line (Node maps the stack: importCompiled)
+      sourcemap: 'linked',
+      sourcesContent: false,
       logLevel: 'silent',
       plugins: [
         {

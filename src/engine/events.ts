@@ -65,7 +65,8 @@ export type MusterEvent =
     }
   | { type: 'handler:result'; play: string; host: string; handler: string; status: 'changed' | 'would-change' | 'failed'; error?: string }
   | { type: 'host:unreachable'; play: string; host: string; message: string }
-  | { type: 'host:failed'; play: string; host: string; resource: string; message: string }
+  /** `frames`: for an error thrown in the user's role code, their part of the stack (file:line:column) */
+  | { type: 'host:failed'; play: string; host: string; resource: string; message: string; frames?: string[] }
   | { type: 'host:done'; play: string; host: string }
   | { type: 'play:end'; play: string; stopped?: string }
   | { type: 'log'; host: string; message: string }

@@ -11,6 +11,7 @@ import { UnreachableError, type Connection } from '../ssh/connection.ts'
 import { maskSecrets } from '../core/secret.ts'
 import { readOnly } from './read-only-connection.ts'
 import { trace } from '../core/trace.ts'
+import { userFrames, userLocation } from '../core/user-frames.ts'
 import { FactCache } from './fact-cache.ts'
 import { buildBatch, parseBatch } from './probe-batch.ts'
 import type { FactQuery } from '../contract/fact.ts'
@@ -69,16 +70,21 @@ class FactsNeeded extends Error {}
 
 /**
  * An error in the user's own code or data, found while expanding roles: exit
- * 64. The message names the role; the host is the event's own (every report
+ * 64. The message names the role and, when the user's code is in the stack,
+ * the file and line it threw at (or called muster from); `frames` are the
+ * user's part of the stack, for -v. The host is the event's own (every report
  * line starts with it), so it is not said again.
  */
 export class ExpansionError extends Error {
+  readonly frames: string[]
   constructor(
     readonly host: string,
     readonly role: string,
     cause: unknown,
   ) {
-    super(`role ${role}: ${cause instanceof MissingVarError && cause.host === host ? cause.detail : messageOf(cause)}`)
+    const at = userLocation(cause)
+    super(`role ${role}: ${at ? `${at}: ` : ''}${cause instanceof MissingVarError && cause.host === host ? cause.detail : messageOf(cause)}`)
+    this.frames = userFrames(cause)
     this.name = 'ExpansionError'
   }
 }
@@ -203,7 +209,8 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
         return 'failed'
       }
       recap.inputErrors++
-      emit({ type: 'host:failed', play: play.name, host: host.name, resource: 'expand', message: maskSecrets(messageOf(err)) })
+      const frames = err.frames.length > 0 ? { frames: err.frames } : {}
+      emit({ type: 'host:failed', play: play.name, host: host.name, resource: 'expand', message: maskSecrets(messageOf(err)), ...frames })
       recap.host(host.name).failed++
       return 'failed'
     }

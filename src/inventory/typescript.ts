@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path'
 import { importTsModule } from '../core/ts-module.ts'
+import { userLocation } from '../core/user-frames.ts'
 import { InventoryError, type SourcePosition, type Vars } from './types.ts'
 import { rawGroup, type RawInventory, type RawSettings } from './raw.ts'
 import { addSetting, isSettingKey, settingKeys } from './settings.ts'
@@ -16,7 +17,8 @@ export async function loadTypeScriptInventory(file: string): Promise<RawInventor
   } catch (e) {
     // the message, not the stack: the user needs what went wrong in their file, not our call chain
     const message = (e instanceof Error ? e.message : String(e)).replace(/^Transform failed with \d+ errors?:\n/, '')
-    throw new InventoryError(`cannot load inventory module: ${message}`, { file })
+    const at = userLocation(e) // with the user's own file and line when it threw (source-mapped)
+    throw new InventoryError(`cannot load inventory module: ${at ? `${at}: ` : ''}${message}`, { file })
   }
   const spec = mod.default
   if (spec === undefined) {

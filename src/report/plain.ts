@@ -39,6 +39,7 @@ export function plainReporter(opts: ReporterOptions): (e: MusterEvent) => void {
         break
       case 'host:failed':
         if (e.resource === 'expand' || e.resource === 'facts' || e.resource === 'probe') w(`${e.host}  FAILED       ${e.resource}: ${e.message}`)
+        if (e.frames && opts.verbose) w(indent(e.frames.map((f) => `at ${f}`).join('\n'), ' '.repeat(e.host.length + 15)))
         break
       case 'warning':
         w(`WARNING ${e.message}`)

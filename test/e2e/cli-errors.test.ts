@@ -92,7 +92,7 @@ describe('e2e: bad input gets a clear error and the right exit code', function (
     const r = await muster(['apply', 'test/fixtures/e2e/playbook.ts', '-i', INV, '--limit', 'box'], env)
     expect(r.code).to.equal(64)
     const line = r.stdout.split('\n').find((l) => l.includes('is required'))!
-    expect(line).to.match(/^box\s+FAILED\s+expand: role files: var "root" is required but not set/)
+    expect(line).to.match(/^box\s+FAILED\s+expand: role files: test\/fixtures\/e2e\/playbook\.ts:\d+:\d+: var "root" is required but not set/)
     expect(line.match(/\bbox\b/g)).to.have.length(1)
   })
 
@@ -110,11 +110,34 @@ describe('e2e: bad input gets a clear error and the right exit code', function (
     expect(existsSync('/tmp/muster-ill-typed')).to.equal(false)
   })
 
-  it('a playbook that throws while loading: exit 64 with its message', async () => {
+  it('a playbook that throws while loading: exit 64 with its message, file and line', async () => {
     const r = await muster(['apply', 'test/fixtures/e2e/throws.ts', '-i', INV, '--limit', 'box'], env)
     expect(r.code).to.equal(64)
-    expect(r.stderr).to.contain('threw while loading: boom while loading')
+    expect(r.stderr).to.contain('muster: test/fixtures/e2e/throws.ts: the playbook threw while loading: test/fixtures/e2e/throws.ts:3:7: boom while loading')
     noStack(r.stderr)
+  })
+
+  it('an error thrown in a role names the role, its file and line (source-mapped); -v adds the user\'s frames only', async () => {
+    const r = await muster(['apply', 'test/fixtures/e2e/role-throws.ts', '-i', INV, '-e', `root=${root}`], env)
+    expect(r.code, r.stdout + r.stderr).to.equal(64)
+    expect(r.stdout, r.stdout).to.contain('box  FAILED       expand: role thrower: test/fixtures/e2e/roles/thrower.ts:6:38: listen "localhost" has no port')
+    noStack(r.stdout + r.stderr)
+    const v = await muster(['apply', 'test/fixtures/e2e/role-throws.ts', '-i', INV, '-e', `root=${root}`, '-v'], env)
+    const frames = v.stdout.split('\n').filter((l) => /^\s+at /.test(l)).map((l) => l.trim())
+    // where it threw, then the role's line that called it; nothing of muster's own
+    expect(frames, v.stdout).to.have.length(2)
+    expect(frames[0]).to.equal('at portOf test/fixtures/e2e/roles/thrower.ts:6:38')
+    expect(frames[1]).to.match(/^at build test\/fixtures\/e2e\/roles\/thrower\.ts:11:\d+$/)
+    const json = await muster(['check', 'test/fixtures/e2e/role-throws.ts', '-i', INV, '-e', `root=${root}`, '--json'], env)
+    const failed = json.events.find((e) => e.type === 'host:failed') as { resource: string; frames: string[] }
+    expect(failed.resource).to.equal('expand')
+    expect(failed.frames.map((f) => f.replace(/:\d+$/, ''))).to.deep.equal(['portOf test/fixtures/e2e/roles/thrower.ts:6', 'build test/fixtures/e2e/roles/thrower.ts:11'])
+  })
+
+  it('an inventory module that throws names its file and line', async () => {
+    const r = await muster(['ping', '-i', 'test/fixtures/inventory/throws.ts'], env)
+    expect(r.code).to.equal(64)
+    expect(r.stderr).to.contain('test/fixtures/inventory/throws.ts:2:7: vault password not set')
   })
 
   it('a template with an undefined variable: exit 64 naming template and line', async () => {
