@@ -233,7 +233,7 @@ describe('engine: runPlaybook', () => {
     const failed = events.find((e) => e.type === 'host:failed') as { message: string }
     expect(failed).to.include({ host: 'h1' })
     // the host is the event's: the message does not say it again
-    expect(failed.message).to.match(/^role broken: var "serverName" is required but not set/)
+    expect(failed.message).to.match(/^role broken: test\/unit\/engine\/run\.test\.ts:\d+:\d+: var "serverName" is required but not set/)
     expect(recap.exitCode).to.equal(64)
   })
 
