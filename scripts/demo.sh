@@ -31,5 +31,13 @@ echo "Backups: a daily dump of each database on db-03; one now:"
 node bin/muster.js apply playbooks/backups.ts -i inventory/lab.ts | tail -1
 node bin/muster.js lab ssh db-03 -- "systemctl start mysql-backup.service && ls -l /var/backups/mysql/*/"
 echo
-echo "Converged: a second run changes nothing, and the drift check is clean:"
+echo "Converged: a second apply changes nothing (changed=0 on every host), and the drift check is clean:"
+second=$(node bin/muster.js apply playbooks/site.ts -i inventory/lab.ts)
+echo "$second" | tail -6
+# the recap lines ("web-01 : ok=24 changed=0 ..."): any other count of changes is a failed demo, not a footnote
+if echo "$second" | grep -E '^[^ ]+ +: ok=' | grep -vq ' changed=0 '; then
+  echo "demo: the second apply changed something (above): the stack is not idempotent" >&2
+  exit 1
+fi
+echo
 node bin/muster.js check playbooks/site.ts -i inventory/lab.ts | tail -6

@@ -38,7 +38,7 @@ export class LabCommandError extends LabError {
 /** There is no lab (no state.json, or no hosts in it). */
 export class LabNotUpError extends Error {
   constructor() {
-    super('the lab is not up: run `npx muster lab up`')
+    super('the lab is not up: run `muster lab up`')
     this.name = 'LabNotUpError'
   }
 }

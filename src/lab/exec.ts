@@ -16,6 +16,6 @@ export interface LabExecOptions {
  */
 export async function labExec(name: string, command: string, opts: LabExecOptions = {}): Promise<ExecResult> {
   const h = requireHost(requireState(), name)
-  if (h.pid === null || !belongsToHost(h.pid, h.name)) throw new LabError('it is down', 'bring it back with `npx muster lab up`', name)
+  if (h.pid === null || !belongsToHost(h.pid, h.name)) throw new LabError('it is down', 'bring it back with `muster lab up`', name)
   return execInHost(h.pid, command, { input: opts.stdin, timeoutMs: opts.timeoutMs ?? 120_000 }, name)
 }

@@ -61,7 +61,7 @@ export async function waitHostReady(h: LabHostState, timeoutMs: number): Promise
   for (;;) {
     if (!isAlive(h.pid)) throw new LabError(`its init (pid ${h.pid}) died while booting${bootTail(h.bootLog)}`, `see ${h.bootLog}`, h.name)
     if (await sshAnswers(h.address, 500)) break
-    if (Date.now() > deadline) throw new LabError(`sshd did not answer on ${h.address}:22 within ${Math.round(timeoutMs / 1000)} s`, `look inside with \`npx muster lab ssh ${h.name}\` or nsenter -t ${h.pid} -a journalctl -b`, h.name)
+    if (Date.now() > deadline) throw new LabError(`sshd did not answer on ${h.address}:22 within ${Math.round(timeoutMs / 1000)} s`, `look inside with \`muster lab ssh ${h.name}\` or nsenter -t ${h.pid} -a journalctl -b`, h.name)
     await sleep(50)
   }
   const bootMs = Date.now() - started

@@ -15,7 +15,7 @@ export async function labKillHost(name: string): Promise<{ pid: number }> {
   await assertLabSupport()
   return withLabLock(`kill ${name}`, async () => {
     const h = requireHost(requireState(), name)
-    if (h.pid === null || !belongsToHost(h.pid, h.name)) throw new LabError('it is already down', 'bring it back with `npx muster lab up`', name)
+    if (h.pid === null || !belongsToHost(h.pid, h.name)) throw new LabError('it is already down', 'bring it back with `muster lab up`', name)
     killPid(h.pid)
     const left = await waitGone([h.pid], 5000)
     if (left.length > 0) throw new LabError(`its init (pid ${h.pid}) did not die after kill -9`, undefined, name)

@@ -17,7 +17,7 @@ export function labSupport(): LabSupport {
     return { ok: false, reason: `this is ${process.platform}, and the lab needs Linux network namespaces and overlayfs`, hint: 'run muster lab on a Linux machine or VM (Debian 12 is what it is built on)' }
   }
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    return { ok: false, reason: 'it needs root to create network namespaces, mounts and links', hint: 'run it as root, e.g. `sudo npx muster lab up`' }
+    return { ok: false, reason: 'it needs root to create network namespaces, mounts and links', hint: 'run it as root, e.g. `sudo muster lab up`' }
   }
   for (const ns of ['net', 'pid', 'mnt', 'uts', 'ipc']) {
     if (!existsSync(`/proc/self/ns/${ns}`)) {
@@ -105,6 +105,6 @@ export async function ensureTools(log: (line: string) => void): Promise<void> {
 /** Absolute path of a tool, after ensureTools. */
 export function tool(name: keyof typeof labToolPackages | 'apt-get' | 'sysctl' | 'modprobe'): string {
   const p = findTool(name)
-  if (!p) throw new LabError(`\`${name}\` is not installed`, 'run `npx muster lab up`, which installs the tools it needs')
+  if (!p) throw new LabError(`\`${name}\` is not installed`, 'run `muster lab up`, which installs the tools it needs')
   return p
 }

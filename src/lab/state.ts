@@ -42,11 +42,11 @@ export function readState(): LabState | undefined {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'))
   } catch (err) {
-    throw new LabError(`${file} is not valid JSON: ${(err as Error).message}`, 'run `npx muster lab down` to clear the lab, then `lab up`')
+    throw new LabError(`${file} is not valid JSON: ${(err as Error).message}`, 'run `muster lab down` to clear the lab, then `lab up`')
   }
   const s = parsed as Partial<LabState>
   if (s.version !== 1 || !Array.isArray(s.hosts)) {
-    throw new LabError(`${file} is not a lab state file this version understands`, 'run `npx muster lab down`, then `lab up`')
+    throw new LabError(`${file} is not a lab state file this version understands`, 'run `muster lab down`, then `lab up`')
   }
   return s as LabState
 }

@@ -93,7 +93,7 @@ async function up(opts: LabUpOptions): Promise<LabUpResult> {
     if (r.system !== 'running') log(`${r.name}: systemd is ${r.system}${r.failed?.length ? ` (failed: ${r.failed.join(', ')})` : ''}`)
   }
   if (booted.failures.length > 0) {
-    throw new LabError(`${booted.failures.length} host(s) did not come up:\n${booted.failures.join('\n')}`, 'run `npx muster lab down` to clean up, then try again')
+    throw new LabError(`${booted.failures.length} host(s) did not come up:\n${booted.failures.join('\n')}`, 'run `muster lab down` to clean up, then try again')
   }
   const reports = [...booted.reports, ...[...kept.values()].map((h): LabHostReport => ({ name: h.name, address: h.address, action: 'kept' }))]
   reports.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name))

@@ -214,7 +214,7 @@ describe('muster lab down', function () {
     const cg = labCgroupDir()
     if (cg) expect(existsSync(cg)).to.equal(false)
     expect(readState()).to.equal(undefined)
-    expect(() => labHostSpecs()).to.throw('the lab is not up: run `npx muster lab up`')
+    expect(() => labHostSpecs()).to.throw('the lab is not up: run `muster lab up`')
     expect(await sshAnswers(state.hosts[0].address, 500)).to.equal(false)
 
     const again = await labDown()

@@ -10,7 +10,7 @@ export const mochaHooks = {
   async afterAll(this: Mocha.Context): Promise<void> {
     if (!labBroughtUpHere()) return
     if (process.env.MUSTER_KEEP_LAB === '1') {
-      console.warn('MUSTER_KEEP_LAB=1: leaving the lab up (take it down with `npx muster lab down`)')
+      console.warn('MUSTER_KEEP_LAB=1: leaving the lab up (take it down with `muster lab down`)')
       return
     }
     this.timeout(120_000)

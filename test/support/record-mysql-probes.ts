@@ -1,6 +1,6 @@
 /**
  * Records the mysql fact's fixtures on the lab, from a converged reference
- * stack (`npx muster apply playbooks/site.ts -i inventory/lab.ts` first):
+ * stack (`muster apply playbooks/site.ts -i inventory/lab.ts` first):
  *
  *   npx tsx test/support/record-mysql-probes.ts
  *

@@ -58,7 +58,7 @@ const upCommand: CommandModule<object, UpArgs> = {
       console.log(`lab up: ${r.hosts.length} hosts (${booted} booted, ${r.hosts.length - booted} already up) in ${seconds(r.ms)}${r.baseBuilt ? ', base image built' : ''}`)
       printHosts(r.hosts)
       console.log(`key ${labFiles.clientKey()}, known_hosts ${labFiles.knownHosts()}`)
-      console.log(`shell on a host: npx muster lab ssh ${r.hosts[0]?.name ?? 'HOST'}`)
+      console.log(`shell on a host: muster lab ssh ${r.hosts[0]?.name ?? 'HOST'}`)
     }),
 }
 
@@ -101,7 +101,7 @@ const statusCommand: CommandModule<object, StatusArgs> = {
         return
       }
       if (!s.up) {
-        console.log(`lab: not up (base image ${s.base.ready ? 'cached' : 'not built yet'}); start it with \`npx muster lab up\``)
+        console.log(`lab: not up (base image ${s.base.ready ? 'cached' : 'not built yet'}); start it with \`muster lab up\``)
         return
       }
       console.log(`lab: ${s.hosts.length} hosts; apt proxy ${s.proxy?.alive ? `running (pid ${s.proxy.pid})` : 'NOT running (run `lab up`)'}`)
