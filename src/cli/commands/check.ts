@@ -11,6 +11,7 @@ export const checkCommand: CommandModule<object, ParsedRunArgs & { watch?: numbe
       .option('watch-count', { type: 'number', describe: 'with --watch: stop after this many checks' })
       .example('$0 check playbooks/site.ts -i inventory/lab.ts --watch 30', 're-check every 30 s; print drift as it appears and when it is fixed')
       .example('$0 check playbooks/site.ts -i inventory/production.ts', 'exit 2 and show diffs if anything drifted')
+      .example('$0 check playbooks/site.ts -i inventory/lab.ts --tags nginx --allow-unmatched', 'for a script looping over tags: one this playbook lacks is a WARNING, not exit 64')
       .example('$0 check playbooks/site.ts -i inventory/lab.ts --json | jq "select(.status==\\"would-change\\")"', 'drifted resources as JSON') as never,
   handler: async (args) => {
     process.exitCode = await runCommand('check', args)
