@@ -42,7 +42,7 @@ export const stateDir = (): string => resolve(process.env.MUSTER_STATE_DIR ?? '.
 /** apply and check share everything but the mode. */
 export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) => void = defaultWrite): Promise<number> {
   trace('start')
-  const playbook = await loadPlaybook(args.playbook, { typecheck: args.typecheck, stateDir: stateDir() })
+  const playbook = await loadPlaybook(args.playbook, { typecheck: args.typecheck })
   trace('playbook loaded')
   const inventory = await loadInventory(args.inventory, { extraVars: parseExtraVars(args.extraVars ?? []) })
   trace('inventory loaded')

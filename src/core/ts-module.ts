@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
+import { cacheDir } from './cache-dir.ts'
+import { selfIndex } from './self.ts'
 
 /**
  * Import a user's TypeScript module (a playbook, an inventory) without a
@@ -14,7 +16,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
  * - `import.meta.url` keeps meaning the source file, so
  *   `new URL('./templates/x.ejs', import.meta.url)` finds the template.
  * - Other packages stay imports, resolved from the project's node_modules
- *   (the cache lives in node_modules/.cache/muster when there is one).
+ *   (the cache lives in node_modules/.cache/muster when there is one: see
+ *   cacheDir).
  */
 export class ModuleLoadError extends Error {
   constructor(
@@ -25,9 +28,6 @@ export class ModuleLoadError extends Error {
     this.name = 'ModuleLoadError'
   }
 }
-
-// In dist/, shared chunks sit beside index.js; from src/ (tests), index.ts is one folder up.
-const selfIndex = fileURLToPath(import.meta.url.endsWith('.ts') ? new URL('../index.ts', import.meta.url) : new URL('./index.js', import.meta.url))
 
 interface CacheEntry {
   out: string
@@ -46,11 +46,11 @@ export interface CompiledModule {
 /** Compile (or find in the cache) a TypeScript module and everything it imports relatively. */
 export async function compileTsModule(file: string): Promise<CompiledModule> {
   const path = resolve(file)
-  const cacheDir = cacheDirFor(path)
+  const dir = join(cacheDir(path), 'modules')
   const key = createHash('sha256').update(`${path}\0${selfIndex}`).digest('hex').slice(0, 20)
-  const indexFile = join(cacheDir, `${key}.json`)
+  const indexFile = join(dir, `${key}.json`)
   let entry = readEntry(indexFile)
-  if (!entry || !fresh(entry)) entry = await compile(path, join(cacheDir, `${key}.mjs`), indexFile)
+  if (!entry || !fresh(entry)) entry = await compile(path, join(dir, `${key}.mjs`), indexFile)
   let self = ''
   try {
     self = String(statSync(selfIndex).mtimeMs)
@@ -69,20 +69,6 @@ export async function importTsModule(file: string): Promise<Record<string, unkno
   const path = resolve(file)
   if (/\.(m?js|cjs)$/.test(path)) return (await import(pathToFileURL(path).href)) as Record<string, unknown>
   return importCompiled(await compileTsModule(path))
-}
-
-function cacheDirFor(path: string): string {
-  let d = dirname(path)
-  for (;;) {
-    if (existsSync(join(d, 'package.json'))) {
-      const nm = join(d, 'node_modules')
-      if (existsSync(nm)) return join(nm, '.cache', 'muster', 'modules')
-      return join(d, '.muster', 'modules')
-    }
-    const up = dirname(d)
-    if (up === d) return join(dirname(path), '.muster', 'modules')
-    d = up
-  }
 }
 
 function readEntry(indexFile: string): CacheEntry | undefined {

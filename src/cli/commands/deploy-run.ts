@@ -60,7 +60,7 @@ export async function runDeploy(action: 'deploy' | 'rollback', args: DeployArgs,
   if (args.forceUnlock) vars.forceUnlock = true
   if (action === 'rollback') vars.rollback = true
   const inventory = await loadInventory(args.inventory, { extraVars: vars })
-  const playbook = await loadPlaybook(args.playbook, { typecheck: args.typecheck, stateDir: stateDir() })
+  const playbook = await loadPlaybook(args.playbook, { typecheck: args.typecheck })
   const limit = args.limit ? new Set(selectHosts(inventory, args.limit)) : undefined
   const hosts = [...new Set(playbook.plays.flatMap((p) => selectHosts(inventory, p.hosts)))].filter((h) => !limit || limit.has(h))
 
