@@ -36,7 +36,7 @@ export function typecheckPlaybook(file: string, key: string): void {
   mkdirSync(dir, { recursive: true })
   const config = join(dir, `${createHash('sha256').update(path).digest('hex').slice(0, 16)}.tsconfig.json`)
   writeFileSync(config, JSON.stringify(tsconfigFor(path, require)))
-  const res = spawnSync(process.execPath, [tsc, '-p', config, '--pretty', 'false'], { cwd: dirname(path), encoding: 'utf8' })
+  const res = spawnSync(process.execPath, [tsc, '-p', config, '--pretty', 'false'], { cwd: process.cwd(), encoding: 'utf8' })
   if (res.status !== 0) {
     const out = (res.stdout + res.stderr).trim().split('\n').slice(0, 20).join('\n')
     throw new UsageError(`${relative(process.cwd(), path)} does not type-check:\n${out}`)
