@@ -1,0 +1,99 @@
+import { expect } from 'chai'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { ensureLab, onHost, waitFor } from '../support/lab.ts'
+import { muster, explain, touched } from '../support/cli.ts'
+import { request } from '../support/lab-http.ts'
+import { labReset } from '../../src/lab/reset.ts'
+import { labFiles } from '../../src/lab/layout.ts'
+import { writeVault } from '../../src/vault/vault.ts'
+import type { LabState } from '../../src/lab/state.ts'
+
+/**
+ * Issue 18: the reference stack from what a team already has, an Ansible INI
+ * inventory and a vault file, outside this repository: the passwords are
+ * `!vault` references, the vault's password comes from a file.
+ */
+const MINUTE = 60_000
+
+describe('playbooks/site.ts from an Ansible INI inventory plus a vault (issue 18)', function () {
+  let state: LabState
+  let dir: string
+  let env: Record<string, string>
+  const appPassword = randomBytes(12).toString('hex')
+
+  before(async function () {
+    state = await ensureLab(this)
+    this.timeout(5 * MINUTE)
+    await labReset() // bare Debian
+    dir = mkdtempSync(join(tmpdir(), 'muster-ansible-inv-'))
+    const addr = (n: string) => state.hosts.find((h) => h.name === n)!.address
+    writeFileSync(join(dir, 'hosts.ini'), [
+      '# as a team has it: hosts by group, connection vars, secrets in the vault',
+      '[web]',
+      `web-01 ansible_host=${addr('web-01')} mysqlServerId=1`,
+      `web-02 ansible_host=${addr('web-02')} mysqlServerId=2`,
+      '[lb]',
+      `lb-01 ansible_host=${addr('lb-01')}`,
+      '[db_primary]',
+      'web-01',
+      '[db_replicas]',
+      'web-02',
+      `db-03 ansible_host=${addr('db-03')} mysqlServerId=3`,
+      '[db:children]',
+      'db_primary',
+      'db_replicas',
+      '[all:vars]',
+      'ansible_user=root',
+      `ansible_ssh_private_key_file=${labFiles.clientKey()}`,
+      `muster_known_hosts=${labFiles.knownHosts()}`,
+      'muster_vault=secrets.vault',
+      'mysqlPrimary=web-01',
+      'appDbName=app',
+      'appDbUser=app',
+      'appPort=3000',
+      'dbAppPassword = !vault db-app-password',
+      'dbReplPassword = !vault db-repl-password',
+      '',
+    ].join('\n'))
+    writeFileSync(join(dir, 'vault-password'), 'a vault password for the test\n', { mode: 0o600 })
+    writeVault(join(dir, 'secrets.vault'), { 'db-app-password': appPassword, 'db-repl-password': randomBytes(12).toString('hex') }, 'a vault password for the test')
+    env = { MUSTER_VAULT_PASSWORD_FILE: join(dir, 'vault-password') }
+  })
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  const run = (cmd: 'apply' | 'check') => muster([cmd, 'playbooks/site.ts', '-i', join(dir, 'hosts.ini'), '--json'], env, 20 * MINUTE)
+
+  it('converges bare hosts: the site answers through lb-01 from both web hosts, with the vault\'s password', async function () {
+    this.timeout(25 * MINUTE)
+    const r = await run('apply')
+    expect(r.code, explain(r)).to.equal(0)
+    const lb = state.hosts.find((h) => h.name === 'lb-01')!.address
+    const seen = await waitFor('both web hosts behind lb-01', 30_000, async () => {
+      const hosts = new Set<string>()
+      for (let i = 0; i < 6; i++) {
+        const res = await request(`http://${lb}/`)
+        if (res.status === 200) hosts.add((JSON.parse(res.body) as { host: string }).host)
+      }
+      return hosts.size === 2 ? hosts : undefined
+    })
+    expect([...seen].sort()).to.deep.equal(['web-01', 'web-02'])
+    // the app's account has the vault's password: the app's database login works with it, not with another
+    const ok = await onHost('web-01', `mariadb -uapp -p'${appPassword}' -NB -e 'SELECT 1' app`)
+    expect(ok).to.equal('1')
+    expect(r.stdout + r.stderr).to.not.contain(appPassword)
+  })
+
+  it('is idempotent: a second apply changes nothing, check finds no drift', async function () {
+    this.timeout(5 * MINUTE)
+    const again = await run('apply')
+    expect(again.code, explain(again)).to.equal(0)
+    expect(touched(again)).to.deep.equal([])
+    const c = await run('check')
+    expect(c.code, explain(c)).to.equal(0)
+  })
+})
