@@ -22,7 +22,6 @@ const tls = balancers.length > 0 ? labCertificate('site', [...balancers, ...bala
 
 export default defineInventory({
   vars: {
-    mysqlPrimary: 'web-01',
     appDbName: 'app',
     appDbUser: 'app',
     dbAppPassword: labSecret('db-app-password', 'MUSTER_DB_APP_PASSWORD'),

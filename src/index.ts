@@ -4,7 +4,10 @@
  */
 // composing playbooks
 export { role, play, playbook, MissingVarError } from './engine/playbook.ts'
-export type { Role, RoleItem, Play, PlayOptions, Playbook, HostContext, Serial } from './engine/playbook.ts'
+export type { Role, TypedRole, RoleContext, RoleDeclaration, InventoryVars, RoleItem, Play, PlayOptions, Playbook, HostContext, Serial } from './engine/playbook.ts'
+// typed roles: what a role's vars are, checked before a run
+export { roleVar, varKinds } from './engine/role-vars.ts'
+export type { VarKind, VarOptions, VarSpec, VarDecls, VarValues, VarInputs } from './engine/role-vars.ts'
 export type { HostFacts } from './engine/host-facts.ts'
 
 // the resource catalogue

@@ -2,6 +2,7 @@
 // uploaded once per host, run by systemd as an unprivileged user.
 import {
   role,
+  roleVar,
   apt,
   user,
   directory,
@@ -16,10 +17,11 @@ import {
   untilDeployed,
   systemdUnitFile,
   liveRelease,
-  type Secret,
 } from 'muster'
-import { primaryOf, privateAddress } from '../mysql/index.ts'
-import { SHARED_LINKS } from './deploy.ts'
+import { appDbVars, primaryGroupVar, primaryOf, privateAddress } from '../mysql/index.ts'
+
+/** Paths of a release that outlive it, linked to `<appRoot>/shared/`. */
+export const SHARED_LINKS = { 'public/uploads': 'uploads' } as const
 
 /** systemd reads the environment file and unit at start: reload its view first, then restart. */
 export const restartApp = handler('restart app', 'systemctl daemon-reload && systemctl restart app.service')
@@ -31,13 +33,20 @@ function envQuote(v: unknown): string {
   return /^[A-Za-z0-9_./:@%+=,-]*$/.test(s) ? s : `"${s.replace(/[\\"`$]/g, '\\$&')}"`
 }
 
-export const app = role('app', (ctx) => {
-  const root = (ctx.vars.appRoot as string | undefined) ?? '/srv/app'
-  const appUser = (ctx.vars.appUser as string | undefined) ?? 'app'
+/** Where the app lives and how it runs: shared with nginx and the deploy roles. */
+export const appVars = {
+  appRoot: roleVar.string({ default: '/srv/app', description: 'where releases live (<appRoot>/releases, current, shared)' }),
+  appPort: roleVar.integer({ default: 3000, description: 'the port the app listens on, on 127.0.0.1' }),
+  appUser: roleVar.string({ default: 'app', description: 'the unprivileged system user the app runs as' }),
+  appSource: roleVar.string({ description: 'the app\'s source directory on the controller (default: examples/app of this repository)' }),
+}
+
+export const app = role('app', { vars: { ...appVars, ...appDbVars, mysqlPrimaryGroup: primaryGroupVar }, description: 'the sample app: its first release, its environment, its systemd unit' }, (ctx) => {
+  const { appRoot: root, appUser } = ctx.vars
   const paths = releasePaths(root)
   // the same source gives the same release (id and tarball) on every host of the run
-  const release = buildRelease({ source: (ctx.vars.appSource as string | undefined) ?? new URL('../../examples/app/', import.meta.url) })
-  const primary = primaryOf(ctx)
+  const release = buildRelease({ source: ctx.vars.appSource ?? new URL('../../examples/app/', import.meta.url) })
+  const primary = primaryOf(ctx, ctx.vars.mysqlPrimaryGroup)
 
   return [
     // curl: the deploy's health checks ask the app on the host itself
@@ -53,10 +62,10 @@ export const app = role('app', (ctx) => {
       vars: {
         host: ctx.name,
         q: envQuote,
-        port: (ctx.vars.appPort as number | undefined) ?? 3000,
-        dbName: (ctx.vars.appDbName as string | undefined) ?? 'app',
-        dbUser: (ctx.vars.appDbUser as string | undefined) ?? 'app',
-        dbPassword: ctx.need<Secret>('dbAppPassword'),
+        port: ctx.vars.appPort,
+        dbName: ctx.vars.appDbName,
+        dbUser: ctx.vars.appDbUser,
+        dbPassword: ctx.vars.dbAppPassword,
         dbPrimaryHost: privateAddress(primary),
         dbPrimaryPort: 3306,
       },

@@ -22,7 +22,7 @@ const requireCjs = createRequire(import.meta.url)
 const yargs = requireCjs('yargs/yargs') as (args: string[]) => Argv
 
 /** Errors that are the user's input, not a failure on a host: exit 64, no stack trace. */
-const inputErrors = new Set(['UsageError', 'MergeInputError', 'InventoryError', 'PatternError', 'TemplateError', 'MissingVarError', 'ExpansionError', 'VaultError', 'YError'])
+const inputErrors = new Set(['UsageError', 'MergeInputError', 'InventoryError', 'PatternError', 'TemplateError', 'MissingVarError', 'VarsError', 'ExpansionError', 'VaultError', 'YError'])
 
 export async function main(argv: string[]): Promise<number> {
   trace('cli loaded')

@@ -78,19 +78,23 @@ export class InventoryError extends Error {
   }
 }
 
-/** The TypeScript inventory format, as users write it (see defineInventory). */
-export interface InventorySpec {
+/**
+ * The TypeScript inventory format, as users write it (see defineInventory).
+ * `V` types every vars block: `InventoryVars<typeof playbook>` makes a var no
+ * role declares, or a value of the wrong type, a compile error.
+ */
+export interface InventorySpec<V extends Vars = Vars> {
   /** Defaults for every host; a host's own settings win. */
   ssh?: SshSettings
   /** Vars of the implicit group "all". */
-  vars?: Vars
-  groups?: Record<string, { hosts?: string[]; children?: string[]; vars?: Vars }>
-  hosts: Record<string, HostSpec>
+  vars?: V
+  groups?: Record<string, { hosts?: string[]; children?: string[]; vars?: V }>
+  hosts: Record<string, HostSpec<V>>
 }
-export interface HostSpec extends SshSettings {
+export interface HostSpec<V extends Vars = Vars> extends SshSettings {
   /** IP address or DNS name; default: the host's name. */
   address?: string
   /** Groups this host belongs to (in addition to groups listing it). */
   groups?: string[]
-  vars?: Vars
+  vars?: V
 }

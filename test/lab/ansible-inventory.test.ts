@@ -50,7 +50,6 @@ describe('playbooks/site.ts from an Ansible INI inventory plus a vault (issue 18
       `ansible_ssh_private_key_file=${labFiles.clientKey()}`,
       `muster_known_hosts=${labFiles.knownHosts()}`,
       'muster_vault=secrets.vault',
-      'mysqlPrimary=web-01',
       'appDbName=app',
       'appDbUser=app',
       'appPort=3000',
