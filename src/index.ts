@@ -23,8 +23,7 @@ export { liveRelease, type LiveReleaseOptions } from './resources/live-release.t
 // a host's firewall (nftables): default drop, SSH always open, named ports from named sources
 export { firewall, nftLoaded, renderNftRuleset, NFT_CONF, NFT_STATE } from './resources/firewall.ts'
 export type { FirewallOptions, AllowRule } from './resources/firewall.ts'
-// rolling deploys (playbooks/deploy.ts): lock, drain, pre-switch check, switch with rollback, prune
-export * from './resources/deploy/index.ts'
+// rolling deploys: `muster/deploy`; the lab's hosts: `muster/lab`
 
 // writing your own resources and facts
 export { resource, change, noChange, ok, unknownPlan } from './contract/resource.ts'
@@ -48,7 +47,3 @@ export { RemoteCommandError } from './core/errors.ts'
 // engine events, for custom reporters
 export type { MusterEvent, Recap, HostRecap, ResourceStatus, Mode } from './engine/events.ts'
 
-// the local lab's hosts, for inventories that target it (inventory/lab.ts)
-export { labHostSpecs } from './lab/inventory.ts'
-export { labSecret } from './lab/secrets.ts'
-export { labCertificate, type LabCertificate } from './lab/tls.ts'

@@ -3,11 +3,8 @@
 // link shared/, start it on a side port and ask its /health. Only then out of
 // HAProxy (drain, sessions to 0), switch `current`, restart, /health (rolled
 // back when it fails), prune, and back into rotation once HAProxy sees it UP.
+import { role, roleVar, buildRelease, releaseUpload } from 'muster'
 import {
-  role,
-  roleVar,
-  buildRelease,
-  releaseUpload,
   releaseSource,
   previousRelease,
   PreviousRelease,
@@ -21,7 +18,7 @@ import {
   pruneReleases,
   DEFAULT_KEEP_RELEASES,
   type DeployTarget,
-} from 'muster'
+} from 'muster/deploy'
 import { appVars, SHARED_LINKS } from './index.ts'
 
 export { SHARED_LINKS }

@@ -13,11 +13,10 @@ import {
   releaseUpload,
   currentRelease,
   releasePaths,
-  sharedLinks,
-  untilDeployed,
   systemdUnitFile,
   liveRelease,
 } from 'muster'
+import { sharedLinks, untilDeployed } from 'muster/deploy'
 import { appDbVars, primaryGroupVar, primaryOf, privateAddress } from '../mysql/index.ts'
 
 /** Paths of a release that outlive it, linked to `<appRoot>/shared/`. */

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { UsageError } from '../core/errors.ts'
 import { cacheDir } from '../core/cache-dir.ts'
-import { selfTypes } from '../core/self.ts'
+import { selfEntries, selfTypes, type SelfSpecifier } from '../core/self.ts'
 
 /**
  * esbuild compiles without checking types, so a playbook with a wrong option
@@ -47,7 +47,6 @@ export function typecheckPlaybook(file: string, key: string): void {
 
 /** A tsconfig of muster's own: the user's tsconfig may target anything, or be missing. */
 function tsconfigFor(path: string, require: NodeJS.Require): object {
-  const types = selfTypes()
   const typesRoot = dirname(dirname(require.resolve('@types/node/package.json')))
   return {
     compilerOptions: {
@@ -60,7 +59,7 @@ function tsconfigFor(path: string, require: NodeJS.Require): object {
       skipLibCheck: true,
       types: ['node'],
       typeRoots: [typesRoot],
-      paths: { muster: [types] },
+      paths: Object.fromEntries(Object.keys(selfEntries).map((s) => [s, [selfTypes(s as SelfSpecifier)]])),
     },
     files: [path],
   }

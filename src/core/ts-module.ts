@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { cacheDir } from './cache-dir.ts'
-import { selfIndex } from './self.ts'
+import { selfEntries, selfIndex, selfModule, type SelfSpecifier } from './self.ts'
 
 /**
  * Import a user's TypeScript module (a playbook, an inventory) without a
@@ -11,7 +11,7 @@ import { selfIndex } from './self.ts'
  * relatively is compiled once with esbuild into one ESM file, cached by the
  * mtimes and sizes of its inputs. A warm start costs a stat per input file.
  *
- * - `import ... from 'muster'` is bound to the running muster itself, so the
+ * - `import ... from 'muster'` (and `muster/deploy`, `muster/lab`) is bound to the running muster itself, so the
  *   playbook's resources, secrets and errors are the CLI's own classes.
  * - `import.meta.url` keeps meaning the source file, so
  *   `new URL('./templates/x.ejs', import.meta.url)` finds the template.
@@ -110,7 +110,9 @@ async function compile(path: string, out: string, indexFile: string): Promise<Ca
         {
           name: 'muster-self',
           setup(b) {
-            b.onResolve({ filter: /^muster$/ }, () => ({ path: selfIndex, external: true }))
+            b.onResolve({ filter: /^muster(\/[a-z]+)?$/ }, (args) =>
+              Object.hasOwn(selfEntries, args.path) ? { path: selfModule(args.path as SelfSpecifier), external: true } : undefined,
+            )
             // every other package is imported at run time from the project's node_modules
             b.onResolve({ filter: /^[^./]/ }, (args) => (args.kind === 'entry-point' ? undefined : { path: args.path, external: true }))
             b.onLoad({ filter: /\.[mc]?ts$/ }, (args) => {

@@ -17,8 +17,10 @@ export interface HostContext {
   hostsOf(pattern: string): HostInfo[]
 }
 
+/** What a role returns: resources, nested lists, or `false`/`null`/`undefined` for a resource left out. */
 export type RoleItem = Resource | readonly RoleItem[] | false | null | undefined
 
+/** A named function from a host's context to resources, with its declared vars (see `role()`). */
 export interface Role {
   readonly kind: 'role'
   readonly name: string
@@ -39,6 +41,7 @@ export interface RoleContext<D extends VarDecls> extends Omit<HostContext, 'vars
   readonly vars: VarValues<D>
 }
 
+/** What `role(name, declaration, build)` declares: the vars and a one-line description. */
 export interface RoleDeclaration<D extends VarDecls> {
   vars: D
   description?: string
@@ -74,6 +77,7 @@ export type InventoryVars<R> = UnionToIntersection<DeclsOf<R>> extends infer V ?
 /** `serial`: a host count per batch, or a percentage of the play's hosts. */
 export type Serial = number | `${number}%`
 
+/** What a play is: where (`hosts`), what (`roles`), and how to roll it out. */
 export interface PlayOptions<R extends Role = Role> {
   /** Shown in reports; defaults to the host pattern and role names. */
   name?: string
@@ -95,6 +99,7 @@ export interface PlayOptions<R extends Role = Role> {
   always?: boolean
 }
 
+/** A play as the engine runs it (see `play()` and `PlayOptions`). */
 export interface Play<R extends Role = Role> extends Required<Pick<PlayOptions<R>, 'name' | 'hosts' | 'roles'>> {
   readonly kind: 'play'
   readonly serial: Serial | undefined
@@ -103,6 +108,7 @@ export interface Play<R extends Role = Role> extends Required<Pick<PlayOptions<R
   readonly always: boolean
 }
 
+/** A play: a host pattern and the roles to run there, with its rollout options. */
 export function play<R extends Role>(opts: PlayOptions<R>): Play<R> {
   if (opts.maxFailPercentage !== undefined && (opts.maxFailPercentage < 0 || opts.maxFailPercentage > 100)) {
     throw new RangeError(`maxFailPercentage must be 0..100, got ${opts.maxFailPercentage}`)
@@ -119,6 +125,7 @@ export function play<R extends Role>(opts: PlayOptions<R>): Play<R> {
   }
 }
 
+/** Plays in order, as `muster apply` runs them (see `playbook()`). */
 export interface Playbook<R extends Role = Role> {
   readonly kind: 'playbook'
   readonly plays: readonly Play[]
@@ -141,6 +148,7 @@ export interface PlannedItem {
   readonly tags: readonly string[]
 }
 
+/** `ctx.need(name)` found no such var on the host: exit 64, naming host and var. */
 export class MissingVarError extends Error {
   constructor(
     readonly host: string,

@@ -33,6 +33,7 @@ export const varKinds = {
   either: <A, B>(a: VarKind<A>, b: VarKind<B>): VarKind<A | B> => kind<A | B>(`${a.type} | ${b.type}`, (v) => a.is(v) || b.is(v)),
 }
 
+/** What `roleVar.*` takes: a description, and a default or `required`. */
 export interface VarOptions<T> {
   /** One line: what the var is for (printed by `muster vars`). */
   description: string
@@ -75,6 +76,7 @@ export const roleVar = {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** A role's declared vars, by name. */
 export type VarDecls = Record<string, VarSpec<any>>
 
 type ValueOf<S> = S extends VarSpec<infer T, infer P> ? (P extends true ? T : T | undefined) : never

@@ -1,5 +1,6 @@
 import type { Secret } from '../core/secret.ts'
 
+/** Vars by name, as inventories set them and roles read them. */
 export type Vars = Record<string, unknown>
 
 /** How to reach a host over SSH. Every field has a default in one place: resolveSsh(). */
@@ -51,6 +52,7 @@ export interface GroupInfo {
   readonly vars: Vars
 }
 
+/** A loaded inventory, whatever its format: hosts and groups resolved, vars merged. */
 export interface Inventory {
   /** Where it was loaded from, for error messages. */
   readonly source: string
@@ -91,6 +93,7 @@ export interface InventorySpec<V extends Vars = Vars> {
   groups?: Record<string, { hosts?: string[]; children?: string[]; vars?: V }>
   hosts: Record<string, HostSpec<V>>
 }
+/** One host of a TypeScript inventory: how to reach it, its groups and its vars. */
 export interface HostSpec<V extends Vars = Vars> extends SshSettings {
   /** IP address or DNS name; default: the host's name. */
   address?: string

@@ -4,6 +4,7 @@ import { pathStat, type PathStat } from '../facts/path.ts'
 import { shell } from '../facts/shell.ts'
 import { aptCandidateFact } from '../facts/apt-candidate.ts'
 
+/** Options of `aptUpdate()`: how old the package lists may be before they are refreshed. */
 export interface AptUpdateOptions extends ResourceMeta {
   /** Refresh the package lists when they are older than this (default 3600). */
   maxAgeSeconds?: number

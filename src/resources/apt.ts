@@ -5,6 +5,7 @@ import { aptPackage, assertPackageName, type AptPackageState } from '../facts/ap
 import { aptCandidate, type AptCandidate } from '../facts/apt-candidate.ts'
 import { installPredictions, packageClosure, removePredictions } from './package-provides.ts'
 
+/** Options of `apt()`: present (optionally at a version, without recommends) or absent. */
 export type AptOptions = (
   | { state?: 'present'; version?: string; installRecommends?: boolean }
   | { state: 'latest'; installRecommends?: boolean }
