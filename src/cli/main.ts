@@ -11,6 +11,7 @@ import { releasesCommand } from './commands/releases.ts'
 import { vaultCommand } from './commands/vault.ts'
 import { mergeCommand } from './commands/merge.ts'
 import { varsCommand } from './commands/vars.ts'
+import { initCommand } from './commands/init.ts'
 import { ExitCode } from '../core/errors.ts'
 import { maskSecrets } from '../core/secret.ts'
 import { trace } from '../core/trace.ts'
@@ -42,7 +43,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(vaultCommand)
     .command(mergeCommand)
     .command(varsCommand)
-    .demandCommand(1, 'Name a command: apply, check, merge, deploy, rollback, releases, ping, facts, lab, vault or vars (see --help).')
+    .command(initCommand)
+    .demandCommand(1, 'Name a command: init, apply, check, merge, deploy, rollback, releases, ping, facts, lab, vault or vars (see --help).')
     .strict()
     .epilogue('Exit codes: 0 ok / in sync, 1 a resource failed, 2 drift found (check), 3 a host unreachable, 64 usage or input error, 130 interrupted (Ctrl-C: apply finishes the resource in flight and its handlers).')
     .wrap(Math.min(120, process.stdout.columns || 100))
