@@ -113,8 +113,11 @@ async function compile(path: string, out: string, indexFile: string): Promise<Ca
             b.onResolve({ filter: /^muster(\/[a-z]+)?$/ }, (args) =>
               Object.hasOwn(selfEntries, args.path) ? { path: selfModule(args.path as SelfSpecifier), external: true } : undefined,
             )
-            // every other package is imported at run time from the project's node_modules
-            b.onResolve({ filter: /^[^./]/ }, (args) => (args.kind === 'entry-point' ? undefined : { path: args.path, external: true }))
+            // every other package is imported at run time from the project's node_modules, except
+            // role packages (a peer dependency on muster): TypeScript like the playbook, compiled with it
+            b.onResolve({ filter: /^[^./]/ }, (args) =>
+              args.kind === 'entry-point' || isRolePackage(args.path, args.resolveDir) ? undefined : { path: args.path, external: true },
+            )
             b.onLoad({ filter: /\.[mc]?ts$/ }, (args) => {
               const url = JSON.stringify(pathToFileURL(args.path).href)
               const src = readFileSync(args.path, 'utf8').replace(/\bimport\.meta\.url\b/g, url).replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path))).replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
@@ -142,4 +145,26 @@ async function compile(path: string, out: string, indexFile: string): Promise<Ca
   mkdirSync(dirname(indexFile), { recursive: true })
   writeFileSync(indexFile, JSON.stringify(entry))
   return entry
+}
+
+const rolePackages = new Map<string, boolean>()
+/** Whether `specifier` names a package, installed above `dir`, that declares muster as a peer dependency. */
+function isRolePackage(specifier: string, dir: string): boolean {
+  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!
+  for (let d = dir; ; d = dirname(d)) {
+    const manifest = join(d, 'node_modules', name, 'package.json')
+    if (existsSync(manifest)) {
+      let known = rolePackages.get(manifest)
+      if (known === undefined) {
+        try {
+          known = Boolean((JSON.parse(readFileSync(manifest, 'utf8')) as { peerDependencies?: Record<string, string> }).peerDependencies?.muster)
+        } catch {
+          known = false
+        }
+        rolePackages.set(manifest, known)
+      }
+      return known
+    }
+    if (dirname(d) === d) return false
+  }
 }
