@@ -69,7 +69,7 @@ describe('playbooks/site.ts from an Ansible INI inventory plus a vault (issue 18
       'dbReplPassword = !vault db-repl-password',
       '',
     ]).join('\n')
-  const run = (cmd: 'apply' | 'check', inventory = join(dir, 'hosts.ini')) => muster([cmd, 'playbooks/site.ts', '-i', inventory, '--json'], env, 20 * MINUTE)
+  const site = (cmd: 'apply' | 'check', inventory = join(dir, 'hosts.ini')) => muster([cmd, 'playbooks/site.ts', '-i', inventory, '--json'], env, 20 * MINUTE)
   const hosts = ['web-01', 'web-02', 'lb-01', 'db-03']
 
   it('refuses every kind of var mistake with exit 64 before any host changes (the bare hosts byte for byte as before)', async function () {
@@ -84,7 +84,7 @@ describe('playbooks/site.ts from an Ansible INI inventory plus a vault (issue 18
     ]
     for (const [what, change, message] of mistakes) {
       writeFileSync(join(dir, 'mistakes.ini'), hostsIni(change))
-      const r = await run('apply', join(dir, 'mistakes.ini'))
+      const r = await site('apply', join(dir, 'mistakes.ini'))
       expect(r.code, `${what}: ${explain(r)}`).to.equal(64)
       expect(r.stderr, what).to.match(message)
       expect(r.events.filter((e) => e.type === 'resource:result'), what).to.deep.equal([])
@@ -94,7 +94,7 @@ describe('playbooks/site.ts from an Ansible INI inventory plus a vault (issue 18
 
   it('converges bare hosts: the site answers through lb-01 from both web hosts, with the vault\'s password', async function () {
     this.timeout(25 * MINUTE)
-    const r = await run('apply')
+    const r = await site('apply')
     expect(r.code, explain(r)).to.equal(0)
     const lb = state.hosts.find((h) => h.name === 'lb-01')!.address
     const seen = await waitFor('both web hosts behind lb-01', 30_000, async () => {
@@ -114,10 +114,10 @@ describe('playbooks/site.ts from an Ansible INI inventory plus a vault (issue 18
 
   it('is idempotent: a second apply changes nothing, check finds no drift', async function () {
     this.timeout(5 * MINUTE)
-    const again = await run('apply')
+    const again = await site('apply')
     expect(again.code, explain(again)).to.equal(0)
     expect(touched(again)).to.deep.equal([])
-    const c = await run('check')
+    const c = await site('check')
     expect(c.code, explain(c)).to.equal(0)
   })
 })

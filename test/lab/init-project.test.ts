@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -78,7 +78,6 @@ describe('muster init: a new infrastructure repository, muster installed from it
     const after = await inProject(args('check'))
     expect(after.code, after.out).to.equal(0)
     // the caches are the project's, under node_modules/.cache
-    const { stdout } = await run('ls', [join(project, 'node_modules', '.cache', 'muster')])
-    expect(stdout.split('\n')).to.include.members(['modules', 'typecheck'])
+    expect(readdirSync(join(project, 'node_modules', '.cache', 'muster'))).to.include.members(['modules', 'typecheck'])
   })
 })
