@@ -49,7 +49,7 @@ export async function runStackBench(opts: StackBenchOptions): Promise<StackBench
   const work = mkdtempSync(join(tmpdir(), 'muster-bench-stack-'))
   try {
     const stateDir = join(work, 'muster-state')
-    const [playbook, inventory] = await Promise.all([loadPlaybook(PLAYBOOK, { typecheck: false, stateDir }), loadInventory(INVENTORY)])
+    const [playbook, inventory] = await Promise.all([loadPlaybook(PLAYBOOK, { typecheck: false }), loadInventory(INVENTORY)])
     const plays: Record<string, number> = {}
     for (const p of playbook.plays) for (const h of selectHosts(inventory, p.hosts)) plays[h] = (plays[h] ?? 0) + 1
     const addresses = Object.fromEntries([...inventory.hosts.values()].map((h) => [h.name, h.address]))
@@ -60,7 +60,7 @@ export async function runStackBench(opts: StackBenchOptions): Promise<StackBench
       connection: { identityFile: labFiles.clientKey(), knownHosts: labFiles.knownHosts(), forks: hosts.length, pipelining: true },
     })
     log(`stack: Ansible project written to ${project.dir}`)
-    await warmMuster(PLAYBOOK, stateDir)
+    await warmMuster(PLAYBOOK)
 
     const muster = (mode: 'apply' | 'check') => runMuster({ mode, playbook: PLAYBOOK, inventory: INVENTORY, stateDir })
     const ansible = (check: boolean, countExecs = false) => runAnsible({ dir: project.dir, playbook: project.playbook, check, addresses, countExecs })

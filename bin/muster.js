@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Runs the compiled CLI in dist/. In a checkout of muster itself, dist/ is
+// Runs the compiled CLI in dist/. An installed package ships dist/ only and
+// never builds: its directory may belong to another user (a global install).
+// In a checkout of muster itself (src/ and scripts/ beside dist/), dist/ is
 // rebuilt first whenever a file under src/ is newer than the last build, so
 // the CLI never runs stale code (the check is a stat of each source file).
 import { existsSync, readdirSync, statSync } from 'node:fs'
@@ -17,7 +19,7 @@ function newestMtime(dir) {
   return newest
 }
 
-if (existsSync(`${root}src`)) {
+if (existsSync(`${root}src`) && existsSync(`${root}scripts/build.mjs`)) {
   const stamp = `${root}dist/.stamp`
   if (!existsSync(stamp) || statSync(stamp).mtimeMs < newestMtime(`${root}src`)) {
     const { buildDist } = await import('../scripts/build.mjs')

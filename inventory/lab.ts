@@ -6,7 +6,8 @@
 // mode 0600, in the lab's own directory: never in this repository. HTTPS on
 // the balancers uses a certificate from the lab's own CA (made once, kept in
 // the lab directory): clients trust <lab dir>/tls/ca.pem.
-import { defineInventory, labHostSpecs, labSecret, labCertificate } from 'muster'
+import { defineInventory } from 'muster'
+import { labHostSpecs, labSecret, labCertificate } from 'muster/lab'
 
 const lab = labHostSpecs()
 const host = (name: string, vars: Record<string, unknown>) => {
@@ -22,7 +23,6 @@ const tls = balancers.length > 0 ? labCertificate('site', [...balancers, ...bala
 
 export default defineInventory({
   vars: {
-    mysqlPrimary: 'web-01',
     appDbName: 'app',
     appDbUser: 'app',
     dbAppPassword: labSecret('db-app-password', 'MUSTER_DB_APP_PASSWORD'),

@@ -25,8 +25,6 @@ export default defineInventory({
   ssh: { user: 'deploy', identityFile: '~/.ssh/id_ed25519' },
 
   vars: {
-    // the MariaDB primary: accounts and writes live there, replicas follow it
-    mysqlPrimary: 'web-01',
     appDbName: 'app',
     appDbUser: 'app',
     dbAppPassword: secrets.get('db-app-password'),

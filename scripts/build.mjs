@@ -1,21 +1,30 @@
 // Builds dist/ from src/: the CLI and the public API as plain ESM JavaScript,
 // sharing chunks, so `npx muster` starts without a TypeScript loader and a
 // playbook's `import ... from 'muster'` gets the very same module instances as
-// the CLI that runs it. Run by `npm run build`, by `prepare` on install, and
-// by bin/muster.js whenever src/ is newer than dist/.
+// the CLI that runs it; and with `--types`, the public API's declarations in
+// dist/types/, which is what the published package's users type-check against.
+// Run by `npm run build` and `prepare` (so by `npm pack`, with types), and by
+// bin/muster.js in a checkout whenever src/ is newer than dist/ (without types:
+// a checkout type-checks playbooks against src/ itself).
 import { build } from 'esbuild'
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync, rmSync, renameSync, existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
-export async function buildDist() {
+/** The public entry points: `muster` and its subpaths. */
+export const entries = { index: 'src/index.ts', deploy: 'src/deploy.ts', lab: 'src/lab.ts' }
+
+export async function buildDist({ types = false } = {}) {
   // build beside dist/ and swap it in, so a CLI starting meanwhile never sees half a build
   const outdir = `${root}dist.build-${process.pid}`
   rmSync(outdir, { recursive: true, force: true })
   await build({
     absWorkingDir: root,
-    entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
+    entryPoints: { cli: 'src/cli/main.ts', ...entries },
     outdir,
     bundle: true,
     splitting: true,
@@ -27,6 +36,7 @@ export async function buildDist() {
     logLevel: 'warning',
   })
   mkdirSync(outdir, { recursive: true })
+  if (types) emitTypes(`${outdir}/types`)
   writeFileSync(`${outdir}/.stamp`, `${Date.now()}\n`)
   const old = `${root}dist.old-${process.pid}`
   if (existsSync(`${root}dist`)) renameSync(`${root}dist`, old)
@@ -34,4 +44,18 @@ export async function buildDist() {
   rmSync(old, { recursive: true, force: true })
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildDist()
+/** Declarations of the public entry points and what they reach, nothing else (no CLI, no tests). */
+function emitTypes(outDir) {
+  const require = createRequire(import.meta.url)
+  const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc')
+  const args = [
+    tsc, '--ignoreConfig', '--declaration', '--emitDeclarationOnly', '--outDir', outDir, '--rootDir', 'src',
+    '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--allowImportingTsExtensions',
+    '--strict', '--skipLibCheck', '--verbatimModuleSyntax', '--types', 'node', '--pretty', 'false',
+    ...Object.values(entries),
+  ]
+  const res = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' })
+  if (res.status !== 0) throw new Error(`declarations failed:\n${res.stdout}${res.stderr}`)
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildDist({ types: process.argv.includes('--types') })

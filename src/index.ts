@@ -4,7 +4,10 @@
  */
 // composing playbooks
 export { role, play, playbook, MissingVarError } from './engine/playbook.ts'
-export type { Role, RoleItem, Play, PlayOptions, Playbook, HostContext, Serial } from './engine/playbook.ts'
+export type { Role, TypedRole, RoleContext, RoleDeclaration, InventoryVars, RoleItem, Play, PlayOptions, Playbook, HostContext, Serial } from './engine/playbook.ts'
+// typed roles: what a role's vars are, checked before a run
+export { roleVar, varKinds } from './engine/role-vars.ts'
+export type { VarKind, VarOptions, VarSpec, VarDecls, VarValues, VarInputs } from './engine/role-vars.ts'
 export type { HostFacts } from './engine/host-facts.ts'
 
 // the resource catalogue
@@ -24,8 +27,7 @@ export { haproxyServers, parseServersState, type HaproxyServersOptions, type Ser
 // a host's firewall (nftables): default drop, SSH always open, named ports from named sources
 export { firewall, nftLoaded, renderNftRuleset, NFT_CONF, NFT_STATE, NFT_TABLE, type FirewallOwnership } from './resources/firewall.ts'
 export type { FirewallOptions, AllowRule } from './resources/firewall.ts'
-// rolling deploys (playbooks/deploy.ts): lock, drain, pre-switch check, switch with rollback, prune
-export * from './resources/deploy/index.ts'
+// rolling deploys: `muster/deploy`; the lab's hosts: `muster/lab`
 
 // writing your own resources and facts
 export { resource, change, noChange, ok, unknownPlan } from './contract/resource.ts'
@@ -49,7 +51,3 @@ export { RemoteCommandError } from './core/errors.ts'
 // engine events, for custom reporters
 export type { MusterEvent, Recap, HostRecap, ResourceStatus, Mode } from './engine/events.ts'
 
-// the local lab's hosts, for inventories that target it (inventory/lab.ts)
-export { labHostSpecs } from './lab/inventory.ts'
-export { labSecret } from './lab/secrets.ts'
-export { labCertificate, type LabCertificate } from './lab/tls.ts'

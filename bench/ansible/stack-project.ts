@@ -78,9 +78,10 @@ export async function writeStackProject(dir: string, input: StackProjectInput): 
   const inv = input.inventory
   const expanded = expandPlaybook(input.playbook, inv)
   const groupHosts = (g: string): string[] => [...(inv.groups.get(g)?.hosts ?? [])]
-  const primary = String(inv.hosts.values().next().value?.vars.mysqlPrimary ?? '')
+  // as roles/mysql has it: the primary is the one host of the db_primary group
+  const primary = groupHosts('db_primary')[0] ?? ''
   const primaryHost = inv.hosts.get(primary)
-  if (!primaryHost) throw new Error(`bench/ansible: mysqlPrimary ${primary} is not in the inventory`)
+  if (!primaryHost) throw new Error('bench/ansible: the group db_primary holds no host of the inventory')
   const anyVars = primaryHost.vars
 
   // the very release muster uploads: same source, same id, same tarball

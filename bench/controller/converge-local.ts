@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os'
 import { LocalConnection } from '../../src/ssh/local-connection.ts'
 import type { Connection, ExecOptions, ExecResult } from '../../src/ssh/connection.ts'
 import { runPlaybook } from '../../src/engine/run.ts'
@@ -43,7 +42,7 @@ class ShimmedLocalConnection implements Connection {
 }
 
 export async function runLocally(playbookFile: string, inventoryFile: string, shimDir: string, mode: Mode): Promise<Recap> {
-  const [playbook, inventory] = await Promise.all([loadPlaybook(playbookFile, { typecheck: false, stateDir: tmpdir() }), loadInventory(inventoryFile)])
+  const [playbook, inventory] = await Promise.all([loadPlaybook(playbookFile, { typecheck: false }), loadInventory(inventoryFile)])
   const errors: string[] = []
   const recap = await runPlaybook({
     playbook,

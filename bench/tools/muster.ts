@@ -39,10 +39,10 @@ export interface MusterRunOptions {
 }
 
 /** bin/muster.js rebuilds dist/ when src/ is newer, and the type-check is cached: both happen here, untimed. */
-export async function warmMuster(playbook: string, stateDir: string): Promise<void> {
+export async function warmMuster(playbook: string): Promise<void> {
   const help = await runTimed(process.execPath, [join(repoRoot, 'bin/muster.js'), '--help'], { cwd: repoRoot })
   if (help.code !== 0) throw new Error(`muster --help failed: ${help.stderr || help.stdout}`)
-  await loadPlaybook(playbook, { typecheck: true, stateDir })
+  await loadPlaybook(playbook, { typecheck: true })
 }
 
 export async function runMuster(o: MusterRunOptions): Promise<ToolRun & { recap?: Recap }> {

@@ -2,6 +2,7 @@
 // uploaded once per host, run by systemd as an unprivileged user.
 import {
   role,
+  roleVar,
   apt,
   user,
   directory,
@@ -11,17 +12,17 @@ import {
   releaseUpload,
   currentRelease,
   releasePaths,
-  sharedLinks,
-  untilDeployed,
   systemdUnitFile,
   liveRelease,
   unitEnvironment,
-  restartInRotation,
   type HostContext,
-  type Secret,
 } from 'muster'
-import { primaryOf, privateAddress } from '../mysql/index.ts'
-import { SHARED_LINKS } from './deploy.ts'
+import { restartInRotation, sharedLinks, untilDeployed } from 'muster/deploy'
+import { failoverVars } from '../haproxy/failover.ts'
+import { appDbVars, primaryGroupVar, primaryOf, privateAddress } from '../mysql/index.ts'
+
+/** Paths of a release that outlive it, linked to `<appRoot>/shared/`. */
+export const SHARED_LINKS = { 'public/uploads': 'uploads' } as const
 
 /**
  * systemd reads the environment file and unit at start: reload its view first,
@@ -29,12 +30,12 @@ import { SHARED_LINKS } from './deploy.ts'
  * rotation meanwhile (restartInRotation), so a rotated password or a new unit
  * takes effect without a failed request; before the balancer exists, a plain restart.
  */
-function restartApp(ctx: HostContext, port: number) {
+function restartApp(ctx: HostContext, port: number, lbGroup: string) {
   return restartInRotation({
     name: 'restart app',
     host: ctx.name,
     unit: 'app.service',
-    lb: ctx.hostsOf('lb').map((h) => h.name),
+    lb: ctx.hostsOf(lbGroup).map((h) => h.name),
     backend: 'web',
     healthUrl: `http://127.0.0.1:${port}/health`,
   })
@@ -47,22 +48,29 @@ function envQuote(v: unknown): string {
   return /^[A-Za-z0-9_./:@%+=,-]*$/.test(s) ? s : `"${s.replace(/[\\"`$]/g, '\\$&')}"`
 }
 
-export const app = role('app', (ctx) => {
-  const root = (ctx.vars.appRoot as string | undefined) ?? '/srv/app'
-  const appUser = (ctx.vars.appUser as string | undefined) ?? 'app'
+/** Where the app lives and how it runs: shared with nginx and the deploy roles. */
+export const appVars = {
+  appRoot: roleVar.string({ default: '/srv/app', description: 'where releases live (<appRoot>/releases, current, shared)' }),
+  appPort: roleVar.integer({ default: 3000, description: 'the port the app listens on, on 127.0.0.1' }),
+  appUser: roleVar.string({ default: 'app', description: 'the unprivileged system user the app runs as' }),
+  appSource: roleVar.string({ description: 'the app\'s source directory on the controller (default: examples/app of this repository)' }),
+}
+
+export const app = role('app', { vars: { ...appVars, ...appDbVars, mysqlPrimaryGroup: primaryGroupVar, lbGroup: failoverVars.lbGroup }, description: 'the sample app: its first release, its environment, its systemd unit' }, (ctx) => {
+  const { appRoot: root, appUser } = ctx.vars
   const paths = releasePaths(root)
   // the same source gives the same release (id and tarball) on every host of the run
-  const release = buildRelease({ source: (ctx.vars.appSource as string | undefined) ?? new URL('../../examples/app/', import.meta.url) })
-  const primary = primaryOf(ctx)
-  const port = (ctx.vars.appPort as number | undefined) ?? 3000
-  const restart = restartApp(ctx, port)
+  const release = buildRelease({ source: ctx.vars.appSource ?? new URL('../../examples/app/', import.meta.url) })
+  const primary = primaryOf(ctx, ctx.vars.mysqlPrimaryGroup)
+  const port = ctx.vars.appPort
+  const restart = restartApp(ctx, port, ctx.vars.lbGroup)
   // what app.env says, and what the running app must have been started with
   const env = {
     PORT: port,
     BIND: '127.0.0.1',
-    DB_NAME: (ctx.vars.appDbName as string | undefined) ?? 'app',
-    DB_USER: (ctx.vars.appDbUser as string | undefined) ?? 'app',
-    DB_PASSWORD: ctx.need<Secret>('dbAppPassword'),
+    DB_NAME: ctx.vars.appDbName,
+    DB_USER: ctx.vars.appDbUser,
+    DB_PASSWORD: ctx.vars.dbAppPassword,
     DB_PRIMARY_HOST: privateAddress(primary),
     DB_PRIMARY_PORT: 3306,
     DB_LOCAL_SOCKET: '/run/mysqld/mysqld.sock',

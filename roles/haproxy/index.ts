@@ -2,19 +2,31 @@
 // failed requests redispatched, a stats socket for the runtime API. With
 // `tlsCertificate` (PEM) and `tlsKey` (a Secret) it terminates HTTPS on :443
 // and answers plain HTTP with a redirect to it.
-import { role, apt, template, service, reload, directory, file, secret, isSecret, haproxyServers, type Secret } from 'muster'
+import { role, roleVar, apt, template, service, reload, directory, file, secret, haproxyServers, type Secret } from 'muster'
 
 export const HAPROXY_SOCKET = '/run/haproxy/admin.sock'
 /** Certificate and key in one file, as HAProxy's `crt` reads them; 0600 root, read before HAProxy drops privileges. */
 export const HAPROXY_PEM = '/etc/haproxy/tls/site.pem'
 
-export const haproxy = role('haproxy', (ctx) => {
+export const haproxyVars = {
+  webGroup: roleVar.string({ default: 'web', description: 'the inventory group (or pattern) of the web hosts, balanced over' }),
+  haproxyBind: roleVar.string({ default: ':80', description: 'where HAProxy listens for HTTP' }),
+  haproxyCheckInterval: roleVar.string({ default: '1s', description: 'how often each web host\'s /health is checked' }),
+  haproxyMetricsPort: roleVar.integer({ description: 'a frontend serving HAProxy\'s Prometheus metrics on this port (none when unset)' }),
+  haproxyTlsBind: roleVar.string({ default: ':443', description: 'where HTTPS is served, with tlsCertificate and tlsKey' }),
+  hstsMaxAge: roleVar.integer({ default: 31536000, description: 'Strict-Transport-Security max-age, in seconds' }),
+  tlsCertificate: roleVar.string({ description: 'PEM certificate chain: with tlsKey, HTTPS on haproxyTlsBind and HTTP redirected to it' }),
+  tlsKey: roleVar.secret({ description: 'PEM private key of tlsCertificate' }),
+}
+
+export const haproxy = role('haproxy', { vars: haproxyVars, description: 'HAProxy: round robin over the web hosts, health-checked, HTTPS with a certificate' }, (ctx) => {
   const reloadHaproxy = reload('haproxy')
-  const group = (ctx.vars.haproxyBackendGroup as string | undefined) ?? 'web'
+  const group = ctx.vars.webGroup
   const backends = ctx.hostsOf(group).map((h) => ({
     name: h.name,
-    address: (h.vars.privateAddress as string | undefined) ?? h.address,
-    port: (h.vars.httpPort as number | undefined) ?? 80,
+    // the web hosts' own vars: nginx and firewall read them there too
+    address: typeof h.vars.privateAddress === 'string' ? h.vars.privateAddress : h.address,
+    port: typeof h.vars.httpPort === 'number' ? h.vars.httpPort : 80,
   }))
   if (backends.length === 0) throw new Error(`haproxy: the group ${group} has no hosts to balance over`)
   const pem = tlsPem(ctx.vars.tlsCertificate, ctx.vars.tlsKey, ctx.name)
@@ -28,13 +40,13 @@ export const haproxy = role('haproxy', (ctx) => {
       source: new URL('./templates/haproxy.cfg.ejs', import.meta.url),
       vars: {
         host: ctx.name,
-        bind: (ctx.vars.haproxyBind as string | undefined) ?? ':80',
+        bind: ctx.vars.haproxyBind,
         statsSocket: HAPROXY_SOCKET,
         healthHost: 'localhost',
-        checkInterval: (ctx.vars.haproxyCheckInterval as string | undefined) ?? '1s',
+        checkInterval: ctx.vars.haproxyCheckInterval,
         backends,
-        metricsPort: (ctx.vars.haproxyMetricsPort as number | undefined) ?? null,
-        tls: pem ? { bind: (ctx.vars.haproxyTlsBind as string | undefined) ?? ':443', pem: HAPROXY_PEM, hstsMaxAge: (ctx.vars.hstsMaxAge as number | undefined) ?? 31536000 } : null,
+        metricsPort: ctx.vars.haproxyMetricsPort ?? null,
+        tls: pem ? { bind: ctx.vars.haproxyTlsBind, pem: HAPROXY_PEM, hstsMaxAge: ctx.vars.hstsMaxAge } : null,
       },
       mode: '0644',
       // a temp copy is checked before it replaces the live file
@@ -49,13 +61,13 @@ export const haproxy = role('haproxy', (ctx) => {
 })
 
 /** The certificate chain and its key as one Secret file, or null without TLS; half a pair is an error. */
-function tlsPem(certificate: unknown, key: unknown, host: string): Secret | null {
+function tlsPem(certificate: string | undefined, key: Secret | undefined, host: string): Secret | null {
   if (certificate === undefined && key === undefined) return null
-  if (typeof certificate !== 'string' || !certificate.includes('-----BEGIN CERTIFICATE-----')) {
+  if (certificate === undefined || !certificate.includes('-----BEGIN CERTIFICATE-----')) {
     throw new Error(`haproxy on ${host}: tlsCertificate must be PEM text (-----BEGIN CERTIFICATE-----...)${certificate === undefined ? ', and is missing while tlsKey is set' : ''}`)
   }
-  if (!isSecret(key)) throw new Error(`haproxy on ${host}: tlsKey must be a Secret (secret(...) or labCertificate().key), so it never reaches output${key === undefined ? '; it is missing while tlsCertificate is set' : ''}`)
-  const k = (key as Secret).reveal()
+  if (key === undefined) throw new Error(`haproxy on ${host}: tlsKey (a Secret) is missing while tlsCertificate is set`)
+  const k = key.reveal()
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k)) throw new Error(`haproxy on ${host}: tlsKey is not a PEM private key`)
   return secret(`${certificate.trimEnd()}\n${k.trimEnd()}\n`)
 }

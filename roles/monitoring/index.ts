@@ -8,8 +8,9 @@
 // every address but the firewall keeps it local: reach it with
 // `ssh -L 9090:localhost:9090 <monitoring host>`.
 import { readFileSync } from 'node:fs'
-import { role, apt, directory, file, template, service, reload, restart, systemdUnitFile, isSecret, type HostContext, type HostInfo, type Secret } from 'muster'
+import { role, roleVar, varKinds, apt, directory, file, template, service, reload, restart, systemdUnitFile, isSecret, type HostInfo, type Secret } from 'muster'
 import { privateAddress } from '../mysql/index.ts'
+import { haproxyVars } from '../haproxy/index.ts'
 
 export const NODE_EXPORTER_PORT = 9100
 export const TEXTFILE_DIR = '/var/lib/prometheus/node-exporter'
@@ -27,8 +28,11 @@ export const nodeExporter = role('node-exporter', () => [
 ])
 
 /** MariaDB's replication state as metrics, refreshed by a systemd timer; root reads it over the socket, no password. */
-export const replicationMetrics = role('replication-metrics', (ctx) => {
-  const every = (ctx.vars.replicationMetricsEvery as string | undefined) ?? '10s'
+export const replicationMetrics = role('replication-metrics', {
+  vars: { replicationMetricsEvery: roleVar.string({ default: '10s', description: 'how often the replication metrics are written (systemd OnUnitActiveSec)' }) },
+  description: 'MariaDB\'s replication state as node-exporter textfile metrics',
+}, (ctx) => {
+  const every = ctx.vars.replicationMetricsEvery
   const restartTimer = restart('mysql-replication-metrics.timer')
   return [
     directory('/usr/local/lib/muster', { mode: '0755', owner: 'root', group: 'root' }),
@@ -46,10 +50,27 @@ export const replicationMetrics = role('replication-metrics', (ctx) => {
   ]
 })
 
+/** Where alerts go: URLs, a Secret when the URL carries a token (as chat webhooks do). */
+const alertWebhooks = roleVar.of(varKinds.list(varKinds.either(varKinds.string, varKinds.secret)), {
+  default: [],
+  description: 'where Alertmanager posts alerts: http(s) URLs, a Secret when one carries a token; none: no Alertmanager',
+})
+
+export const prometheusVars = {
+  haproxyMetricsPort: haproxyVars.haproxyMetricsPort,
+  alertFor: roleVar.string({ default: '2m', description: 'how long a condition holds before its alert fires' }),
+  alertMaxLagSeconds: roleVar.integer({ default: 30, description: 'replication lag that is an alert' }),
+  alertBackupMaxAgeSeconds: roleVar.integer({ default: 26 * 3600, description: 'time without a whole backup that is an alert' }),
+  scrapeInterval: roleVar.string({ default: '15s', description: 'how often Prometheus scrapes' }),
+  backupGroup: roleVar.string({ default: 'db_backup', description: 'the inventory group of the backup hosts' }),
+  lbGroup: roleVar.string({ default: 'lb', description: 'the inventory group of the balancers' }),
+  alertWebhooks,
+}
+
 /** Prometheus with the stack's scrape targets and alert rules, each file checked by promtool before it goes live. */
-export const prometheus = role('prometheus', (ctx) => {
+export const prometheus = role('prometheus', { vars: prometheusVars, description: 'Prometheus: the stack\'s scrape targets and alert rules' }, (ctx) => {
   const reloadPrometheus = reload('prometheus')
-  const haproxyPort = ctx.vars.haproxyMetricsPort as number | undefined
+  const haproxyPort = ctx.vars.haproxyMetricsPort
   return [
     apt(['prometheus'], { installRecommends: false }),
     // rules first: `promtool check config` opens the rule files the config names
@@ -57,11 +78,11 @@ export const prometheus = role('prometheus', (ctx) => {
       source: new URL('./templates/alerts.yml.ejs', import.meta.url),
       vars: {
         host: ctx.name,
-        alertFor: (ctx.vars.alertFor as string | undefined) ?? '2m',
-        maxLagSeconds: (ctx.vars.alertMaxLagSeconds as number | undefined) ?? 30,
+        alertFor: ctx.vars.alertFor,
+        maxLagSeconds: ctx.vars.alertMaxLagSeconds,
         // playbooks/backups.ts runs daily: a day and two hours without a whole backup is an alert
-        backupMaxAgeSeconds: (ctx.vars.alertBackupMaxAgeSeconds as number | undefined) ?? 26 * 3600,
-        backupHosts: ctx.hostsOf('db_backup').map((h) => h.name),
+        backupMaxAgeSeconds: ctx.vars.alertBackupMaxAgeSeconds,
+        backupHosts: ctx.inventory.groups.has(ctx.vars.backupGroup) ? ctx.hostsOf(ctx.vars.backupGroup).map((h) => h.name) : [],
       },
       mode: '0644',
       validate: 'promtool check rules %s',
@@ -71,12 +92,12 @@ export const prometheus = role('prometheus', (ctx) => {
       source: new URL('./templates/prometheus.yml.ejs', import.meta.url),
       vars: {
         host: ctx.name,
-        scrapeInterval: (ctx.vars.scrapeInterval as string | undefined) ?? '15s',
+        scrapeInterval: ctx.vars.scrapeInterval,
         rulesFile: RULES,
         nodes: ctx.hostsOf('all').map(target),
-        haproxy: haproxyPort ? ctx.hostsOf('lb').map((h) => ({ ...target(h), port: haproxyPort })) : [],
+        haproxy: haproxyPort ? ctx.hostsOf(ctx.vars.lbGroup).map((h) => ({ ...target(h), port: haproxyPort })) : [],
         // the alertmanager role runs beside Prometheus when there is somewhere to send alerts
-        alertmanagers: webhooksOf(ctx).length ? [`127.0.0.1:${ALERTMANAGER_PORT}`] : [],
+        alertmanagers: checkWebhooks(ctx.vars.alertWebhooks).length ? [`127.0.0.1:${ALERTMANAGER_PORT}`] : [],
       },
       mode: '0644',
       validate: 'promtool check config %s',
@@ -88,26 +109,30 @@ export const prometheus = role('prometheus', (ctx) => {
 
 export const ALERTMANAGER_PORT = 9093
 
-/** `alertWebhooks`: where alerts go (URLs; a Secret when the URL carries a token, as chat webhooks do). */
-function webhooksOf(ctx: HostContext): (string | Secret)[] {
-  const v = ctx.vars.alertWebhooks
-  if (v === undefined) return []
-  const list = Array.isArray(v) ? v : [v]
+/** `alertWebhooks`, each an http(s) URL (the type is checked before the run; the shape here). */
+function checkWebhooks(list: readonly (string | Secret)[]): (string | Secret)[] {
   for (const u of list) {
     const text = isSecret(u) ? u.reveal() : u
-    if (typeof text !== 'string' || !/^https?:\/\/[^\s']+$/.test(text)) throw new Error(`alertWebhooks: each must be an http(s) URL (a string or a Secret), got ${isSecret(u) ? 'a secret that is not one' : JSON.stringify(u)}`)
+    if (!/^https?:\/\/[^\s']+$/.test(text)) throw new Error(`alertWebhooks: each must be an http(s) URL, got ${isSecret(u) ? 'a secret that is not one' : JSON.stringify(u)}`)
   }
-  return list as (string | Secret)[]
+  return [...list]
 }
 
 /**
  * Alertmanager beside Prometheus, sending every alert (and its resolution) to
  * the `alertWebhooks`; nothing at all when there are none. It listens on
- * loopback only, without clustering. Vars: `alertGroupWait` (10s),
- * `alertGroupInterval` (1m), `alertRepeatInterval` (4h).
+ * loopback only, without clustering.
  */
-export const alertmanager = role('alertmanager', (ctx) => {
-  const webhooks = webhooksOf(ctx)
+export const alertmanager = role('alertmanager', {
+  vars: {
+    alertWebhooks,
+    alertGroupWait: roleVar.string({ default: '10s', description: 'how long Alertmanager waits to group a new alert with others' }),
+    alertGroupInterval: roleVar.string({ default: '1m', description: 'how long before a group\'s new alerts are sent' }),
+    alertRepeatInterval: roleVar.string({ default: '4h', description: 'how often a firing alert is sent again' }),
+  },
+  description: 'Alertmanager beside Prometheus, posting alerts to alertWebhooks',
+}, (ctx) => {
+  const webhooks = checkWebhooks(ctx.vars.alertWebhooks)
   if (webhooks.length === 0) return []
   const restartAm = restart('prometheus-alertmanager')
   return [
@@ -123,9 +148,9 @@ export const alertmanager = role('alertmanager', (ctx) => {
       vars: {
         host: ctx.name,
         webhooks,
-        groupWait: (ctx.vars.alertGroupWait as string | undefined) ?? '10s',
-        groupInterval: (ctx.vars.alertGroupInterval as string | undefined) ?? '1m',
-        repeatInterval: (ctx.vars.alertRepeatInterval as string | undefined) ?? '4h',
+        groupWait: ctx.vars.alertGroupWait,
+        groupInterval: ctx.vars.alertGroupInterval,
+        repeatInterval: ctx.vars.alertRepeatInterval,
       },
       // a webhook URL may carry a token: readable by the service's user only
       mode: '0640',

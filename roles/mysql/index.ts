@@ -3,6 +3,8 @@
 // public API only, as a user would write it.
 import {
   role,
+  roleVar,
+  varKinds,
   apt,
   directory,
   template,
@@ -14,44 +16,60 @@ import {
   mysqlGlobals,
   type HostContext,
   type HostInfo,
-  type Secret,
 } from 'muster'
 
 const CONF = '/etc/mysql/mariadb.conf.d/60-muster-replication.cnf'
 
 /** The address the stack's hosts use to reach `h` (its private address when it has one). */
 export function privateAddress(h: HostInfo): string {
-  return (h.vars.privateAddress as string | undefined) ?? h.address
+  return typeof h.vars.privateAddress === 'string' ? h.vars.privateAddress : h.address
 }
 
-/** The primary named by `mysqlPrimary`, as an inventory host. */
-export function primaryOf(ctx: HostContext): HostInfo {
-  const name = ctx.need<string>('mysqlPrimary')
-  const h = ctx.inventory.hosts.get(name)
-  if (!h) throw new Error(`mysqlPrimary is ${JSON.stringify(name)}, which is not a host of the inventory`)
-  return h
+/** Where the primary is: the one host of this group. */
+export const primaryGroupVar = roleVar.string({ default: 'db_primary', description: 'the inventory group holding the one primary database server' })
+
+/** The database and accounts the app uses, shared with roles/app. */
+export const appDbVars = {
+  appDbName: roleVar.string({ default: 'app', description: 'the application\'s database' }),
+  appDbUser: roleVar.string({ default: 'app', description: 'the application\'s database account' }),
+  dbAppPassword: roleVar.secret({ required: true, description: 'password of appDbUser' }),
 }
 
-function settings(ctx: HostContext) {
-  return {
-    appDb: (ctx.vars.appDbName as string | undefined) ?? 'app',
-    appUser: (ctx.vars.appDbUser as string | undefined) ?? 'app',
-    replUser: (ctx.vars.mysqlReplUser as string | undefined) ?? 'repl',
-    clientHost: (ctx.vars.mysqlClientHost as string | undefined) ?? '%',
+const accountVars = {
+  mysqlPrimaryGroup: primaryGroupVar,
+  mysqlReplUser: roleVar.string({ default: 'repl', description: 'the replication account' }),
+  dbReplPassword: roleVar.secret({ required: true, description: 'password of mysqlReplUser' }),
+  mysqlClientHost: roleVar.string({ default: '%', description: 'the host part of the accounts (where they may log in from)' }),
+}
+
+/** The primary, as an inventory host: the one host of the primary group (`mysqlPrimaryGroup`, default db_primary). */
+export function primaryOf(ctx: Pick<HostContext, 'hostsOf' | 'name'>, group: string): HostInfo {
+  const hosts = ctx.hostsOf(group)
+  if (hosts.length !== 1) {
+    throw new Error(`the primary group ${group} must hold exactly one host, it holds ${hosts.length ? hosts.map((h) => h.name).join(', ') : 'none'} (mysqlPrimaryGroup names the group)`)
   }
+  return hosts[0]!
 }
 
-/** MariaDB installed, configured for replication (primary or replica by `mysqlPrimary`), running. */
-export const mysqlServer = role('mysql-server', (ctx) => {
-  const isPrimary = primaryOf(ctx).name === ctx.name
+export const mysqlServerVars = {
+  mysqlPrimaryGroup: primaryGroupVar,
+  mysqlServerId: roleVar.integer({ required: true, description: 'server_id, unique among the servers that replicate together (1..4294967295)' }),
+  mysqlBindAddress: roleVar.string({ description: 'the address MariaDB listens on (default: the host\'s privateAddress, else its address)' }),
+  mysqlBinlogExpireSeconds: roleVar.integer({ default: 7 * 86400, description: 'how long binary logs are kept' }),
+  mysqlSettings: roleVar.of(varKinds.record(varKinds.either(varKinds.string, varKinds.number)), { default: {}, description: 'more [mysqld] settings: { name: value }' }),
+}
+
+/** MariaDB installed, configured for replication (primary or replica by the primary group), running. */
+export const mysqlServer = role('mysql-server', { vars: mysqlServerVars, description: 'MariaDB installed and configured for GTID replication' }, (ctx) => {
+  const isPrimary = primaryOf(ctx, ctx.vars.mysqlPrimaryGroup).name === ctx.name
   const restartMariadb = restart('mariadb')
   const vars = {
     host: ctx.name,
-    serverId: ctx.need<number>('mysqlServerId'),
-    bindAddress: (ctx.vars.mysqlBindAddress as string | undefined) ?? privateAddress(ctx.host),
-    binlogExpireSeconds: (ctx.vars.mysqlBinlogExpireSeconds as number | undefined) ?? 7 * 86400,
+    serverId: ctx.vars.mysqlServerId,
+    bindAddress: ctx.vars.mysqlBindAddress ?? privateAddress(ctx.host),
+    binlogExpireSeconds: ctx.vars.mysqlBinlogExpireSeconds,
     replica: !isPrimary,
-    extra: (ctx.vars.mysqlSettings as Record<string, string | number> | undefined) ?? {},
+    extra: ctx.vars.mysqlSettings as Record<string, string | number>,
   }
   return [
     // the settings go in before the package: its first start already has the
@@ -90,13 +108,14 @@ function liveSettings(v: { serverId: number; bindAddress: string; binlogExpireSe
  * switch in the plays that follow without being refused; mysqlRetirePasswords,
  * the playbook's last play, then drops the old one.
  */
-export const mysqlPrimary = role('mysql-primary', (ctx) => {
-  if (primaryOf(ctx).name !== ctx.name) throw new Error(`${ctx.name} is not the primary (mysqlPrimary is ${primaryOf(ctx).name})`)
-  const s = settings(ctx)
+export const mysqlPrimary = role('mysql-primary', { vars: { ...appDbVars, ...accountVars }, description: 'the app\'s database and account, and the replication account' }, (ctx) => {
+  const primary = primaryOf(ctx, ctx.vars.mysqlPrimaryGroup)
+  if (primary.name !== ctx.name) throw new Error(`${ctx.name} is not the primary (the group ${ctx.vars.mysqlPrimaryGroup} holds ${primary.name})`)
+  const v = ctx.vars
   return [
-    mysqlDatabase(s.appDb, { charset: 'utf8mb4', collation: 'utf8mb4_unicode_ci' }),
-    mysqlUser(s.appUser, { host: s.clientHost, password: ctx.need<Secret>('dbAppPassword'), privileges: { [`${s.appDb}.*`]: 'ALL' }, previousPassword: 'keep' }),
-    mysqlUser(s.replUser, { host: s.clientHost, password: ctx.need<Secret>('dbReplPassword'), privileges: { '*.*': ['REPLICATION SLAVE'] }, previousPassword: 'keep' }),
+    mysqlDatabase(v.appDbName, { charset: 'utf8mb4', collation: 'utf8mb4_unicode_ci' }),
+    mysqlUser(v.appDbUser, { host: v.mysqlClientHost, password: v.dbAppPassword, privileges: { [`${v.appDbName}.*`]: 'ALL' }, previousPassword: 'keep' }),
+    mysqlUser(v.mysqlReplUser, { host: v.mysqlClientHost, password: v.dbReplPassword, privileges: { '*.*': ['REPLICATION SLAVE'] }, previousPassword: 'keep' }),
   ]
 })
 
@@ -105,23 +124,23 @@ export const mysqlPrimary = role('mysql-primary', (ctx) => {
  * one (replicas, the app): the old passwords a rotation kept are dropped.
  * Grants are mysqlPrimary's business; this touches only the passwords.
  */
-export const mysqlRetirePasswords = role('mysql-retire-passwords', (ctx) => {
-  const s = settings(ctx)
+export const mysqlRetirePasswords = role('mysql-retire-passwords', { vars: { ...appDbVars, ...accountVars }, description: 'drops the old passwords a rotation kept, once every copy has the new one' }, (ctx) => {
+  const v = ctx.vars
   return [
-    mysqlUser(s.appUser, { host: s.clientHost, password: ctx.need<Secret>('dbAppPassword') }),
-    mysqlUser(s.replUser, { host: s.clientHost, password: ctx.need<Secret>('dbReplPassword') }),
+    mysqlUser(v.appDbUser, { host: v.mysqlClientHost, password: v.dbAppPassword }),
+    mysqlUser(v.mysqlReplUser, { host: v.mysqlClientHost, password: v.dbReplPassword }),
   ]
 })
 
 /** On a replica: replication from the primary with GTID, seeded from it the first time. Accounts and data arrive with it. */
-export const mysqlReplication = role('mysql-replication', (ctx) => {
-  const primary = primaryOf(ctx)
+export const mysqlReplication = role('mysql-replication', { vars: accountVars, description: 'replication from the primary with GTID, seeded from it the first time' }, (ctx) => {
+  const primary = primaryOf(ctx, ctx.vars.mysqlPrimaryGroup)
   if (primary.name === ctx.name) throw new Error(`${ctx.name} is the primary: it replicates from nobody`)
   return [
     mysqlReplica({
       primary: { host: primary.name, address: privateAddress(primary), port: 3306 },
-      user: settings(ctx).replUser,
-      password: ctx.need<Secret>('dbReplPassword'),
+      user: ctx.vars.mysqlReplUser,
+      password: ctx.vars.dbReplPassword,
     }),
   ]
 })
@@ -131,7 +150,7 @@ export const mysqlReplication = role('mysql-replication', (ctx) => {
  * reference playbook uses the three parts instead, so every server installs at
  * once and only the accounts and replication wait for the primary.
  */
-export const mysql = role('mysql', (ctx) => [
+export const mysql = role('mysql', { vars: { ...mysqlServerVars, ...appDbVars, ...accountVars }, description: 'mysql-server, then mysql-primary or mysql-replication' }, (ctx) => [
   ...mysqlServer.build(ctx),
-  ...(primaryOf(ctx).name === ctx.name ? mysqlPrimary.build(ctx) : mysqlReplication.build(ctx)),
+  ...(primaryOf(ctx, ctx.vars.mysqlPrimaryGroup).name === ctx.name ? mysqlPrimary.build(ctx) : mysqlReplication.build(ctx)),
 ])

@@ -1,6 +1,7 @@
 // Nginx in front of the app: /static/ from the live release's public/ on
 // disk, everything else proxied to the app on 127.0.0.1.
-import { role, apt, template, symlink, absent, service, reload } from 'muster'
+import { role, roleVar, varKinds, apt, template, symlink, absent, service, reload } from 'muster'
+import { appVars } from '../app/index.ts'
 
 const AVAILABLE = '/etc/nginx/sites-available/app.conf'
 const ENABLED = '/etc/nginx/sites-enabled/app.conf'
@@ -14,7 +15,15 @@ function checkHeaders(h: Record<string, string>): Record<string, string> {
   return h
 }
 
-export const nginx = role('nginx', (ctx) => {
+export const nginxVars = {
+  // declared once, by the app: Nginx serves <appRoot>/current/public/ as /static/ and proxies to appPort
+  appRoot: appVars.appRoot,
+  appPort: appVars.appPort,
+  nginxHeaders: roleVar.of(varKinds.record(varKinds.string), { default: {}, description: 'extra response headers: { name: value }' }),
+  nginxExtraConfig: roleVar.string({ default: '', description: 'raw directives for the server block (`nginx -t` judges them)' }),
+}
+
+export const nginx = role('nginx', { vars: nginxVars, description: 'Nginx: /static/ from disk, the rest proxied to the app' }, (ctx) => {
   const reloadNginx = reload('nginx')
   return [
     apt('nginx'),
@@ -27,11 +36,11 @@ export const nginx = role('nginx', (ctx) => {
       source: new URL('./templates/site.conf.ejs', import.meta.url),
       vars: {
         host: ctx.name,
-        root: (ctx.vars.appRoot as string | undefined) ?? '/srv/app',
-        appPort: (ctx.vars.appPort as number | undefined) ?? 3000,
-        headers: checkHeaders((ctx.vars.nginxHeaders as Record<string, string> | undefined) ?? {}),
+        root: ctx.vars.appRoot,
+        appPort: ctx.vars.appPort,
+        headers: checkHeaders(ctx.vars.nginxHeaders),
         // raw directives for the server block (yours to get right: `nginx -t` judges them)
-        extra: (ctx.vars.nginxExtraConfig as string | undefined) ?? '',
+        extra: ctx.vars.nginxExtraConfig,
       },
       mode: '0644',
       validate: { command: 'nginx -t', inPlace: true },

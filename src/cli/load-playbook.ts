@@ -10,7 +10,7 @@ import type { Playbook } from '../engine/playbook.ts'
  * Compile a playbook, type-check it (the verdict cached by its sources), then
  * import it and check that its default export is a playbook.
  */
-export async function loadPlaybook(file: string, opts: { typecheck: boolean; stateDir: string }): Promise<Playbook> {
+export async function loadPlaybook(file: string, opts: { typecheck: boolean }): Promise<Playbook> {
   const path = resolve(file)
   if (!existsSync(path)) throw new UsageError(`${file}: no such playbook file`)
   let compiled: CompiledModule
@@ -20,7 +20,7 @@ export async function loadPlaybook(file: string, opts: { typecheck: boolean; sta
     if (err instanceof ModuleLoadError) throw new UsageError(`${file} cannot be compiled:\n${err.message}`)
     throw err
   }
-  if (opts.typecheck) typecheckPlaybook(path, opts.stateDir, compiled.stamp)
+  if (opts.typecheck) typecheckPlaybook(path, compiled.stamp)
   let mod: { default?: unknown }
   try {
     mod = (await importCompiled(compiled)) as { default?: unknown }

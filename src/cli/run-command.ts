@@ -9,6 +9,7 @@ import { ConnectionPool } from '../ssh/pool.ts'
 import { ExitCode, UsageError } from '../core/errors.ts'
 import { chooseReporter, defaultWrite } from './reporter.ts'
 import type { Vars } from '../inventory/types.ts'
+import { checkPlaybookVars } from '../engine/check-vars.ts'
 import { trace } from '../core/trace.ts'
 import { interruptible } from './interrupt.ts'
 import { parseShard, planShard } from '../engine/shard.ts'
@@ -45,7 +46,7 @@ export const stateDir = (): string => resolve(process.env.MUSTER_STATE_DIR ?? '.
 /** apply and check share everything but the mode. */
 export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) => void = defaultWrite): Promise<number> {
   trace('start')
-  const playbook = await loadPlaybook(args.playbook, { typecheck: args.typecheck, stateDir: stateDir() })
+  const playbook = await loadPlaybook(args.playbook, { typecheck: args.typecheck })
   trace('playbook loaded')
   const inventory = await loadInventory(args.inventory, { extraVars: parseExtraVars(args.extraVars ?? []) })
   trace('inventory loaded')
@@ -64,6 +65,9 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
     limit = new Set(again)
   }
 
+  // every host's vars against every role it will run, before any host is touched
+  // (all of the run's hosts, not only this shard's: every shard refuses alike)
+  checkPlaybookVars(playbook, inventory, limit)
   let shard: ShardInfo | undefined
   if (shardSpec) {
     if (args.watch !== undefined) throw new UsageError('--shard and --watch do not go together: a watch reports one fleet, a shard a part of one')

@@ -19,11 +19,13 @@ export interface FactKind<T> {
   parse(stdout: string, keys: readonly string[], code: number): Map<string, T>
 }
 
+/** One fact of one kind about one key (a path, a package), as a resource probes it. */
 export interface FactQuery<T> {
   readonly kind: FactKind<T>
   readonly key: string
 }
 
+/** Ask for one fact of a kind about one key (what a resource's `probe` lists). */
 export function query<T>(kind: FactKind<T>, key: string): FactQuery<T> {
   return { kind, key }
 }
@@ -40,7 +42,9 @@ export function factId(q: { kind: { name: string }; key: string }): string {
 export class Unknown {
   constructor(readonly reason: string) {}
 }
+/** A fact value that cannot be known before an apply, with the reason shown. */
 export const unknown = (reason: string): Unknown => new Unknown(reason)
+/** Whether a predicted fact is `unknown` (cannot be known before an apply). */
 export function isUnknown(v: unknown): v is Unknown {
   return v instanceof Unknown
 }
@@ -62,11 +66,14 @@ export interface PrefixPrediction {
   readonly value: Unknown
   readonly rewrite?: (before: unknown) => unknown
 }
+/** What a planned change says about the facts after it: one fact, or all under a prefix. */
 export type Prediction = ExactPrediction | PrefixPrediction
 
+/** A prediction that a planned change makes a fact exactly `value` (or `unknown`). */
 export function predict<T>(q: FactQuery<T>, value: T | Unknown): ExactPrediction<T> {
   return { query: q, value }
 }
+/** A prediction that every fact of a kind under `prefix` is unknown until applied (a package's new tree), or, with `rewrite`, each fact rewritten from what the host has. */
 export function predictUnder<T>(kind: FactKind<T>, prefix: string, reason: string, rewrite?: (before: T) => T | Unknown): PrefixPrediction {
   return { kind: kind as FactKind<unknown>, prefix, value: new Unknown(reason), ...(rewrite ? { rewrite: rewrite as (before: unknown) => unknown } : {}) }
 }

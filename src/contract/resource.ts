@@ -4,8 +4,10 @@ import type { HostInfo } from '../inventory/types.ts'
 
 /** A resource reads a record of facts; its plan receives the same record, answered. */
 export type ProbeSpec = Record<string, FactQuery<any>>
+/** The facts a resource's `plan` receives, typed by its probe spec. */
 export type Observed<P extends ProbeSpec> = { [K in keyof P]: P[K] extends FactQuery<infer T> ? T : never }
 
+/** How an apply step runs a command on the host: stdin, timeout, what counts as success. */
 export interface RunOptions {
   stdin?: string | Buffer
   become?: boolean
@@ -36,6 +38,7 @@ export interface DiffRequest {
   render(before: string | null): string
 }
 
+/** What `plan` returns when the host differs from what was asked: `apply` will run. */
 export interface Change {
   readonly kind: 'change'
   /** One line for humans: "install nginx", "mode 0644 -> 0600". */
@@ -53,6 +56,7 @@ export interface Change {
    */
   readonly notify?: readonly Handler[]
 }
+/** The host is as asked: nothing to apply (`detail` may say what was seen). */
 export interface NoChange {
   readonly kind: 'ok'
   /** Optional detail ("nginx 1.22.1-9 installed"). */
@@ -63,12 +67,16 @@ export interface UnknownPlan {
   readonly kind: 'unknown'
   readonly reason: string
 }
+/** What a resource's pure `plan` decides: a change, no change, or unknown until applied. */
 export type Plan = Change | NoChange | UnknownPlan
 
+/** What `plan` returns when the host is already as asked. */
 export const noChange: NoChange = { kind: 'ok' }
+/** No change, saying what was seen (shown with `-v`). */
 export function ok(detail?: string): NoChange {
   return detail ? { kind: 'ok', detail } : noChange
 }
+/** A planned change: what it does (the summary shown), the diff, and what it predicts for the resources after it. */
 export function change(
   summary: string,
   apply: (ctx: ApplyContext) => Promise<void>,
@@ -76,6 +84,7 @@ export function change(
 ): Change {
   return { kind: 'change', summary, apply, ...extra }
 }
+/** What `plan` returns when it cannot decide before an apply: counted as drift, never `ok`. */
 export function unknownPlan(reason: string): UnknownPlan {
   return { kind: 'unknown', reason }
 }
@@ -87,6 +96,7 @@ export interface Handler {
   readonly run: (ctx: ApplyContext) => Promise<void>
 }
 
+/** Options every resource takes: handlers to notify, tags. */
 export interface ResourceMeta {
   /** Handlers to queue when this resource changes something. */
   notify?: Handler | readonly Handler[]
@@ -94,6 +104,7 @@ export interface ResourceMeta {
   tags?: readonly string[]
 }
 
+/** One managed thing on a host: its id, the facts it probes, a pure plan, and how to apply it. */
 export interface Resource<P extends ProbeSpec = ProbeSpec> {
   /** Unique within a host's play: "apt:nginx", "file:/etc/nginx/nginx.conf". */
   readonly id: string

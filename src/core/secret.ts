@@ -5,6 +5,7 @@
  */
 const registry = new Set<string>()
 
+/** A value that renders into templates, files and SQL but prints as `***` everywhere else. */
 export class Secret {
   readonly #value: string
   constructor(value: string) {
@@ -29,10 +30,12 @@ export class Secret {
   }
 }
 
+/** Wrap text as a `Secret`: it renders into files and SQL and prints as `***`. */
 export function secret(value: string): Secret {
   return new Secret(value)
 }
 
+/** Whether a value is a `Secret`. */
 export function isSecret(v: unknown): v is Secret {
   return v instanceof Secret
 }

@@ -22,6 +22,7 @@ export class Raw {
     return this.text
   }
 }
+/** Text that `sh` inserts as is, unquoted: only for shell syntax you wrote yourself. */
 export const raw = (text: string): Raw => new Raw(text)
 
 type ShValue = string | number | Raw | readonly (string | number | Raw)[]

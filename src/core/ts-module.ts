@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
+import { cacheDir } from './cache-dir.ts'
+import { selfEntries, selfIndex, selfModule, type SelfSpecifier } from './self.ts'
 
 /**
  * Import a user's TypeScript module (a playbook, an inventory) without a
@@ -9,12 +11,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
  * relatively is compiled once with esbuild into one ESM file, cached by the
  * mtimes and sizes of its inputs. A warm start costs a stat per input file.
  *
- * - `import ... from 'muster'` is bound to the running muster itself, so the
+ * - `import ... from 'muster'` (and `muster/deploy`, `muster/lab`) is bound to the running muster itself, so the
  *   playbook's resources, secrets and errors are the CLI's own classes.
  * - `import.meta.url` keeps meaning the source file, so
  *   `new URL('./templates/x.ejs', import.meta.url)` finds the template.
  * - Other packages stay imports, resolved from the project's node_modules
- *   (the cache lives in node_modules/.cache/muster when there is one).
+ *   (the cache lives in node_modules/.cache/muster when there is one: see
+ *   cacheDir).
  */
 export class ModuleLoadError extends Error {
   constructor(
@@ -25,9 +28,6 @@ export class ModuleLoadError extends Error {
     this.name = 'ModuleLoadError'
   }
 }
-
-// In dist/, shared chunks sit beside index.js; from src/ (tests), index.ts is one folder up.
-const selfIndex = fileURLToPath(import.meta.url.endsWith('.ts') ? new URL('../index.ts', import.meta.url) : new URL('./index.js', import.meta.url))
 
 interface CacheEntry {
   out: string
@@ -46,12 +46,12 @@ export interface CompiledModule {
 /** Compile (or find in the cache) a TypeScript module and everything it imports relatively. */
 export async function compileTsModule(file: string): Promise<CompiledModule> {
   const path = resolve(file)
-  const cacheDir = cacheDirFor(path)
+  const dir = join(cacheDir(path), 'modules')
   // `map1`: bundles from before source maps were written are not reused
   const key = createHash('sha256').update(`${path}\0${selfIndex}\0map1`).digest('hex').slice(0, 20)
-  const indexFile = join(cacheDir, `${key}.json`)
+  const indexFile = join(dir, `${key}.json`)
   let entry = readEntry(indexFile)
-  if (!entry || !fresh(entry)) entry = await compile(path, join(cacheDir, `${key}.mjs`), indexFile)
+  if (!entry || !fresh(entry)) entry = await compile(path, join(dir, `${key}.mjs`), indexFile)
   let self = ''
   try {
     self = String(statSync(selfIndex).mtimeMs)
@@ -72,20 +72,6 @@ export async function importTsModule(file: string): Promise<Record<string, unkno
   const path = resolve(file)
   if (/\.(m?js|cjs)$/.test(path)) return (await import(pathToFileURL(path).href)) as Record<string, unknown>
   return importCompiled(await compileTsModule(path))
-}
-
-function cacheDirFor(path: string): string {
-  let d = dirname(path)
-  for (;;) {
-    if (existsSync(join(d, 'package.json'))) {
-      const nm = join(d, 'node_modules')
-      if (existsSync(nm)) return join(nm, '.cache', 'muster', 'modules')
-      return join(d, '.muster', 'modules')
-    }
-    const up = dirname(d)
-    if (up === d) return join(dirname(path), '.muster', 'modules')
-    d = up
-  }
 }
 
 function readEntry(indexFile: string): CacheEntry | undefined {
@@ -130,9 +116,14 @@ async function compile(path: string, out: string, indexFile: string): Promise<Ca
         {
           name: 'muster-self',
           setup(b) {
-            b.onResolve({ filter: /^muster$/ }, () => ({ path: selfIndex, external: true }))
-            // every other package is imported at run time from the project's node_modules
-            b.onResolve({ filter: /^[^./]/ }, (args) => (args.kind === 'entry-point' ? undefined : { path: args.path, external: true }))
+            b.onResolve({ filter: /^muster(\/[a-z]+)?$/ }, (args) =>
+              Object.hasOwn(selfEntries, args.path) ? { path: selfModule(args.path as SelfSpecifier), external: true } : undefined,
+            )
+            // every other package is imported at run time from the project's node_modules, except
+            // role packages (a peer dependency on muster): TypeScript like the playbook, compiled with it
+            b.onResolve({ filter: /^[^./]/ }, (args) =>
+              args.kind === 'entry-point' || isRolePackage(args.path, args.resolveDir) ? undefined : { path: args.path, external: true },
+            )
             b.onLoad({ filter: /\.[mc]?ts$/ }, (args) => {
               const url = JSON.stringify(pathToFileURL(args.path).href)
               const src = readFileSync(args.path, 'utf8').replace(/\bimport\.meta\.url\b/g, url).replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path))).replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
@@ -160,4 +151,26 @@ async function compile(path: string, out: string, indexFile: string): Promise<Ca
   mkdirSync(dirname(indexFile), { recursive: true })
   writeFileSync(indexFile, JSON.stringify(entry))
   return entry
+}
+
+const rolePackages = new Map<string, boolean>()
+/** Whether `specifier` names a package, installed above `dir`, that declares muster as a peer dependency. */
+function isRolePackage(specifier: string, dir: string): boolean {
+  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!
+  for (let d = dir; ; d = dirname(d)) {
+    const manifest = join(d, 'node_modules', name, 'package.json')
+    if (existsSync(manifest)) {
+      let known = rolePackages.get(manifest)
+      if (known === undefined) {
+        try {
+          known = Boolean((JSON.parse(readFileSync(manifest, 'utf8')) as { peerDependencies?: Record<string, string> }).peerDependencies?.muster)
+        } catch {
+          known = false
+        }
+        rolePackages.set(manifest, known)
+      }
+      return known
+    }
+    if (dirname(d) === d) return false
+  }
 }

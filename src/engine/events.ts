@@ -1,5 +1,6 @@
 import type { ConnectionStats } from '../ssh/connection.ts'
 
+/** A run applies changes, or only checks what would change. */
 export type Mode = 'apply' | 'check'
 
 /** One shard of a run split with --shard K/N (`muster merge` reads it back). */
@@ -18,6 +19,7 @@ export type ResourceStatus =
   | 'failed'
   | 'skipped' // not run: tags, or an earlier failure on the host
 
+/** One host's counts at the end of a run (the recap line), with its round trips. */
 export interface HostRecap {
   ok: number
   changed: number
@@ -31,6 +33,7 @@ export interface HostRecap {
   probeBatches: number
 }
 
+/** A run's summary: every host's counts, the duration and the exit code. */
 export interface Recap {
   mode: Mode
   hosts: Record<string, HostRecap>

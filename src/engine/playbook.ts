@@ -1,6 +1,7 @@
 import type { Resource, Handler } from '../contract/resource.ts'
 import type { HostInfo, Inventory, Vars } from '../inventory/types.ts'
 import type { HostFacts } from './host-facts.ts'
+import { registerDeclarations, withDefaults, type VarDecls, type VarInputs, type VarValues } from './role-vars.ts'
 
 /** What a role sees when it is expanded for one host. */
 export interface HostContext {
@@ -16,28 +17,73 @@ export interface HostContext {
   hostsOf(pattern: string): HostInfo[]
 }
 
+/** What a role returns: resources, nested lists, or `false`/`null`/`undefined` for a resource left out. */
 export type RoleItem = Resource | readonly RoleItem[] | false | null | undefined
 
+/** A named function from a host's context to resources, with its declared vars (see `role()`). */
 export interface Role {
   readonly kind: 'role'
   readonly name: string
   readonly build: (ctx: HostContext) => RoleItem[]
+  /** The vars the role reads, declared (see roleVar): checked on every host before a run touches any. */
+  readonly vars?: VarDecls
+  /** One line on what the role does (`muster vars`). */
+  readonly description?: string
 }
 
-/** A role is a function from a host's context to its resources, in order. */
-export function role(name: string, build: (ctx: HostContext) => RoleItem[]): Role {
-  return { kind: 'role', name, build }
+/** A role with declared vars `D`. */
+export interface TypedRole<D extends VarDecls> extends Role {
+  readonly vars: D
 }
+
+/** What a role with declared vars sees: `vars` holds exactly the declared ones, typed, defaults applied. */
+export interface RoleContext<D extends VarDecls> extends Omit<HostContext, 'vars'> {
+  readonly vars: VarValues<D>
+}
+
+/** What `role(name, declaration, build)` declares: the vars and a one-line description. */
+export interface RoleDeclaration<D extends VarDecls> {
+  vars: D
+  description?: string
+}
+
+/**
+ * A role is a function from a host's context to its resources, in order.
+ * Declare its vars (`role('nginx', { vars: { appPort: roleVar.integer({...}) } }, (ctx) => ...)`)
+ * and `ctx.vars` is typed, every host's vars are checked before the run, and
+ * inventories can be type-checked against them (`InventoryVars`).
+ */
+export function role<const D extends VarDecls>(name: string, declaration: RoleDeclaration<D>, build: (ctx: RoleContext<D>) => RoleItem[]): TypedRole<D>
+export function role(name: string, build: (ctx: HostContext) => RoleItem[]): Role
+export function role(name: string, a: RoleDeclaration<VarDecls> | ((ctx: HostContext) => RoleItem[]), b?: (ctx: RoleContext<VarDecls>) => RoleItem[]): Role {
+  if (typeof a === 'function') return { kind: 'role', name, build: a }
+  const decls = a.vars
+  registerDeclarations(decls)
+  const typed = b as unknown as (ctx: HostContext) => RoleItem[]
+  // the role sees its declared vars with their defaults, however it is called (the engine, another role, a test)
+  const build = (ctx: HostContext): RoleItem[] => typed(Object.create(ctx, { vars: { value: withDefaults(decls, ctx.vars), enumerable: true } }) as HostContext)
+  return { kind: 'role', name, build, vars: decls, ...(a.description ? { description: a.description } : {}) }
+}
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never
+type DeclsOf<R> = R extends TypedRole<infer D> ? VarInputs<D> : R extends Playbook<infer P> ? DeclsOf<P> : {}
+/**
+ * The vars an inventory may set for these roles or playbooks, each of its
+ * declared type: `defineInventory<InventoryVars<typeof site>>({...})` makes a
+ * misspelled var, a wrong type or a plain string for a secret a compile error.
+ */
+export type InventoryVars<R> = UnionToIntersection<DeclsOf<R>> extends infer V ? { [K in keyof V]: V[K] } : never
 
 /** `serial`: a host count per batch, or a percentage of the play's hosts. */
 export type Serial = number | `${number}%`
 
-export interface PlayOptions {
+/** What a play is: where (`hosts`), what (`roles`), and how to roll it out. */
+export interface PlayOptions<R extends Role = Role> {
   /** Shown in reports; defaults to the host pattern and role names. */
   name?: string
   /** Inventory host pattern: names, groups, globs, `a:b`, `!x`, `&x`. */
   hosts: string
-  roles: readonly Role[]
+  roles: readonly R[]
   /** Run the play in batches (rolling). Default: all hosts at once (up to --forks). */
   serial?: Serial
   /** Stop the play (and the run) when more than this share of its hosts failed. Default: never, only failed hosts stop. */
@@ -53,7 +99,8 @@ export interface PlayOptions {
   always?: boolean
 }
 
-export interface Play extends Required<Pick<PlayOptions, 'name' | 'hosts' | 'roles'>> {
+/** A play as the engine runs it (see `play()` and `PlayOptions`). */
+export interface Play<R extends Role = Role> extends Required<Pick<PlayOptions<R>, 'name' | 'hosts' | 'roles'>> {
   readonly kind: 'play'
   readonly serial: Serial | undefined
   readonly maxFailPercentage: number | undefined
@@ -61,7 +108,8 @@ export interface Play extends Required<Pick<PlayOptions, 'name' | 'hosts' | 'rol
   readonly always: boolean
 }
 
-export function play(opts: PlayOptions): Play {
+/** A play: a host pattern and the roles to run there, with its rollout options. */
+export function play<R extends Role>(opts: PlayOptions<R>): Play<R> {
   if (opts.maxFailPercentage !== undefined && (opts.maxFailPercentage < 0 || opts.maxFailPercentage > 100)) {
     throw new RangeError(`maxFailPercentage must be 0..100, got ${opts.maxFailPercentage}`)
   }
@@ -77,13 +125,19 @@ export function play(opts: PlayOptions): Play {
   }
 }
 
-export interface Playbook {
+/** Plays in order, as `muster apply` runs them (see `playbook()`). */
+export interface Playbook<R extends Role = Role> {
   readonly kind: 'playbook'
   readonly plays: readonly Play[]
+  /** Type-level only: the roles it runs (for InventoryVars). */
+  readonly roles?: R
 }
 
+// the roles of every play, each keeping its own declarations (an array's inferred element type would merge them into Role)
+type RolesOf<P extends readonly (Play | PlayOptions)[]> = P[number]['roles'][number]
+
 /** A playbook is plays in order; each finishes on all its hosts before the next starts. */
-export function playbook(...plays: (Play | PlayOptions)[]): Playbook {
+export function playbook<const P extends readonly (Play | PlayOptions)[]>(...plays: P): Playbook<RolesOf<P>> {
   return { kind: 'playbook', plays: plays.map((p) => ('kind' in p ? (p as Play) : play(p))) }
 }
 
@@ -94,6 +148,7 @@ export interface PlannedItem {
   readonly tags: readonly string[]
 }
 
+/** `ctx.need(name)` found no such var on the host: exit 64, naming host and var. */
 export class MissingVarError extends Error {
   /** The message without the host, for reports that already name it. */
   readonly detail: string

@@ -14,6 +14,7 @@ import { query, type FactKind, type FactQuery } from '../contract/fact.ts'
  */
 export type ServerState = 'absent' | 'down' | 'up'
 
+/** What the `mysqlServer` fact says about a MySQL/MariaDB server. */
 export interface MysqlServerInfo {
   server: ServerState
   version?: string
@@ -24,6 +25,7 @@ export interface MysqlServerInfo {
   gtidSlavePos?: string
 }
 
+/** What the `mysqlDatabaseState` fact says about a database. */
 export interface MysqlDatabaseInfo {
   server: ServerState
   exists: boolean
@@ -31,6 +33,7 @@ export interface MysqlDatabaseInfo {
   collation?: string
 }
 
+/** What the `mysqlUserState` fact says about an account. */
 export interface MysqlUserInfo {
   server: ServerState
   exists: boolean
@@ -46,6 +49,7 @@ export interface MysqlUserInfo {
   grants: Record<string, string[]>
 }
 
+/** What the `mysqlReplicaState` fact says about replication on a server. */
 export interface MysqlReplicaInfo {
   server: ServerState
   /** A primary is configured (SHOW SLAVE STATUS has a row). */
@@ -398,13 +402,16 @@ export const mysqlFact: FactKind<MysqlValue> = {
 export function mysqlServer(): FactQuery<MysqlServerInfo> {
   return query(mysqlFact, 'server') as FactQuery<MysqlServerInfo>
 }
+/** The fact of one database: whether it exists, its charset and collation. */
 export function mysqlDatabaseState(name: string): FactQuery<MysqlDatabaseInfo> {
   return query(mysqlFact, `database:${assertDatabaseName(name)}`) as FactQuery<MysqlDatabaseInfo>
 }
+/** The fact of one account: whether it exists, its password hash and grants. */
 export function mysqlUserState(name: string, host: string): FactQuery<MysqlUserInfo> {
   assertUserName(name, host)
   return query(mysqlFact, `user:${name}@${host}`) as FactQuery<MysqlUserInfo>
 }
+/** The fact of a server's replication: threads, primary, GTID position, lag. */
 export function mysqlReplicaState(): FactQuery<MysqlReplicaInfo> {
   return query(mysqlFact, 'replica') as FactQuery<MysqlReplicaInfo>
 }

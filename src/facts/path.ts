@@ -110,6 +110,7 @@ function parseSha256(text: string): Map<string, string> {
   return out
 }
 
+/** The fact kind of a path: type, mode, owner, group, content hash, link target. */
 export const pathFact: FactKind<PathState> = {
   name: 'path',
   coalesce: true,

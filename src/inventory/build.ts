@@ -1,6 +1,9 @@
 import { InventoryError, type GroupInfo, type HostInfo, type Inventory, type SourcePosition, type SshSettings, type Vars } from './types.ts'
 import type { Located, RawGroup, RawHost, RawInventory, RawSettings, SettingKey } from './raw.ts'
 import { sameValue, show, takeConnectionVars } from './settings.ts'
+import { dirname, resolve as resolvePath } from 'node:path'
+import { resolveSecretRefs, secretRefIn, vaultFileOf, VAULT_VAR, type ResolveContext } from './secret-refs.ts'
+import type { Vault } from '../vault/vault.ts'
 
 export interface BuildOptions {
   /** `-e` vars from the command line: above everything else. Connection vars (ansible_user, ...) among them apply too. */
@@ -41,7 +44,7 @@ export function buildInventory(raw: RawInventory, opts: BuildOptions = {}): Inve
   const parents = parentsOf(groups)
   checkCycles(groups)
   const depth = depthOf(groups, parents)
-  const extra = takeConnectionVars(opts.extraVars ?? {}, {
+  const extra = takeConnectionVars(extraVarsWithRefs(opts.extraVars ?? {}), {
     baseDir: opts.cwd ?? process.cwd(),
     positionOf: () => ({ file: '--extra-vars' }),
   })
@@ -74,6 +77,7 @@ export function buildInventory(raw: RawInventory, opts: BuildOptions = {}): Inve
     if (jump) jumpAt.set(host.name, jump.position)
   }
   resolveJumps(hostInfos, jumpAt)
+  resolveSecrets(raw, opts, hostInfos, groups)
 
   const groupInfos = new Map<string, GroupInfo>()
   for (const g of groups.values()) {
@@ -84,6 +88,36 @@ export function buildInventory(raw: RawInventory, opts: BuildOptions = {}): Inve
     groupInfos.set(g.name, { name: g.name, hosts: members, children, vars: g.vars })
   }
   return { source: raw.source, hosts: hostInfos, groups: groupInfos }
+}
+
+/** `-e db_password='!vault db-password'`: a reference, as in the inventory. */
+function extraVarsWithRefs(vars: Vars): Vars {
+  const out: Vars = {}
+  for (const [k, v] of Object.entries(vars)) out[k] = (typeof v === 'string' && secretRefIn(v, { file: '--extra-vars' })) || v
+  return out
+}
+
+/**
+ * Every `!vault`/`!env` reference becomes a Secret, once per host (a host's
+ * `muster_vault` may differ from another's); groups' own vars read the vault
+ * that \`all\` names. The vault is decrypted once, and only when referenced.
+ */
+function resolveSecrets(raw: RawInventory, opts: BuildOptions, hosts: Map<string, HostInfo>, groups: Map<string, Group>): void {
+  const opened = new Map<string, Vault>()
+  const inventoryDir = dirname(resolvePath(raw.source))
+  const fromExtra = opts.extraVars && Object.hasOwn(opts.extraVars, VAULT_VAR)
+  const vaultOf = (vars: Vars): string | undefined => {
+    if (!Object.hasOwn(vars, VAULT_VAR)) return undefined
+    const base = fromExtra ? (opts.cwd ?? process.cwd()) : inventoryDir
+    return vaultFileOf(vars[VAULT_VAR], base, { file: fromExtra ? '--extra-vars' : raw.source })
+  }
+  for (const [name, h] of hosts) {
+    const ctx: ResolveContext = { vaultFile: vaultOf(h.vars), host: name, opened }
+    hosts.set(name, { ...h, vars: resolveSecretRefs(h.vars, ctx) })
+  }
+  const allVars = { ...groups.get(ALL)!.vars, ...(fromExtra ? { [VAULT_VAR]: opts.extraVars![VAULT_VAR] } : {}) }
+  const ctx: ResolveContext = { vaultFile: vaultOf(allVars), opened }
+  for (const g of groups.values()) g.vars = resolveSecretRefs(g.vars, ctx)
 }
 
 /**

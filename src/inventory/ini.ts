@@ -3,6 +3,7 @@ import { InventoryError, type SourcePosition, type Vars } from './types.ts'
 import { rawGroup, type RawGroup, type RawInventory } from './raw.ts'
 import { addSetting, takeConnectionVars } from './settings.ts'
 import { parseHostPattern } from './host-range.ts'
+import { secretRefIn } from './secret-refs.ts'
 
 type Section = { kind: 'hosts'; group?: RawGroup } | { kind: 'vars'; group: RawGroup; block: VarBlock } | { kind: 'children'; group: RawGroup }
 interface VarBlock {
@@ -16,7 +17,8 @@ const GROUP_NAME = /^[^\s:=[\]#;]+$/
 /**
  * Ansible's INI inventory: hosts before any section are ungrouped; `[g]` lists
  * hosts with inline `key=value` vars, `[g:vars]` one `key=value` per line,
- * `[g:children]` one group per line; `#` and `;` start comments.
+ * `[g:children]` one group per line; `#` and `;` start comments. A value
+ * `!vault NAME` or `!env NAME` is a secret kept elsewhere (see SecretRef).
  */
 export function parseIniInventory(text: string, file: string): RawInventory {
   const raw: RawInventory = { source: file, hosts: [], groups: [] }
@@ -85,7 +87,8 @@ export function parseIniInventory(text: string, file: string): RawInventory {
       if (!VAR_NAME.test(key)) throw new InventoryError(`malformed key=value '${token.text}'`, position, first.text)
       if (Object.hasOwn(vars, key)) throw new InventoryError(`var '${key}' set twice on one line`, position, first.text)
       const value = token.text.slice(eq + 1)
-      vars[key] = token.quoted ? value : typed(value)
+      // `key="!vault name"`: a reference needs its quotes on a host line, where spaces split vars
+      vars[key] = secretRefIn(value, position, first.text) ?? (token.quoted ? value : typed(value))
     }
     for (const host of names) {
       const taken = takeConnectionVars(vars, { baseDir, host, positionOf: () => position })
@@ -111,10 +114,12 @@ function parseAssignment(line: string, position: SourcePosition): { key: string;
   if (rest.startsWith('"') || rest.startsWith("'")) {
     const [token, ...after] = tokenize(rest, position)
     if (after.length > 0) throw new InventoryError(`unexpected text after the quoted value of '${key}'`, position)
-    return { key, value: token?.text ?? '' }
+    const text = token?.text ?? ''
+    return { key, value: secretRefIn(text, position) ?? text }
   }
   // as in a host line, a comment starts at a # after whitespace
-  return { key, value: typed(rest.replace(/\s+[#;].*$/, '')) }
+  const text = rest.replace(/\s+[#;].*$/, '')
+  return { key, value: secretRefIn(text, position) ?? typed(text) }
 }
 
 /** INI values are text; these are the two shapes read as something else. */

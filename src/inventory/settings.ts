@@ -2,6 +2,7 @@ import { homedir } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { Secret } from '../core/secret.ts'
 import { closest } from '../core/did-you-mean.ts'
+import { SecretRef } from './secret-refs.ts'
 import { InventoryError, type SourcePosition, type Vars } from './types.ts'
 import type { ConnectionSettings, RawSettings, SettingKey } from './raw.ts'
 
@@ -190,6 +191,7 @@ export function proxyJumpOf(args: string): string | undefined {
 
 /** Equality for conflict checks: plain data compared structurally, secrets by their text. */
 export function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof SecretRef || b instanceof SecretRef) return a instanceof SecretRef && b instanceof SecretRef && a.from === b.from && a.name === b.name
   if (a instanceof Secret || b instanceof Secret) return a instanceof Secret && b instanceof Secret && a.reveal() === b.reveal()
   if (a === b) return true
   if (Array.isArray(a) || Array.isArray(b)) {
@@ -205,6 +207,7 @@ export function sameValue(a: unknown, b: unknown): boolean {
 
 export function show(v: unknown): string {
   if (v instanceof Secret) return 'a secret'
+  if (v instanceof SecretRef) return String(v)
   if (typeof v === 'string') return JSON.stringify(v)
   if (v === null || typeof v !== 'object') return String(v)
   return Array.isArray(v) ? 'a list' : 'a mapping'

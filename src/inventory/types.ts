@@ -1,5 +1,6 @@
 import type { Secret } from '../core/secret.ts'
 
+/** Vars by name, as inventories set them and roles read them. */
 export type Vars = Record<string, unknown>
 
 /** How to reach a host over SSH. Every field has a default in one place: resolveSsh(). */
@@ -51,6 +52,7 @@ export interface GroupInfo {
   readonly vars: Vars
 }
 
+/** A loaded inventory, whatever its format: hosts and groups resolved, vars merged. */
 export interface Inventory {
   /** Where it was loaded from, for error messages. */
   readonly source: string
@@ -78,19 +80,24 @@ export class InventoryError extends Error {
   }
 }
 
-/** The TypeScript inventory format, as users write it (see defineInventory). */
-export interface InventorySpec {
+/**
+ * The TypeScript inventory format, as users write it (see defineInventory).
+ * `V` types every vars block: `InventoryVars<typeof playbook>` makes a var no
+ * role declares, or a value of the wrong type, a compile error.
+ */
+export interface InventorySpec<V extends Vars = Vars> {
   /** Defaults for every host; a host's own settings win. */
   ssh?: SshSettings
   /** Vars of the implicit group "all". */
-  vars?: Vars
-  groups?: Record<string, { hosts?: string[]; children?: string[]; vars?: Vars }>
-  hosts: Record<string, HostSpec>
+  vars?: V
+  groups?: Record<string, { hosts?: string[]; children?: string[]; vars?: V }>
+  hosts: Record<string, HostSpec<V>>
 }
-export interface HostSpec extends SshSettings {
+/** One host of a TypeScript inventory: how to reach it, its groups and its vars. */
+export interface HostSpec<V extends Vars = Vars> extends SshSettings {
   /** IP address or DNS name; default: the host's name. */
   address?: string
   /** Groups this host belongs to (in addition to groups listing it). */
   groups?: string[]
-  vars?: Vars
+  vars?: V
 }

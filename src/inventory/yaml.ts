@@ -5,13 +5,15 @@ import { InventoryError, type SourcePosition, type Vars } from './types.ts'
 import { rawGroup, type RawGroup, type RawInventory } from './raw.ts'
 import { addSetting, takeConnectionVars } from './settings.ts'
 import { parseHostPattern } from './host-range.ts'
+import { hasRef, SecretRef } from './secret-refs.ts'
 
 const GROUP_KEYS = ['hosts', 'vars', 'children']
 
 /**
  * Ansible's YAML inventory (JSON too, being YAML):
  * `all: { hosts: {name: {vars}}, vars: {...}, children: {group: {hosts, vars, children}} }`.
- * Every group and host keeps the line it was written on.
+ * Every group and host keeps the line it was written on. `!vault NAME` and
+ * `!env NAME` are secrets kept elsewhere (see SecretRef).
  */
 // The yaml package costs ~25 ms to load: required on first use, so only YAML inventories pay for it.
 let yamlLib: typeof import('yaml') | undefined
@@ -23,7 +25,7 @@ const isScalar = (n: unknown): n is import('yaml').Scalar => yaml().isScalar(n)
 export function parseYamlInventory(text: string, file: string): RawInventory {
   const { LineCounter, parseDocument } = yaml()
   const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, customTags: refTags(file) })
   const at = (node: unknown): SourcePosition => {
     const offset = isNode(node) ? node.range?.[0] : undefined
     if (offset === undefined) return { file }
@@ -61,7 +63,7 @@ export function parseYamlInventory(text: string, file: string): RawInventory {
     // vars first: the group's own line for settings, whatever order the keys came in
     const vars = mappingOrEmpty(body.get('vars', true), `group ${name}: vars`, at)
     if (vars) {
-      const taken = takeConnectionVars(toVars(vars, doc), { baseDir, positionOf: (k) => at(keyNode(vars, k)) })
+      const taken = takeConnectionVars(toVars(vars, doc, at), { baseDir, positionOf: (k) => at(keyNode(vars, k)) })
       g.vars = taken.vars
       g.settings = taken.settings
     }
@@ -73,7 +75,7 @@ export function parseYamlInventory(text: string, file: string): RawInventory {
       const hostVars = mappingOrEmpty(pair.value, `host ${text}: vars`, at)
       for (const host of names) {
         const taken = hostVars
-          ? takeConnectionVars(toVars(hostVars, doc), { baseDir, host, positionOf: (k) => at(keyNode(hostVars, k)) })
+          ? takeConnectionVars(toVars(hostVars, doc, at), { baseDir, host, positionOf: (k) => at(keyNode(hostVars, k)) })
           : { vars: {}, settings: {} }
         if (port !== undefined) addSetting(taken.settings, 'port', port, { baseDir, position: hostPosition, host }, text)
         raw.hosts.push({ name: host, position: hostPosition, groups: [], vars: taken.vars, settings: taken.settings })
@@ -108,11 +110,35 @@ function keyNode(map: YAMLMap, key: string): unknown {
   return map.items.find((p) => isScalar(p.key) && String(p.key.value) === key)?.key
 }
 
-function toVars(map: YAMLMap, doc: Document): Vars {
+function toVars(map: YAMLMap, doc: Document, at: (n: unknown) => SourcePosition): Vars {
   const out: Vars = {}
   for (const pair of map.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
-    out[key] = isNode(pair.value) ? pair.value.toJS(doc) : pair.value ?? null
+    const value: unknown = isNode(pair.value) ? pair.value.toJS(doc) : pair.value ?? null
+    out[key] = hasRef(value) ? locate(value, at(pair.value)) : value
   }
   return out
+}
+
+/**
+ * `!vault NAME` and `!env NAME`: secrets kept elsewhere (see SecretRef), in
+ * the spirit of Ansible's `!vault |`, which carries the ciphertext inline.
+ */
+function refTags(file: string): import('yaml').ScalarTag[] {
+  const tag = (from: 'vault' | 'env'): import('yaml').ScalarTag => ({
+    tag: `!${from}`,
+    resolve: (name, onError) => {
+      if (!/^\S+$/.test(name.trim())) onError(`!${from} needs one name: \`!${from} NAME\``)
+      return new SecretRef(from, name.trim(), { file })
+    },
+  })
+  return [tag('vault'), tag('env')]
+}
+
+/** The references inside a var's value, placed on the var's line. */
+function locate(v: unknown, position: SourcePosition): unknown {
+  if (v instanceof SecretRef) return new SecretRef(v.from, v.name, position)
+  if (Array.isArray(v)) return v.map((x) => locate(x, position))
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, locate(x, position)]))
+  return v
 }

@@ -4,6 +4,7 @@ import { sh } from '../core/sh.ts'
 import { pathFact, pathStatFact, pathState, assertHostPath, type PathState } from '../facts/path.ts'
 import { fileContent, fileContentFact } from '../facts/file-content.ts'
 
+/** Options of `absent()`: the common resource options. */
 export interface AbsentOptions extends ResourceMeta {
   /** Remove a directory with everything in it. Without it, only an empty directory is removed. */
   recursive?: boolean

@@ -5,6 +5,7 @@ import { shell } from '../facts/shell.ts'
 import { aptCandidateFact } from '../facts/apt-candidate.ts'
 import { aptInstallableFact } from '../facts/apt-installable.ts'
 
+/** Options of `aptUpdate()`: how old the package lists may be before they are refreshed. */
 export interface AptUpdateOptions extends ResourceMeta {
   /** Refresh the package lists when they are older than this (default 3600). */
   maxAgeSeconds?: number

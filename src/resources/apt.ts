@@ -6,6 +6,7 @@ import { aptCandidate, type AptCandidate } from '../facts/apt-candidate.ts'
 import { aptInstallable, type AptInstallable } from '../facts/apt-installable.ts'
 import { installPredictions, packageClosure, removePredictions } from './package-provides.ts'
 
+/** Options of `apt()`: present (optionally at a version, without recommends) or absent. */
 export type AptOptions = (
   | { state?: 'present'; version?: string; installRecommends?: boolean }
   | { state: 'latest'; installRecommends?: boolean }

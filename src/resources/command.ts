@@ -4,6 +4,7 @@ import { Secret } from '../core/secret.ts'
 import { pathState, type PathState } from '../facts/path.ts'
 import { shell, type ShellResult } from '../facts/shell.ts'
 
+/** Options of `command()`: the guards (`creates`, `unless`, `onlyIf`) that make a command idempotent. */
 export interface CommandOptions extends ResourceMeta {
   /** Names the resource in reports (default: the command itself). */
   name?: string

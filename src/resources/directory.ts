@@ -4,6 +4,7 @@ import { sh } from '../core/sh.ts'
 import { pathState, assertHostPath, type PathState } from '../facts/path.ts'
 import { chownSpec, normalizeOwnership, ownershipDrift, type NormalOwnership, type Ownership } from './file-mode.ts'
 
+/** Options of `directory()`: mode, owner, group, and the common resource options. */
 export type DirectoryOptions = Ownership & ResourceMeta
 
 export type DirectoryProbe = { state: ReturnType<typeof pathState> }

@@ -9,6 +9,7 @@ import { contentDiff } from './diff.ts'
 import { writeFileAtomic, validateSpec, type Validate } from './write-file.ts'
 import { chownSpec, normalizeOwnership, ownershipDrift, type NormalOwnership, type Ownership } from './file-mode.ts'
 
+/** Options of `file()`: content (text, bytes or a Secret), mode, owner, group, validation. */
 export interface FileOptions extends Ownership, ResourceMeta {
   /** The whole content. A Secret (or text holding one) travels only on stdin. */
   content: string | Buffer | Secret

@@ -24,6 +24,7 @@ export interface AllowRule {
   comment?: string
 }
 
+/** Options of `firewall()`: the host, its allow rules, and who may reach SSH. */
 export interface FirewallOptions extends ResourceMeta {
   /** The host the ruleset is for, named in its header. */
   host: string
@@ -48,6 +49,7 @@ export type FirewallOwnership = 'table' | 'ruleset'
 /** The table muster's rules live in. */
 export const NFT_TABLE = 'inet muster'
 
+/** The nftables ruleset file `firewall()` owns. */
 export const NFT_CONF = '/etc/nftables.conf'
 /** What muster last loaded: "<sha256 of the file> <sha256 of `nft -s list ruleset` right after>". */
 export const NFT_STATE = '/var/lib/muster/nftables.state'

@@ -3,6 +3,7 @@ import { predict } from '../contract/fact.ts'
 import { sh } from '../core/sh.ts'
 import { assertAccountName, groupState } from '../facts/group.ts'
 
+/** Options of `group()`: a present group (system, gid) or an absent one. */
 export type GroupOptions = ({ state?: 'present'; system?: boolean; gid?: number } | { state: 'absent' }) & ResourceMeta
 
 /** A local group: created with groupadd, its gid set with groupmod, removed with groupdel. */

@@ -3,6 +3,7 @@ import { pathState, assertHostPath, type PathState } from '../facts/path.ts'
 import { fileContent } from '../facts/file-content.ts'
 import { assertEditable, joinLines, planEdit, splitLines } from './edit-file.ts'
 
+/** Options of `iniSetting()`: the section, key and value (or its absence) in an INI file. */
 export type IniSettingOptions = ResourceMeta & {
   /** The [section]; null for settings before the first section header. */
   section: string | null

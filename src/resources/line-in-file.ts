@@ -3,6 +3,7 @@ import { pathState, assertHostPath, type PathState } from '../facts/path.ts'
 import { fileContent } from '../facts/file-content.ts'
 import { assertEditable, joinLines, planEdit, splitLines } from './edit-file.ts'
 
+/** Options of `lineInFile()`: the line, the regexp that finds its old form, or its absence. */
 export type LineInFileOptions = ResourceMeta &
   (
     | {

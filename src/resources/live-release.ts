@@ -5,6 +5,7 @@ import { releasePaths } from './release.ts'
 import { planSymlink } from './symlink.ts'
 import { releaseState, type ReleaseState } from './deploy/release-state.ts'
 
+/** Options of `liveRelease()`: where releases live and which unit runs `current`. */
 export interface LiveReleaseOptions extends ResourceMeta {
   /** The deploy root (`/srv/app`). */
   root: string

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { mysqlReplicaPassword, mysqlReplicaState, parseReplicaStatus, type MysqlReplicaInfo, type MysqlReplicaPasswordInfo } from '../facts/mysql.ts'
 import { MYSQL_BATCH, runSql, sqlString } from './mysql-sql.ts'
 
+/** Options of `mysqlReplica()`: the primary, the account, and the lag that is drift. */
 export interface MysqlReplicaOptions extends ResourceMeta {
   primary: {
     /** The primary's name in the inventory: the seed dump is taken there over muster's own connection. */

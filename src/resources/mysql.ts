@@ -33,6 +33,7 @@ export function mysqlNativeHash(password: Secret | string): Secret {
 
 // ---------------------------------------------------------------- databases
 
+/** Options of `mysqlDatabase()`: character set, collation, present or absent. */
 export interface MysqlDatabaseOptions extends ResourceMeta {
   /** Default utf8mb4. */
   charset?: string
@@ -97,6 +98,7 @@ export function planDatabase(
 /** Privileges per object: `{ 'appdb.*': 'ALL', '*.*': ['REPLICATION SLAVE'] }`. */
 export type MysqlPrivileges = Record<string, 'ALL' | readonly string[]>
 
+/** Options of `mysqlUser()`: the host part, the password (a Secret), the privileges. */
 export interface MysqlUserOptions extends ResourceMeta {
   /** The host part of the account (default '%'). */
   host?: string

@@ -51,6 +51,7 @@ export interface ProvidedUnit {
   running: boolean
   enabled: boolean
 }
+/** What installing one Debian package brings into being, for check-mode predictions. */
 export interface PackageFacts {
   /** The Debian 12 version this entry was verified against. */
   readonly verified: string
@@ -83,6 +84,7 @@ const file = (mode: string, size: number, sha256: string, owner = 'root', group 
 })
 const link = (target: string): PathState => ({ type: 'symlink', target, owner: 'root', group: 'root', mtime: 0 })
 
+/** What each known Debian package brings into being (config trees, units, users): what check mode predicts after an install. */
 export const PACKAGE_TABLE: Readonly<Record<string, PackageFacts>> = {
   nginx: {
     verified: '1.22.1-9+deb12u11',

@@ -35,6 +35,7 @@ export interface ReleaseOptions {
   cacheDir?: string
 }
 
+/** A built release: its content-addressed id and its tarball, made once per run. */
 export interface Release {
   /** `20260101T120000Z-0123456789ab` */
   readonly id: string
@@ -193,6 +194,7 @@ export function releasePaths(root: string, id?: string): { releases: string; cur
   return { releases: `${r}/releases`, current: `${r}/current`, shared: `${r}/shared`, release: id === undefined ? undefined : `${r}/releases/${id}` }
 }
 
+/** Options of `releaseUpload()`: where releases live on the host. */
 export interface ReleaseUploadOptions extends ResourceMeta {
   /** The deploy root: the release lands in `<root>/releases/<id>`. */
   root: string
@@ -252,6 +254,7 @@ export function unpackScript(releasesDir: string, id: string): string {
   ].join('\n')
 }
 
+/** Options of `currentRelease()`: where releases live, and what to notify when `current` moves. */
 export interface CurrentReleaseOptions extends ResourceMeta {
   root: string
 }

@@ -3,6 +3,7 @@ import { predict } from '../contract/fact.ts'
 import { sh } from '../core/sh.ts'
 import { systemdUnit, unitEnablement, unitExists, unitName, unitRunning, type UnitState } from '../facts/systemd-unit.ts'
 
+/** Options of `service()`: running or stopped, enabled or not. */
 export interface ServiceOptions extends ResourceMeta {
   /** true: started; false: stopped; unset: left as it is. */
   running?: boolean

@@ -6,6 +6,7 @@ import { pathState, assertHostPath, type PathState } from '../facts/path.ts'
 import { relabel } from './write-file.ts'
 import { chownSpec, normalizeOwnership, ownershipDrift, type NormalOwnership } from './file-mode.ts'
 
+/** Options of `symlink()`: the common resource options (the link is replaced when it points elsewhere). */
 export interface SymlinkOptions extends ResourceMeta {
   owner?: string
   group?: string

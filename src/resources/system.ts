@@ -6,7 +6,6 @@ export { systemdUnitFile, type SystemdUnitFileOptions, type SystemdUnitFileSourc
 export { user, type UserOptions } from './user.ts'
 export { group, type GroupOptions } from './group.ts'
 export { command, type CommandOptions } from './command.ts'
-export { PACKAGE_TABLE, installPredictions, removePredictions, type PackageFacts } from './package-provides.ts'
 export { aptPackage, type AptPackageState } from '../facts/apt-package.ts'
 export { aptCandidate, type AptCandidate } from '../facts/apt-candidate.ts'
 export { systemdUnit, type UnitState } from '../facts/systemd-unit.ts'

@@ -10,6 +10,7 @@ import type { Validate } from './write-file.ts'
 /** The unit file's text: given as it is, or rendered from an EJS template (as template() does). */
 export type SystemdUnitFileSource = { content: string | Buffer } | { source: string | URL; vars: Record<string, unknown> }
 
+/** Options of `systemdUnitFile()`: the unit's content or template, and what to notify. */
 export type SystemdUnitFileOptions = SystemdUnitFileSource &
   Ownership &
   ResourceMeta & {

@@ -51,6 +51,7 @@ export function template(path: string, opts: TemplateOptions): Resource<FileProb
   return managedFile('template', path, bytes, redact ? { ...fileOpts, redact } : { ...fileOpts, secret: true })
 }
 
+/** Render an EJS template with `vars` as `template()` does (undefined variables are errors). */
 export function renderTemplate(source: string | URL, vars: Record<string, unknown>): string {
   const file = source instanceof URL ? fileURLToPath(source) : resolve(source)
   let text: string

@@ -4,6 +4,7 @@ import { sh } from '../core/sh.ts'
 import { userState, type UserState } from '../facts/user.ts'
 import { assertAccountName, groupState, type GroupState } from '../facts/group.ts'
 
+/** Options of `user()`: a present user (system, home, shell, groups) or an absent one. */
 export type UserOptions = (
   | {
       state?: 'present'

@@ -15,6 +15,7 @@ export interface VaultOptions {
   password?: string | Secret
 }
 
+/** An opened vault file: its entries as Secrets, decrypted once on first use. */
 export interface Vault {
   readonly file: string
   /** The secret called `name`; throws naming the file and the names it has when there is none. */

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs'
+import { checkPlaybookVars } from '../../engine/check-vars.ts'
 import { loadPlaybook } from '../load-playbook.ts'
 import { writeRunLog } from '../run-log.ts'
 import { defaultWrite } from '../reporter.ts'
@@ -60,9 +61,10 @@ export async function runDeploy(action: 'deploy' | 'rollback', args: DeployArgs,
   if (args.forceUnlock) vars.forceUnlock = true
   if (action === 'rollback') vars.rollback = true
   const inventory = await loadInventory(args.inventory, { extraVars: vars })
-  const playbook = await loadPlaybook(args.playbook, { typecheck: args.typecheck, stateDir: stateDir() })
+  const playbook = await loadPlaybook(args.playbook, { typecheck: args.typecheck })
   const limit = args.limit ? new Set(selectHosts(inventory, args.limit)) : undefined
   const hosts = [...new Set(playbook.plays.flatMap((p) => selectHosts(inventory, p.hosts)))].filter((h) => !limit || limit.has(h))
+  checkPlaybookVars(playbook, inventory, limit)
 
   const reporter = new DeployReporter({ json: args.json, verbose: args.verbose > 0, action, write: out })
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })

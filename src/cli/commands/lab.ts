@@ -93,7 +93,7 @@ const statusCommand: CommandModule<object, StatusArgs> = {
       const healthy = s.up && s.hosts.every((h) => h.condition === 'running' || h.condition === 'degraded')
       process.exitCode = healthy ? ExitCode.ok : ExitCode.unreachable
       if (args.json) {
-        console.log(JSON.stringify(s, null, 2))
+        console.log(JSON.stringify(s.up ? { ...s, ssh: { user: 'root', identityFile: labFiles.clientKey(), knownHosts: labFiles.knownHosts() } } : s, null, 2))
         return
       }
       if (s.unsupported) {
@@ -108,6 +108,10 @@ const statusCommand: CommandModule<object, StatusArgs> = {
       const width = Math.max(4, ...s.hosts.map((h) => h.name.length))
       console.log(`  ${'NAME'.padEnd(width)}  ADDRESS      STATE     PID`)
       for (const h of s.hosts) console.log(`  ${h.name.padEnd(width)}  ${h.address.padEnd(11)}  ${h.condition.padEnd(8)}  ${h.condition === 'down' ? '-' : h.pid}`)
+      // what an inventory of your own needs to reach them, host keys checked
+      console.log(`key ${labFiles.clientKey()}, known_hosts ${labFiles.knownHosts()}; in an INI inventory:`)
+      for (const h of s.hosts) console.log(`  ${h.name} ansible_host=${h.address}`)
+      console.log(`  [all:vars]\n  ansible_user=root\n  ansible_ssh_private_key_file=${labFiles.clientKey()}\n  muster_known_hosts=${labFiles.knownHosts()}`)
     }),
 }
 

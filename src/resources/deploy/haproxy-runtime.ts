@@ -16,6 +16,7 @@ export interface ServerStat {
   readonly queued: number
 }
 
+/** HAProxy's runtime API refused a command or was unreachable. */
 export class HaproxyRuntimeError extends Error {
   constructor(
     readonly lb: string,
@@ -50,6 +51,7 @@ export async function setServerState(conn: Connection, backend: string, server: 
   if (answer !== '') throw new HaproxyRuntimeError(conn.host, cmd, answer)
 }
 
+/** One server's line of HAProxy's `show stat`: its state and sessions. */
 export async function serverStat(conn: Connection, backend: string, server: string, socket = DEFAULT_HAPROXY_SOCKET): Promise<ServerStat> {
   const csv = await haproxyCommand(conn, 'show stat', socket)
   const stat = parseShowStat(csv).find((s) => s.backend === backend && s.server === server)

@@ -1,6 +1,7 @@
 import type { Connection } from '../../ssh/connection.ts'
 import { sh } from '../../core/sh.ts'
 
+/** Where to ask for health, which release must answer, and for how long. */
 export interface HealthOptions {
   /** Asked on the host itself (curl), so a service bound to 127.0.0.1 is reachable: `http://127.0.0.1:3000/health`. */
   url: string
@@ -14,6 +15,7 @@ export interface HealthOptions {
   bodyIncludes?: string
 }
 
+/** What a health endpoint answered: status and body. */
 export interface HealthAnswer {
   /** 0 when nothing answered. */
   status: number
@@ -22,6 +24,7 @@ export interface HealthAnswer {
   error?: string
 }
 
+/** A release did not answer its health check in time (the last answer attached). */
 export class HealthCheckError extends Error {
   constructor(
     readonly host: string,

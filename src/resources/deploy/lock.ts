@@ -24,8 +24,10 @@ export interface LockHolder {
   command: string
 }
 
+/** Whether a lock holder's process is still there, as far as can be told. */
 export type Liveness = 'alive' | 'gone' | 'unknown'
 
+/** Options of `deployLock()`: the host, where releases live, and whether to take a live holder's lock. */
 export interface DeployLockOptions {
   /** The deploy root; the lock is `<root>/.deploy-lock` unless `path` says otherwise. */
   root: string
@@ -39,6 +41,7 @@ export interface DeployLockOptions {
   tags?: readonly string[]
 }
 
+/** Another live deploy holds the lock: names who and since when. */
 export class DeployLockedError extends Error {
   constructor(
     readonly host: string,

@@ -5,6 +5,7 @@ import { releaseState, type ReleaseState } from './release-state.ts'
 import { describeDeploy, planDeploy, type DeployTarget } from './target.ts'
 import { describeAnswer, HealthCheckError, waitForHealth } from './health.ts'
 
+/** Options of `preSwitchCheck()`: the release to start beside the live one, its port, command and user. */
 export interface PreSwitchCheckOptions {
   root: string
   target: DeployTarget

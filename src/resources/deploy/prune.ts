@@ -3,6 +3,7 @@ import { sh } from '../../core/sh.ts'
 import { releasePaths } from '../release.ts'
 import { releaseState, type ReleaseState } from './release-state.ts'
 
+/** Options of `pruneReleases()`: where releases live and how many to keep. */
 export interface PruneReleasesOptions {
   root: string
   /** Releases kept, newest arrivals first (default 5). `current`, `previous` and what the service runs are always kept besides. */
@@ -12,6 +13,7 @@ export interface PruneReleasesOptions {
   tags?: readonly string[]
 }
 
+/** How many releases `pruneReleases()` keeps by default. */
 export const DEFAULT_KEEP_RELEASES = 5
 
 /** The release ids to remove: all but the `keep` newest, never current, previous or running. */

@@ -3,6 +3,7 @@ import { existsSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, renameSyn
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+/** Options of `releaseSource()`: the app directory and where checkouts are cached. */
 export interface ReleaseSourceOptions {
   /** The application's directory in its repository: used when no spec is given, and the path exported at a git ref. */
   app: string | URL

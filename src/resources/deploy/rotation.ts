@@ -25,6 +25,7 @@ export interface BalancerOptions {
   upTimeoutMs?: number
 }
 
+/** Options of `drainServer()`: the balancers, backend, the deploy it belongs to, and how long to wait. */
 export interface DrainOptions extends BalancerOptions {
   /**
    * Drain only when this deploy has something to do on the host (its release

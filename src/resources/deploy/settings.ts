@@ -10,6 +10,7 @@ export interface DeploySettings {
   unit: string
 }
 
+/** Where a host's releases live (`appRoot`) and which unit runs them (`appUnit`), from its vars. */
 export function deploySettings(vars: Vars): DeploySettings {
   const root = vars.appRoot ?? '/srv/app'
   const unit = vars.appUnit ?? 'app.service'

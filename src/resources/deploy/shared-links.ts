@@ -5,6 +5,7 @@ import { sh } from '../../core/sh.ts'
 import { pathState, type PathState } from '../../facts/path.ts'
 import { releasePaths, type Release } from '../release.ts'
 
+/** Options of `sharedLinks()`: where releases live, and which release paths link to `shared/`. */
 export interface SharedLinksOptions {
   root: string
   /**

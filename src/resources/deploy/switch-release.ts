@@ -5,6 +5,7 @@ import { previousLink, releaseState, type ReleaseState } from './release-state.t
 import { describeDeploy, planDeploy, type DeployTarget, type HostDeploy } from './target.ts'
 import { describeAnswer, HealthCheckError, waitForHealth } from './health.ts'
 
+/** Options of `switchRelease()`: the release, the unit, and the health check that decides a rollback. */
 export interface SwitchReleaseOptions {
   root: string
   target: DeployTarget

@@ -10,6 +10,7 @@ import type { ReleaseState } from './release-state.ts'
  */
 export type DeployTarget = Release | PreviousRelease
 
+/** A deploy's target meaning each host's own previous release (a rollback). */
 export class PreviousRelease {
   #pinned: string | undefined
   get pinned(): string | undefined {

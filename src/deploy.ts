@@ -1,0 +1,32 @@
+/**
+ * `muster/deploy`: the rolling-deploy steps playbooks/deploy.ts is made of,
+ * for your own deploy playbooks (`import { deployLock, drainServer } from 'muster/deploy'`).
+ * Their parsers and scripts stay inside muster (the tests reach them by path).
+ */
+export { deployLock, deployUnlock, DeployLockedError } from './resources/deploy/lock.ts'
+export type { DeployLockOptions, LockHolder, Liveness } from './resources/deploy/lock.ts'
+export { drainServer } from './resources/deploy/rotation.ts'
+export { restartInRotation } from './resources/deploy/restart-in-rotation.ts'
+export type { RestartInRotationOptions } from './resources/deploy/restart-in-rotation.ts'
+export type { BalancerOptions, DrainOptions } from './resources/deploy/rotation.ts'
+export { haproxyCommand, setServerState, serverStat, HaproxyRuntimeError, DEFAULT_HAPROXY_SOCKET } from './resources/deploy/haproxy-runtime.ts'
+export type { ServerStat } from './resources/deploy/haproxy-runtime.ts'
+export { waitForHealth, HealthCheckError } from './resources/deploy/health.ts'
+export type { HealthOptions, HealthAnswer } from './resources/deploy/health.ts'
+export { preSwitchCheck } from './resources/deploy/pre-switch-check.ts'
+export type { PreSwitchCheckOptions } from './resources/deploy/pre-switch-check.ts'
+export { switchRelease } from './resources/deploy/switch-release.ts'
+export type { SwitchReleaseOptions } from './resources/deploy/switch-release.ts'
+export { pruneReleases, DEFAULT_KEEP_RELEASES } from './resources/deploy/prune.ts'
+export type { PruneReleasesOptions } from './resources/deploy/prune.ts'
+export { sharedLinks } from './resources/deploy/shared-links.ts'
+export type { SharedLinksOptions } from './resources/deploy/shared-links.ts'
+export { releaseState } from './resources/deploy/release-state.ts'
+export type { ReleaseState, HostRelease } from './resources/deploy/release-state.ts'
+export { previousRelease, PreviousRelease } from './resources/deploy/target.ts'
+export type { DeployTarget, HostDeploy } from './resources/deploy/target.ts'
+export { releaseSource } from './resources/deploy/release-source.ts'
+export type { ReleaseSourceOptions } from './resources/deploy/release-source.ts'
+export { untilDeployed } from './resources/deploy/until-deployed.ts'
+export { deploySettings } from './resources/deploy/settings.ts'
+export type { DeploySettings } from './resources/deploy/settings.ts'
