@@ -45,6 +45,7 @@ export interface FirewallOptions extends ResourceMeta {
   owns?: FirewallOwnership
 }
 
+/** What `firewall()` owns: its own nftables table (`table`, the default; other programs' tables are left alone) or the whole ruleset (`ruleset`, flushed at each load). */
 export type FirewallOwnership = 'table' | 'ruleset'
 /** The table muster's rules live in. */
 export const NFT_TABLE = 'inet muster'

@@ -3,6 +3,7 @@ import { shell, type ShellResult } from '../facts/shell.ts'
 import { sh } from '../core/sh.ts'
 import { DEFAULT_HAPROXY_SOCKET, haproxyCommand, HaproxyRuntimeError } from './deploy/haproxy-runtime.ts'
 
+/** Options of `haproxyServers()`: which backend's servers to hold to their configured state, through which runtime API socket. */
 export interface HaproxyServersOptions extends ResourceMeta {
   /** The backend whose servers are compared (`backend web`). */
   backend: string

@@ -6,6 +6,7 @@ import { runSql, sqlString } from './mysql-sql.ts'
 /** A setting as written in a server's config file: `read_only = ON`, `server_id = 3`, `max_connections = 200`. */
 export type MysqlSettingValue = string | number | boolean
 
+/** Options of `mysqlGlobals()`: the settings the running server must have, the restart handler for those SET GLOBAL cannot change, and the config file named in summaries. */
 export interface MysqlGlobalsOptions extends ResourceMeta {
   /**
    * The settings the config file gives the server, by variable name, with the

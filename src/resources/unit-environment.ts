@@ -3,6 +3,7 @@ import { change, ok, resource, type Handler, type Plan, type Resource, type Reso
 import { shell, type ShellResult } from '../facts/shell.ts'
 import { Secret } from '../core/secret.ts'
 
+/** Options of `unitEnvironment()`: the handler that restarts the unit when its running environment differs, and the file named in summaries. */
 export interface UnitEnvironmentOptions extends ResourceMeta {
   /** The handler that restarts the unit (the one its environment file notifies): queued when the running process has another environment. */
   restart: Handler

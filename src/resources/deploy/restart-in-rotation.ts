@@ -4,6 +4,7 @@ import { HaproxyRuntimeError, DEFAULT_HAPROXY_SOCKET, serverStat } from './hapro
 import { waitForHealth } from './health.ts'
 import { drainNow, undrainNow, type BalancerOptions } from './rotation.ts'
 
+/** Options of `restartInRotation()`: the unit to restart, the balancers and backend to take the host out of meanwhile, and the health URL that must answer before it goes back. */
 export interface RestartInRotationOptions extends BalancerOptions {
   /** The inventory host the handler is for (its server in the backend, unless `server` says otherwise). */
   host: string
