@@ -27,9 +27,10 @@ import { userFact } from '../../src/facts/user.ts'
 import { groupFact } from '../../src/facts/group.ts'
 import { shellFact } from '../../src/facts/shell.ts'
 import { pathFact, pathStatFact } from '../../src/facts/path.ts'
+import { sysctlFact } from '../../src/facts/sysctl.ts'
 
 const kinds: Record<string, FactKind<unknown>> = Object.fromEntries(
-  [aptPackageFact, aptCandidateFact, aptInstallableFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact].map((k) => [
+  [aptPackageFact, aptCandidateFact, aptInstallableFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact, sysctlFact].map((k) => [
     k.name,
     k as FactKind<unknown>,
   ]),

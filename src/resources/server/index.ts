@@ -1,0 +1,6 @@
+/** What every server gets: accounts' access, kernel parameters, names and clocks (issue 20). */
+export { sudoers, type SudoersOptions } from './sudoers.ts'
+export { sysctl, type SysctlOptions } from './sysctl.ts'
+export { hostname, type HostnameOptions } from './hostname.ts'
+export { timezone, type TimezoneOptions } from './timezone.ts'
+export { sysctlValue, type SysctlValue } from '../../facts/sysctl.ts'
