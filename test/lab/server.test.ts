@@ -1,0 +1,95 @@
+import { expect } from 'chai'
+import { readFileSync } from 'node:fs'
+import { ensureLab, onHost } from '../support/lab.ts'
+import { muster } from '../support/cli.ts'
+import { agreement, agreementTable, explain, results } from '../support/drift.ts'
+import { labReset } from '../../src/lab/reset.ts'
+
+/**
+ * The server resources (sudoers, sysctl, hostname, timezone) on real lab
+ * hosts: check/apply agreement from bare, a second run changed=0 in one probe
+ * batch, drift made by hand found by check and fixed by one apply, and bad
+ * input refused with the live state left as it was. sysctl is tried only on
+ * net.* parameters: a lab host's network namespace is its own, its vm.* and
+ * kernel.* are this machine's (the test asserts the controller's own values
+ * did not move).
+ */
+const PB = ['test/fixtures/lab/server.ts', '-i', 'test/fixtures/lab/inventory.ts', '--json']
+const HOSTS = ['web-01', 'web-02', 'lb-01', 'db-03']
+const MINUTE = 60_000
+const KINDS = ['sudoers:/etc/sudoers.d/muster-admins', 'sysctl:net.ipv4.ip_forward', 'sysctl:net.ipv4.tcp_syncookies', 'hostname', 'timezone']
+const controller = (): string => `${readFileSync('/proc/sys/kernel/hostname', 'utf8')}|${readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')}`
+
+describe('lab: server resources (sudoers, sysctl, hostname, timezone)', function () {
+  this.timeout(5 * MINUTE)
+  let controllerWas: string
+  before(async function () {
+    await ensureLab(this)
+    controllerWas = controller()
+    await labReset(HOSTS)
+  })
+  after(() => expect(controller(), "the controller's own hostname and ip_forward").to.equal(controllerWas))
+
+  it('from bare: check says exactly what apply then changes', async () => {
+    const c = await muster(['check', ...PB])
+    expect(c.code, explain(c)).to.equal(2)
+    const a = await muster(['apply', ...PB])
+    expect(a.code, explain(a)).to.equal(0)
+    const row = agreement('bare', c, a)
+    expect(row.agree, agreementTable([row])).to.equal(true)
+    // hostname was already right on the lab's hosts; everything else changed everywhere
+    expect(row.changed).to.deep.equal(HOSTS.flatMap((h) => KINDS.filter((k) => k !== 'hostname').map((k) => `${h} ${k}`)).sort())
+    for (const h of HOSTS) {
+      expect(await onHost(h, 'stat -c %a:%U /etc/sudoers.d/muster-admins && visudo -c >/dev/null && echo valid')).to.equal('440:root\nvalid')
+      expect(await onHost(h, 'cat /proc/sys/net/ipv4/ip_forward /etc/sysctl.d/90-muster-net.ipv4.ip_forward.conf')).to.match(/^1\n# managed by muster\nnet.ipv4.ip_forward = 1$/)
+      expect(await onHost(h, 'readlink /etc/localtime; cat /etc/timezone; date +%Z')).to.match(/^\/usr\/share\/zoneinfo\/Europe\/Berlin\nEurope\/Berlin\nCES?T$/)
+    }
+  })
+
+  it('a second run changes nothing, in one probe batch per host', async () => {
+    const r = await muster(['apply', ...PB])
+    expect(r.code, explain(r)).to.equal(0)
+    for (const h of HOSTS) {
+      expect(r.recap!.hosts[h]!.changed, h).to.equal(0)
+      expect(r.recap!.hosts[h]!.probeBatches, h).to.equal(1)
+    }
+  })
+
+  it('drift made by hand is found by check (exit 2, host, resource, diff) and fixed by one apply', async () => {
+    await onHost('web-02', [
+      'sysctl -q -w net.ipv4.ip_forward=0',
+      'hostname drifted',
+      'ln -sfn /usr/share/zoneinfo/Etc/UTC /etc/localtime',
+      'echo "Defaults:%sudo lecture=always" >> /etc/sudoers.d/muster-admins',
+    ].join(' && '))
+    const c = await muster(['check', ...PB])
+    expect(c.code, explain(c)).to.equal(2)
+    const drifted = results(c).filter((e) => e.status === 'would-change')
+    expect(drifted.map((e) => `${e.host} ${e.resource}`).sort()).to.deep.equal(['web-02 hostname', 'web-02 sudoers:/etc/sudoers.d/muster-admins', 'web-02 sysctl:net.ipv4.ip_forward', 'web-02 timezone'])
+    expect(drifted.find((e) => e.resource.startsWith('sudoers'))!.diff).to.include('-Defaults:%sudo lecture=always')
+    expect(drifted.find((e) => e.resource === 'hostname')!.summary).to.equal('live drifted -> web-02')
+    const a = await muster(['apply', ...PB])
+    expect(a.code, explain(a)).to.equal(0)
+    expect(a.recap!.hosts['web-02']!.changed).to.equal(4)
+    expect(await onHost('web-02', 'hostname; cat /proc/sys/net/ipv4/ip_forward')).to.equal('web-02\n1')
+    const again = await muster(['check', ...PB])
+    expect(again.code, explain(again)).to.equal(0)
+  })
+
+  for (const [bad, error] of [
+    ['sudoers', /validation `visudo -cf %s` failed; the live file is unchanged/],
+    ['sysctl', /sysctl -q -w net.ipv4.ip_forward=yes/],
+    ['timezone', /no such zone on this host/],
+  ] as const) {
+    it(`bad input (${bad}): a clear error naming host and resource, and the host as it was`, async () => {
+      const snapshot = 'sha256sum /etc/sudoers.d/* /etc/sysctl.d/* /etc/timezone; readlink /etc/localtime; cat /proc/sys/net/ipv4/ip_forward; ls -a /etc/sudoers.d /etc/sysctl.d'
+      const was = await onHost('web-01', snapshot)
+      const r = await muster(['apply', 'test/fixtures/lab/server-bad.ts', '-i', 'test/fixtures/lab/inventory.ts', '--json', '-e', `bad=${bad}`])
+      expect(r.code, explain(r)).to.equal(1)
+      const failed = results(r).filter((e) => e.status === 'failed')
+      expect(failed.map((e) => e.host)).to.deep.equal(['web-01'])
+      expect(failed[0]!.error).to.match(error)
+      expect(await onHost('web-01', snapshot)).to.equal(was)
+    })
+  }
+})
