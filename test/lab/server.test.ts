@@ -1,7 +1,10 @@
 import { expect } from 'chai'
-import { readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ensureLab, onHost } from '../support/lab.ts'
-import { muster } from '../support/cli.ts'
+import { muster as cli } from '../support/cli.ts'
 import { agreement, agreementTable, explain, results } from '../support/drift.ts'
 import { labReset } from '../../src/lab/reset.ts'
 
@@ -17,10 +20,15 @@ import { labReset } from '../../src/lab/reset.ts'
 const PB = ['test/fixtures/lab/server.ts', '-i', 'test/fixtures/lab/inventory.ts', '--json']
 const HOSTS = ['web-01', 'web-02', 'lb-01', 'db-03']
 const MINUTE = 60_000
-const KINDS = ['sudoers:/etc/sudoers.d/muster-admins', 'sysctl:net.ipv4.ip_forward', 'sysctl:net.ipv4.tcp_syncookies', 'hostname', 'timezone']
+const KINDS = ['sudoers:/etc/sudoers.d/muster-admins', 'sysctl:net.ipv4.ip_forward', 'sysctl:net.ipv4.tcp_syncookies', 'hostname', 'timezone', 'user:ops', 'authorized-keys:ops', 'authorized-keys:root']
+// a key pair made for this run: its public half is what the playbook authorizes for ops
+const keyDir = mkdtempSync(join(tmpdir(), 'muster-server-test-'))
+execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ops@muster-test', '-f', join(keyDir, 'ops')])
+const OPS_PUB = readFileSync(join(keyDir, 'ops.pub'), 'utf8').trim()
+const muster = (args: string[]) => cli(args, { MUSTER_TEST_OPS_KEY: OPS_PUB })
 const controller = (): string => `${readFileSync('/proc/sys/kernel/hostname', 'utf8')}|${readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')}`
 
-describe('lab: server resources (sudoers, sysctl, hostname, timezone)', function () {
+describe('lab: server resources (sudoers, sysctl, hostname, timezone, authorizedKeys)', function () {
   this.timeout(5 * MINUTE)
   let controllerWas: string
   before(async function () {
@@ -28,7 +36,10 @@ describe('lab: server resources (sudoers, sysctl, hostname, timezone)', function
     controllerWas = controller()
     await labReset(HOSTS)
   })
-  after(() => expect(controller(), "the controller's own hostname and ip_forward").to.equal(controllerWas))
+  after(() => {
+    rmSync(keyDir, { recursive: true, force: true })
+    expect(controller(), "the controller's own hostname and ip_forward").to.equal(controllerWas)
+  })
 
   it('from bare: check says exactly what apply then changes', async () => {
     const c = await muster(['check', ...PB])
@@ -43,7 +54,13 @@ describe('lab: server resources (sudoers, sysctl, hostname, timezone)', function
       expect(await onHost(h, 'stat -c %a:%U /etc/sudoers.d/muster-admins && visudo -c >/dev/null && echo valid')).to.equal('440:root\nvalid')
       expect(await onHost(h, 'cat /proc/sys/net/ipv4/ip_forward /etc/sysctl.d/90-muster-net.ipv4.ip_forward.conf')).to.match(/^1\n# managed by muster\nnet.ipv4.ip_forward = 1$/)
       expect(await onHost(h, 'readlink /etc/localtime; cat /etc/timezone; date +%Z')).to.match(/^\/usr\/share\/zoneinfo\/Europe\/Berlin\nEurope\/Berlin\nCES?T$/)
+      expect(await onHost(h, 'stat -c %a:%U ~ops/.ssh ~ops/.ssh/authorized_keys; grep -c . /root/.ssh/authorized_keys')).to.equal('700:ops\n600:ops\n2')
     }
+    // the key really lets ops in, and the lab's own key still lets root in (non-exclusive)
+    const addr = (await onHost('web-01', "ip -4 -o addr show eth0 | awk '{print $4}'")).split('/')[0]!
+    const login = (who: string, key: string) =>
+      execFileSync('ssh', ['-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${who}@${addr}`, 'id -un'], { encoding: 'utf8' }).trim()
+    expect(login('ops', join(keyDir, 'ops'))).to.equal('ops')
   })
 
   it('a second run changes nothing, in one probe batch per host', async () => {
@@ -61,16 +78,20 @@ describe('lab: server resources (sudoers, sysctl, hostname, timezone)', function
       'hostname drifted',
       'ln -sfn /usr/share/zoneinfo/Etc/UTC /etc/localtime',
       'echo "Defaults:%sudo lecture=always" >> /etc/sudoers.d/muster-admins',
+      'echo "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDHand intruder@x" >> ~ops/.ssh/authorized_keys',
+      'echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHandMadeRootKey other@x" >> /root/.ssh/authorized_keys',
     ].join(' && '))
     const c = await muster(['check', ...PB])
     expect(c.code, explain(c)).to.equal(2)
     const drifted = results(c).filter((e) => e.status === 'would-change')
-    expect(drifted.map((e) => `${e.host} ${e.resource}`).sort()).to.deep.equal(['web-02 hostname', 'web-02 sudoers:/etc/sudoers.d/muster-admins', 'web-02 sysctl:net.ipv4.ip_forward', 'web-02 timezone'])
+    expect(drifted.map((e) => `${e.host} ${e.resource}`).sort()).to.deep.equal(['web-02 authorized-keys:ops', 'web-02 hostname', 'web-02 sudoers:/etc/sudoers.d/muster-admins', 'web-02 sysctl:net.ipv4.ip_forward', 'web-02 timezone'])
+    expect(drifted.find((e) => e.resource === 'authorized-keys:ops')!.diff).to.include('-ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDHand intruder@x')
     expect(drifted.find((e) => e.resource.startsWith('sudoers'))!.diff).to.include('-Defaults:%sudo lecture=always')
     expect(drifted.find((e) => e.resource === 'hostname')!.summary).to.equal('live drifted -> web-02')
     const a = await muster(['apply', ...PB])
     expect(a.code, explain(a)).to.equal(0)
-    expect(a.recap!.hosts['web-02']!.changed).to.equal(4)
+    expect(a.recap!.hosts['web-02']!.changed).to.equal(5)
+    expect(await onHost('web-02', 'grep -c intruder ~ops/.ssh/authorized_keys || true; grep -c other@x /root/.ssh/authorized_keys')).to.equal('0\n1')
     expect(await onHost('web-02', 'hostname; cat /proc/sys/net/ipv4/ip_forward')).to.equal('web-02\n1')
     const again = await muster(['check', ...PB])
     expect(again.code, explain(again)).to.equal(0)

@@ -28,9 +28,10 @@ import { groupFact } from '../../src/facts/group.ts'
 import { shellFact } from '../../src/facts/shell.ts'
 import { pathFact, pathStatFact } from '../../src/facts/path.ts'
 import { sysctlFact } from '../../src/facts/sysctl.ts'
+import { authorizedKeysFact } from '../../src/facts/authorized-keys.ts'
 
 const kinds: Record<string, FactKind<unknown>> = Object.fromEntries(
-  [aptPackageFact, aptCandidateFact, aptInstallableFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact, sysctlFact].map((k) => [
+  [aptPackageFact, aptCandidateFact, aptInstallableFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact, sysctlFact, authorizedKeysFact].map((k) => [
     k.name,
     k as FactKind<unknown>,
   ]),
