@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,11 +20,17 @@ import { labReset } from '../../src/lab/reset.ts'
 const PB = ['test/fixtures/lab/server.ts', '-i', 'test/fixtures/lab/inventory.ts', '--json']
 const HOSTS = ['web-01', 'web-02', 'lb-01', 'db-03']
 const MINUTE = 60_000
-const KINDS = ['sudoers:/etc/sudoers.d/muster-admins', 'sysctl:net.ipv4.ip_forward', 'sysctl:net.ipv4.tcp_syncookies', 'hostname', 'timezone', 'user:ops', 'authorized-keys:ops', 'authorized-keys:root']
+const KINDS = ['sudoers:/etc/sudoers.d/muster-admins', 'sysctl:net.ipv4.ip_forward', 'sysctl:net.ipv4.tcp_syncookies', 'hostname', 'timezone', 'user:ops', 'authorized-keys:ops', 'authorized-keys:root', 'sshd-config:/etc/ssh/sshd_config.d/10-muster-hardening.conf']
 // a key pair made for this run: its public half is what the playbook authorizes for ops
 const keyDir = mkdtempSync(join(tmpdir(), 'muster-server-test-'))
 execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ops@muster-test', '-f', join(keyDir, 'ops')])
 const OPS_PUB = readFileSync(join(keyDir, 'ops.pub'), 'utf8').trim()
+/** What sshd answers a client that will only try a password: the methods it offers. */
+function sshPasswordOnly(addr: string): Promise<string> {
+  return new Promise((resolve) => {
+    execFile('ssh', ['-o', 'PreferredAuthentications=password,keyboard-interactive', '-o', 'PubkeyAuthentication=no', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', `ops@${addr}`, 'true'], (_err, stdout, stderr) => resolve(`${stdout}${stderr}`))
+  })
+}
 const muster = (args: string[]) => cli(args, { MUSTER_TEST_OPS_KEY: OPS_PUB })
 const controller = (): string => `${readFileSync('/proc/sys/kernel/hostname', 'utf8')}|${readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')}`
 
@@ -49,7 +55,8 @@ describe('lab: server resources (sudoers, sysctl, hostname, timezone, authorized
     const row = agreement('bare', c, a)
     expect(row.agree, agreementTable([row])).to.equal(true)
     // hostname was already right on the lab's hosts; everything else changed everywhere
-    expect(row.changed).to.deep.equal(HOSTS.flatMap((h) => KINDS.filter((k) => k !== 'hostname').map((k) => `${h} ${k}`)).sort())
+    expect(row.changed.filter((x) => !x.includes(' handler '))).to.deep.equal(HOSTS.flatMap((h) => KINDS.filter((k) => k !== 'hostname').map((k) => `${h} ${k}`)).sort())
+    expect(row.changed.filter((x) => x.includes(' handler '))).to.deep.equal(HOSTS.map((h) => `${h} handler reload ssh.service`).sort())
     for (const h of HOSTS) {
       expect(await onHost(h, 'stat -c %a:%U /etc/sudoers.d/muster-admins && visudo -c >/dev/null && echo valid')).to.equal('440:root\nvalid')
       expect(await onHost(h, 'cat /proc/sys/net/ipv4/ip_forward /etc/sysctl.d/90-muster-net.ipv4.ip_forward.conf')).to.match(/^1\n# managed by muster\nnet.ipv4.ip_forward = 1$/)
@@ -61,6 +68,9 @@ describe('lab: server resources (sudoers, sysctl, hostname, timezone, authorized
     const login = (who: string, key: string) =>
       execFileSync('ssh', ['-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${who}@${addr}`, 'id -un'], { encoding: 'utf8' }).trim()
     expect(login('ops', join(keyDir, 'ops'))).to.equal('ops')
+    // sshd was reloaded with the drop-in: it offers keys only now
+    const pw = await sshPasswordOnly(addr)
+    expect(pw).to.match(/Permission denied \(publickey\)/)
   })
 
   it('a second run changes nothing, in one probe batch per host', async () => {
@@ -80,17 +90,19 @@ describe('lab: server resources (sudoers, sysctl, hostname, timezone, authorized
       'echo "Defaults:%sudo lecture=always" >> /etc/sudoers.d/muster-admins',
       'echo "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDHand intruder@x" >> ~ops/.ssh/authorized_keys',
       'echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHandMadeRootKey other@x" >> /root/.ssh/authorized_keys',
+      "sed -i 's/^MaxAuthTries 4$/MaxAuthTries 6/' /etc/ssh/sshd_config.d/10-muster-hardening.conf",
     ].join(' && '))
     const c = await muster(['check', ...PB])
     expect(c.code, explain(c)).to.equal(2)
     const drifted = results(c).filter((e) => e.status === 'would-change')
-    expect(drifted.map((e) => `${e.host} ${e.resource}`).sort()).to.deep.equal(['web-02 authorized-keys:ops', 'web-02 hostname', 'web-02 sudoers:/etc/sudoers.d/muster-admins', 'web-02 sysctl:net.ipv4.ip_forward', 'web-02 timezone'])
+    expect(drifted.map((e) => `${e.host} ${e.resource}`).sort()).to.deep.equal(['web-02 authorized-keys:ops', 'web-02 hostname', 'web-02 sshd-config:/etc/ssh/sshd_config.d/10-muster-hardening.conf', 'web-02 sudoers:/etc/sudoers.d/muster-admins', 'web-02 sysctl:net.ipv4.ip_forward', 'web-02 timezone'])
+    expect(drifted.find((e) => e.resource.startsWith('sshd-config'))!.diff).to.match(/-MaxAuthTries 6\n\+MaxAuthTries 4/)
     expect(drifted.find((e) => e.resource === 'authorized-keys:ops')!.diff).to.include('-ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDHand intruder@x')
     expect(drifted.find((e) => e.resource.startsWith('sudoers'))!.diff).to.include('-Defaults:%sudo lecture=always')
     expect(drifted.find((e) => e.resource === 'hostname')!.summary).to.equal('live drifted -> web-02')
     const a = await muster(['apply', ...PB])
     expect(a.code, explain(a)).to.equal(0)
-    expect(a.recap!.hosts['web-02']!.changed).to.equal(5)
+    expect(results(a).filter((e) => e.status === 'changed').map((e) => e.resource).sort()).to.deep.equal(drifted.map((e) => e.resource).sort())
     expect(await onHost('web-02', 'grep -c intruder ~ops/.ssh/authorized_keys || true; grep -c other@x /root/.ssh/authorized_keys')).to.equal('0\n1')
     expect(await onHost('web-02', 'hostname; cat /proc/sys/net/ipv4/ip_forward')).to.equal('web-02\n1')
     const again = await muster(['check', ...PB])
@@ -101,9 +113,12 @@ describe('lab: server resources (sudoers, sysctl, hostname, timezone, authorized
     ['sudoers', /validation `visudo -cf %s` failed; the live file is unchanged/],
     ['sysctl', /sysctl -q -w net.ipv4.ip_forward=yes/],
     ['timezone', /no such zone on this host/],
+    ['sshd', /sshd -t, then the lockout check for this run` failed; the live file is unchanged:[\s\S]*NoSuchOption/],
+    ['lockout', /refused: the run logs in as root with a key from [\d.]+:22; PubkeyAuthentication would be no/],
+    ['root-lockout', /refused: the run logs in as root [^;]*; PermitRootLogin would refuse root keys/],
   ] as const) {
     it(`bad input (${bad}): a clear error naming host and resource, and the host as it was`, async () => {
-      const snapshot = 'sha256sum /etc/sudoers.d/* /etc/sysctl.d/* /etc/timezone; readlink /etc/localtime; cat /proc/sys/net/ipv4/ip_forward; ls -a /etc/sudoers.d /etc/sysctl.d'
+      const snapshot = 'sha256sum /etc/sudoers.d/* /etc/sysctl.d/* /etc/ssh/sshd_config.d/* /etc/timezone; sshd -T | sort | sha256sum; readlink /etc/localtime; cat /proc/sys/net/ipv4/ip_forward; ls -a /etc/sudoers.d /etc/sysctl.d /etc/ssh/sshd_config.d'
       const was = await onHost('web-01', snapshot)
       const r = await muster(['apply', 'test/fixtures/lab/server-bad.ts', '-i', 'test/fixtures/lab/inventory.ts', '--json', '-e', `bad=${bad}`])
       expect(r.code, explain(r)).to.equal(1)
