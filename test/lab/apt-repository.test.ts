@@ -20,10 +20,10 @@ const SOURCES = '/etc/apt/sources.list.d/muster-test.sources'
 const KEY = '/etc/apt/keyrings/muster-test.asc'
 
 describe('lab: aptRepository with a local signed repository', function () {
-  this.timeout(6 * MINUTE)
+  this.timeout(15 * MINUTE)
   let repo: LocalRepo
   const muster = (args: string[]) =>
-    cli([...args, '--json'], { MUSTER_TEST_REPO_URL: repo.url, MUSTER_TEST_REPO_KEY: repo.key, MUSTER_TEST_REPO_KEY_SHA256: repo.keySha256, MUSTER_TEST_REPO_OTHER_KEY: repo.otherKey }, 5 * MINUTE)
+    cli([...args, '--json'], { MUSTER_TEST_REPO_URL: repo.url, MUSTER_TEST_REPO_KEY: repo.key, MUSTER_TEST_REPO_KEY_SHA256: repo.keySha256, MUSTER_TEST_REPO_OTHER_KEY: repo.otherKey }, 10 * MINUTE)
   const PB = ['test/fixtures/lab/apt-repository.ts', '-i', 'test/fixtures/lab/inventory.ts']
   // the test repository's suite is "stable", the mirror's "bookworm": these are its lists only
   const lists = (h: string) => onHost(h, 'stat -c %Y:%n /var/lib/apt/lists/*_dists_stable_* 2>/dev/null | sort || true')

@@ -31,11 +31,12 @@ function sshPasswordOnly(addr: string): Promise<string> {
     execFile('ssh', ['-o', 'PreferredAuthentications=password,keyboard-interactive', '-o', 'PubkeyAuthentication=no', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', `ops@${addr}`, 'true'], (_err, stdout, stderr) => resolve(`${stdout}${stderr}`))
   })
 }
-const muster = (args: string[]) => cli(args, { MUSTER_TEST_OPS_KEY: OPS_PUB })
+// apt installs the locales package on four hosts at once: minutes on a loaded machine
+const muster = (args: string[]) => cli(args, { MUSTER_TEST_OPS_KEY: OPS_PUB }, 10 * MINUTE)
 const controller = (): string => `${readFileSync('/proc/sys/kernel/hostname', 'utf8')}|${readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')}`
 
 describe('lab: server resources (sudoers, sysctl, hostname, timezone, authorizedKeys, sshdConfig, locale)', function () {
-  this.timeout(5 * MINUTE)
+  this.timeout(15 * MINUTE)
   let controllerWas: string | undefined
   before(async function () {
     await ensureLab(this)

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { serveDirectory } from './serve-files.ts'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -66,29 +66,15 @@ export async function startLocalRepo(bindAddress: string, pkg = { name: 'muster-
   execFileSync('gpg', ['--homedir', join(root, 'gpg'), '--batch', '--yes', '--clearsign', '-o', join(dist, 'InRelease'), join(dist, 'Release')], { stdio: 'ignore' })
   writeFileSync(join(www, 'key.asc'), key)
 
-  const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!)
-    const file = join(www, path)
-    if (!file.startsWith(www + '/') || path.includes('..')) return void res.writeHead(403).end()
-    try {
-      if (!statSync(file).isFile()) throw new Error('not a file')
-      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(file))
-    } catch {
-      res.writeHead(404).end()
-    }
-  })
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, bindAddress, resolve))
-  const port = (server.address() as { port: number }).port
+  const served = await serveDirectory(www, bindAddress)
   return {
-    url: `http://${bindAddress}:${port}`,
+    url: served.url,
     key,
     keySha256: sha256(key),
     otherKey,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-        rmSync(root, { recursive: true, force: true })
-      }),
+    close: async () => {
+      await served.close()
+      rmSync(root, { recursive: true, force: true })
+    },
   }
 }

@@ -8,3 +8,6 @@ export { authorizedKeys, type AuthorizedKeysOptions } from './authorized-keys.ts
 export { sshdConfig, type SshdConfigOptions, type SshdValue } from './sshd-config.ts'
 export { locale, type LocaleOptions } from './locale.ts'
 export { aptRepository, type AptRepositoryOptions, type AptKey } from './apt-repository.ts'
+export { cron, type CronOptions } from './cron.ts'
+export { systemdTimer, type SystemdTimerOptions } from './systemd-timer.ts'
+export { download, type DownloadOptions } from './download.ts'
