@@ -72,7 +72,7 @@ describe('lab: cron, systemdTimer and download', function () {
     const c = await muster(['check', ...PB])
     expect(c.code, explain(c)).to.equal(2)
     const d = results(c).filter((e) => e.status === 'would-change')
-    expect(d.map((e) => e.resource).sort()).to.deep.equal([`download:${BLOB}`, 'cron:/etc/cron.d/muster-job', 'systemd-unit-file:/etc/systemd/system/muster-tick.timer'])
+    expect(d.map((e) => e.resource).sort()).to.deep.equal(['cron:/etc/cron.d/muster-job', `download:${BLOB}`, 'systemd-unit-file:/etc/systemd/system/muster-tick.timer'])
     expect(d.find((e) => e.resource.startsWith('cron'))!.diff).to.match(/-\*\/1 \* \* \* \* root touch \/var\/tmp\/muster-cron\n\+\*\/5 /)
     expect(d.find((e) => e.resource.startsWith('download'))!.summary).to.match(/^fetch \(sha256 [0-9a-f]{12} -> [0-9a-f]{12}\) from http/)
     const a = await muster(['apply', ...PB])
