@@ -13,6 +13,8 @@ export interface LocaleOptions extends ResourceMeta {
 
 const GEN = '/etc/locale.gen'
 const DEFAULT = '/etc/default/locale'
+/** Run on the managed host (from the locales package), never on the controller. */
+const LOCALE_GEN = 'locale-gen'
 
 /**
  * A locale compiled on the host (Debian's way: its line uncommented in
@@ -57,7 +59,7 @@ export function planLocale(name: string, makeDefault: boolean, gen: string | nul
     steps.join(', '),
     async (ctx) => {
       if (!enabled) await writeFileAtomic(ctx, GEN, Buffer.from(newGen, 'utf8'))
-      if (!enabled || !generated) await ctx.run('locale-gen', { timeoutMs: 120_000 })
+      if (!enabled || !generated) await ctx.run(LOCALE_GEN, { timeoutMs: 120_000 })
       // the default is named only once the locale exists: LANG never points at nothing
       if (setDefault) await writeFileAtomic(ctx, DEFAULT, Buffer.from(wantDefault, 'utf8'), { mode: '0644' })
     },
