@@ -3,6 +3,7 @@ import { predict, unknown, type Prediction } from '../../contract/fact.ts'
 import { change, ok, resource, type ApplyContext, type Plan, type Resource, type ResourceMeta } from '../../contract/resource.ts'
 import { sh } from '../../core/sh.ts'
 import { aptCandidate } from '../../facts/apt-candidate.ts'
+import { aptInstallable } from '../../facts/apt-installable.ts'
 import { assertPackageName } from '../../facts/apt-package.ts'
 import { pathState, type PathState } from '../../facts/path.ts'
 import { planFile } from '../file.ts'
@@ -108,7 +109,11 @@ export function planAptRepository(name: string, spec: RepoSpec, key: PathState, 
     ...(sourcesPlan.kind === 'change' ? [`${spec.sourcesPath}: ${sourcesPlan.summary}`] : []),
     'refresh its lists',
   ]
-  const offered: Prediction[] = spec.packages.map((p) => predict(aptCandidate(p), unknown(`offered by apt repository ${name} once its lists are fetched`)))
+  // as aptUpdate predicts: the lists will be refreshed, so apt() after it plans "install" instead of "no such package"
+  const offered: Prediction[] = spec.packages.flatMap((p) => [
+    predict(aptCandidate(p), unknown(`offered by apt repository ${name} once its lists are fetched`)),
+    predict(aptInstallable(p), { state: 'lists-refreshing' as const }),
+  ])
   return change(parts.join(', '), (ctx) => applyRepository(ctx, name, spec, keyPlan.kind === 'change', sourcesPlan.kind === 'change'), {
     ...(sourcesPlan.kind === 'change' && sourcesPlan.diff !== undefined ? { diff: sourcesPlan.diff } : {}),
     predicts: [...(keyPlan.kind === 'change' ? (keyPlan.predicts ?? []) : []), ...(sourcesPlan.kind === 'change' ? (sourcesPlan.predicts ?? []) : []), ...offered],
