@@ -13,6 +13,7 @@ export type { HostFacts } from './engine/host-facts.ts'
 // the resource catalogue
 export * from './resources/files.ts'
 export * from './resources/system.ts'
+export * from './resources/server/index.ts'
 export { mysqlDatabase, mysqlUser, mysqlReplica, mysqlGlobals, mysqlNativeHash, runSql, sqlString, sqlIdent } from './resources/mysql.ts'
 export { mysqlServer, mysqlDatabaseState, mysqlUserState, mysqlReplicaState } from './resources/mysql.ts'
 export type { MysqlDatabaseOptions, MysqlUserOptions, MysqlPrivileges, MysqlReplicaOptions, MysqlGlobalsOptions, MysqlSettingValue } from './resources/mysql.ts'

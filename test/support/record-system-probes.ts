@@ -27,9 +27,13 @@ import { userFact } from '../../src/facts/user.ts'
 import { groupFact } from '../../src/facts/group.ts'
 import { shellFact } from '../../src/facts/shell.ts'
 import { pathFact, pathStatFact } from '../../src/facts/path.ts'
+import { sysctlFact } from '../../src/facts/sysctl.ts'
+import { authorizedKeysFact } from '../../src/facts/authorized-keys.ts'
+import { localeFact } from '../../src/facts/locale.ts'
+import { fileContentFact } from '../../src/facts/file-content.ts'
 
 const kinds: Record<string, FactKind<unknown>> = Object.fromEntries(
-  [aptPackageFact, aptCandidateFact, aptInstallableFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact].map((k) => [
+  [aptPackageFact, aptCandidateFact, aptInstallableFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact, sysctlFact, authorizedKeysFact, localeFact, fileContentFact].map((k) => [
     k.name,
     k as FactKind<unknown>,
   ]),
