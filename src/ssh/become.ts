@@ -56,6 +56,8 @@ export function newMarks(): BecomeMarks {
 
 /** The command line that runs `command` (sh -c semantics) as the target user. `marks` only with a password. */
 export function becomeCommand(command: string, how: BecomeHow = { method: 'sudo', user: 'root' }, marks?: BecomeMarks): string {
+  // another user may not even enter the login user's home, where the command would start (find, for one, fails there)
+  if (how.user !== 'root') command = `cd / || exit 1\n${command}`
   const asked = Boolean(how.password && marks)
   const shell = asked ? `sh -c ${quote(`echo ${marks!.ready} >&2; exec sh -c ${quote(command)}`)}` : `sh -c ${quote(command)}`
   const asUser = how.user === 'root' ? [] : ['-u', quote(how.user)]

@@ -24,9 +24,10 @@ describe('become', () => {
       expect(becomeCommand('id', root('sudo-rs'))).to.equal(`sudo-rs -n -- sh -c id`)
       expect(becomeCommand('id', root('sudo-rs', pw), marks)).to.equal(`sudo-rs -S -- sh -c 'echo ${marks.ready} >&2; exec sh -c id'`)
       expect(becomeCommand('id', root('doas'))).to.equal(`doas -n -- sh -c id`)
-      expect(becomeCommand('id', { method: 'doas', user: 'app' })).to.equal(`doas -n -u app -- sh -c id`)
-      expect(becomeCommand('id', { method: 'sudo', user: 'app' })).to.equal(`sudo -n -H -u app -- sh -c id`)
-      expect(becomeCommand('id', { method: 'su', user: 'app', password: pw }, marks)).to.equal(`su app -c 'echo ${marks.ready} >&2; exec sh -c id'`)
+      // another user starts in / (the login user's home may be closed to it)
+      expect(becomeCommand('id', { method: 'doas', user: 'app' })).to.equal(`doas -n -u app -- sh -c 'cd / || exit 1\nid'`)
+      expect(becomeCommand('id', { method: 'sudo', user: 'app' })).to.equal(`sudo -n -H -u app -- sh -c 'cd / || exit 1\nid'`)
+      expect(becomeCommand('id', { method: 'su', user: 'app', password: pw }, marks)).to.equal(`su app -c 'echo ${marks.ready} >&2; exec sh -c '\\''cd / || exit 1\nid'\\'''`)
     })
     it('the password is never part of the command line', () => {
       for (const method of ['sudo', 'sudo-rs', 'su', 'doas'] as const) {
