@@ -1,0 +1,64 @@
+import { expect } from 'chai'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FactKind } from '../../../src/engine/fact.ts'
+import { aptPackageFact } from '../../../src/facts/apt-package.ts'
+import { aptCandidateFact } from '../../../src/facts/apt-candidate.ts'
+import { systemdUnitFact } from '../../../src/facts/systemd-unit.ts'
+import { userFact } from '../../../src/facts/user.ts'
+import { groupFact } from '../../../src/facts/group.ts'
+import { shellFact } from '../../../src/facts/shell.ts'
+import { pathFact, pathStatFact } from '../../../src/facts/path.ts'
+import { fileContentFact } from '../../../src/facts/file-content.ts'
+import { mysqlFact } from '../../../src/facts/mysql.ts'
+import { FIXTURES_DIR } from '../../support/record-probes.ts'
+import { debian12Fixtures, RELEASE_DIR, stateOf } from '../../support/record-debian13-probes.ts'
+
+/**
+ * Every probe fixture recorded on Debian 12 is recorded again on Debian 13 in
+ * the same state (test/support/record-debian13-probes.ts). Plans are pure
+ * functions of parsed facts, so when both releases parse to the same facts,
+ * every plan test of the Debian 12 fixture holds on Debian 13 as well. This
+ * asserts exactly that, fixture by fixture, leaving out only what a release
+ * changes by nature (the table below says what and why).
+ */
+const kinds = Object.fromEntries(
+  [aptPackageFact, aptCandidateFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact, fileContentFact, mysqlFact].map((k) => [k.name, k as FactKind<unknown>]),
+)
+
+function parsed(dir: string, name: string): Map<string, unknown> {
+  const base = join(FIXTURES_DIR, dir, name)
+  const meta = JSON.parse(readFileSync(`${base}.meta.json`, 'utf8')) as { kind: string; keys: string[]; code: number }
+  return kinds[meta.kind]!.parse(readFileSync(`${base}.txt`, 'utf8'), meta.keys, meta.code)
+}
+
+/** Fields whose value a release (or the moment) decides, not the state: versions, ids the system picks, times. */
+const byRelease = new Set(['version', 'candidate', 'installed', 'uid', 'gid', 'mtime', 'mainPid', 'activeEnterMonotonic'])
+
+function normalize(name: string, v: unknown): unknown {
+  const clock = name.startsWith('date-epoch') // `date +%s`: the time it was recorded
+  return JSON.parse(JSON.stringify(v, (k, x) => (byRelease.has(k) || (clock && k === 'stdout') ? '(release)' : x)))
+}
+
+describe('probe fixtures: Debian 13 reads the same state as Debian 12', () => {
+  const all = debian12Fixtures()
+
+  it('every Debian 12 fixture has a Debian 13 twin, except those derived by hand or of a dpkg dummy', () => {
+    const missing = all.filter((f) => !existsSync(join(FIXTURES_DIR, RELEASE_DIR, f.dir, `${f.name}.txt`))).map((f) => `${f.dir}/${f.name}`)
+    const notRecorded = all.filter((f) => stateOf(f.dir, f.name, f.meta) === 'not-recorded').map((f) => `${f.dir}/${f.name}`)
+    expect(missing.sort()).to.deep.equal(notRecorded.sort())
+  })
+
+  for (const f of all) {
+    if (stateOf(f.dir, f.name, f.meta) === 'not-recorded') continue
+    it(`${f.dir}/${f.name}`, function () {
+      if (!existsSync(join(FIXTURES_DIR, RELEASE_DIR, f.dir, `${f.name}.txt`))) this.skip()
+      const twelve = parsed(f.dir, f.name)
+      const thirteen = parsed(join(RELEASE_DIR, f.dir), f.name)
+      expect([...thirteen.keys()]).to.deep.equal([...twelve.keys()])
+      for (const key of twelve.keys()) {
+        expect(normalize(f.name, thirteen.get(key)), key).to.deep.equal(normalize(f.name, twelve.get(key)))
+      }
+    })
+  }
+})
