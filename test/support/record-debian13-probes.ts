@@ -20,7 +20,7 @@
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { FactKind } from '../../src/engine/fact.ts'
+import type { FactKind } from '../../src/contract/fact.ts'
 import { labExec } from '../../src/lab/exec.ts'
 import { emptyStats, type Connection } from '../../src/ssh/connection.ts'
 import { aptPackageFact } from '../../src/facts/apt-package.ts'

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { FactKind } from '../../../src/engine/fact.ts'
+import type { FactKind } from '../../../src/contract/fact.ts'
 import { aptPackageFact } from '../../../src/facts/apt-package.ts'
 import { aptCandidateFact } from '../../../src/facts/apt-candidate.ts'
 import { systemdUnitFact } from '../../../src/facts/systemd-unit.ts'
