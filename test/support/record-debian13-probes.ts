@@ -117,7 +117,15 @@ async function main(): Promise<void> {
     return
   }
   if (mode === 'provisioned') {
-    for (const f of fixtures.filter((x) => stateOf(x.dir, x.name, x.meta) === 'provisioned')) await record(labConnection('web-01'), f)
+    const provisioned = fixtures.filter((x) => stateOf(x.dir, x.name, x.meta) === 'provisioned')
+    await on('web-01', 'apt-cache stats >/dev/null') // apt's binary cache there, as after any apt run (an earlier recording removed it)
+    // last, the one that needs apt's binary cache gone
+    provisioned.sort((a, b) => Number(a.name === 'apt-lists-web-01') - Number(b.name === 'apt-lists-web-01'))
+    for (const f of provisioned) {
+      // the Debian 12 one was read while apt's binary cache was gone (apt rebuilds it on its next run)
+      if (f.name === 'apt-lists-web-01') await on('web-01', 'rm -f /var/cache/apt/pkgcache.bin')
+      await record(labConnection('web-01'), f)
+    }
     const mysql = (name: string) => fixtures.find((x) => x.dir === 'mysql' && x.name === name)!
     await record(labConnection('web-01'), mysql('primary'))
     await record(labConnection('web-02'), mysql('replica-healthy'))
