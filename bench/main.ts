@@ -13,6 +13,8 @@ import { scenarioRow, SCENARIO_HEADER, type ScenarioResult, type ScenarioSummary
 import { controllerTable, runControllerBench, type ControllerBenchResult } from './controller.ts'
 import { runStackBench, type StackBenchResult } from './stack.ts'
 import { runFleetBench, type FleetBenchResult } from './fleet.ts'
+import { releasesTable, runReleaseBench, type ReleaseBenchResult } from './releases.ts'
+import { labSuites } from '../src/lab/suite.ts'
 import { repoRoot } from './tools/muster.ts'
 
 interface Target {
@@ -79,6 +81,7 @@ async function main(args: BenchArgs): Promise<number> {
     controller?: ControllerBenchResult
     stack?: Omit<StackBenchResult, 'raw'> & { runs: unknown }
     fleet?: Omit<FleetBenchResult, 'raw'> & { runs: unknown }
+    releases?: ReleaseBenchResult
     targets: Target[]
     errors: string[]
     /** The machine's 1-minute load average before and after each part: a busy machine makes wall times noisy. */
@@ -89,7 +92,7 @@ async function main(args: BenchArgs): Promise<number> {
   if (existsSync(out)) {
     try {
       const prev = JSON.parse(readFileSync(out, 'utf8')) as typeof results
-      for (const part of ['controller', 'stack', 'fleet'] as const) {
+      for (const part of ['controller', 'stack', 'fleet', 'releases'] as const) {
         if (args.only.includes(part) || !prev[part]) continue
         ;(results as Record<string, unknown>)[part] = prev[part]
         results.keptFrom = { ...results.keptFrom, [part]: prev.keptFrom?.[part] ?? prev.startedAt }
@@ -156,6 +159,18 @@ async function main(args: BenchArgs): Promise<number> {
     } catch (e) {
       results.errors.push(`fleet: ${(e as Error).message}`)
       log(`fleet bench failed: ${(e as Error).stack}`)
+    }
+  }
+
+  // last: it switches the bench lab's release (the stack and fleet parts ask for theirs, whatever it left)
+  if (args.only.includes('releases')) {
+    try {
+      const r = await measureLoad('releases', () => runReleaseBench({ runs: args.runs, suites: labSuites, log }))
+      results.releases = r
+      tables.push(releasesTable(r))
+    } catch (e) {
+      results.errors.push(`releases: ${(e as Error).message}`)
+      log(`releases bench failed: ${(e as Error).stack}`)
     }
   }
 

@@ -132,7 +132,7 @@ export async function runStackBench(opts: StackBenchOptions): Promise<StackBench
       resetMs,
       crossCheck,
       notes: [
-        'Ansible: Debian 12 package, pipelining on, ControlMaster per run (fresh ControlPath dir per run), forks = hosts, facts gathered (its default).',
+        'Ansible: the controller\'s Debian package, pipelining on, ControlMaster per run (fresh ControlPath dir per run), forks = hosts, facts gathered (its default).',
         'muster: `node bin/muster.js apply|check --json`, a new process per run, type-check verdict cached.',
       ],
     }

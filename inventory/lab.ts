@@ -1,4 +1,4 @@
-// The local lab (`npx muster lab up`): four Debian 12 hosts on 10.77.0.0/24,
+// The local lab (`npx muster lab up`): four Debian 13 (or 12) hosts on 10.77.0.0/24,
 // and a second balancer lb-02 when the lab has one (then the site's address is
 // the floating lbVip, .100, held by keepalived on whichever balancer is alive).
 // Passwords come from the environment (MUSTER_DB_APP_PASSWORD,

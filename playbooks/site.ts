@@ -1,4 +1,4 @@
-// The reference stack, from bare Debian 12 to a working site:
+// The reference stack, from bare Debian 13 or 12 to a working site:
 //   npx muster apply playbooks/site.ts -i inventory/lab.ts
 // Plays run in dependency order, each finishing on all its hosts first.
 import { playbook, role, aptUpdate } from 'muster'

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The main job on the local lab, from a fresh machine (Debian 12, root):
+# The main job on the local lab, from a fresh machine (Debian 12, root); the lab's hosts run
+# Debian 13 (MUSTER_LAB_SUITE=bookworm for Debian 12):
 # install muster's dependencies, boot four bare Debian hosts, provision the
 # reference stack on them, show requests answered through the load balancer,
 # and add monitoring and backups.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm ci --no-audit --no-fund --loglevel=error
-node bin/muster.js lab up
+node bin/muster.js lab up --suite "${MUSTER_LAB_SUITE:-trixie}"
 node bin/muster.js apply playbooks/site.ts -i inventory/lab.ts
 echo
 lab_dir=${MUSTER_LAB_DIR:-/var/lib/muster/lab$([ "${MUSTER_LAB_ID:-0}" = 0 ] || echo "-$MUSTER_LAB_ID")}

@@ -5,10 +5,12 @@
  */
 import { performance } from 'node:perf_hooks'
 import { labExec, labReset, labUp, readState } from '../../src/lab/index.ts'
+import { defaultLabSuite, labSuiteFromEnv, type LabSuite } from '../../src/lab/suite.ts'
 
-export async function ensureFleet(hosts: 4 | number, log: (l: string) => void): Promise<string[]> {
+/** On `suite` (default MUSTER_LAB_SUITE, else Debian 13, whatever release the lab ran before: a switch boots every host afresh). */
+export async function ensureFleet(hosts: 4 | number, log: (l: string) => void, suite: LabSuite = labSuiteFromEnv() ?? defaultLabSuite): Promise<string[]> {
   const t0 = performance.now()
-  const r = await labUp({ hosts, log: (l: string) => log(`lab: ${l}`) })
+  const r = await labUp({ hosts, suite, log: (l: string) => log(`lab: ${l}`) })
   log(`lab: ${r.hosts.length} hosts up in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   return r.hosts.map((h) => h.name)
 }

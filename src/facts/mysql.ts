@@ -370,6 +370,11 @@ export function parseReplicaStatus(lines: readonly string[]): MysqlReplicaInfo {
   const names = lines[0]!.split('\t')
   const values = lines[1]!.split('\t').map(unescapeField)
   const f = new Map(names.map((n, i) => [n, values[i] ?? '']))
+  // read by the column names the server printed: MariaDB (10.x and 11.8 alike) says Slave_/Master_, MySQL
+  // 8.0.22+ says Replica_/Source_; each read takes whichever the header has, never a version number
+  for (const [old, now] of [['Slave_', 'Replica_'], ['Master_', 'Source_'], ['_Master', '_Source']] as const) {
+    for (const n of names) if (n.includes(now) && !f.has(n.replace(now, old))) f.set(n.replace(now, old), f.get(n)!)
+  }
   const num = (n: string): number => Number(f.get(n) ?? 0) || 0
   const behind = f.get('Seconds_Behind_Master')
   return {

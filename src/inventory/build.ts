@@ -193,7 +193,23 @@ function resolveHost(name: string, groups: string[], layers: { vars: Vars; setti
   if (s.password) ssh.password = s.password.value
   if (s.connectTimeoutMs) ssh.connectTimeoutMs = s.connectTimeoutMs.value
   if (s.jump) ssh.jump = s.jump.value
+  if (s.becomeMethod) ssh.becomeMethod = s.becomeMethod.value
+  if (s.becomeUser) ssh.becomeUser = s.becomeUser.value
+  if (s.becomePassword) ssh.becomePassword = s.becomePassword.value
+  checkBecome(name, ssh, s)
   return { name, address: s.address?.value ?? name, port, user, become: ssh.become!, groups, vars, ssh }
+}
+
+/** Combinations no host could honour, refused before any connection (exit 64) rather than failing on every host. */
+function checkBecome(name: string, ssh: SshSettings, s: RawSettings): void {
+  if (!ssh.become || ssh.user === (ssh.becomeUser ?? 'root')) return
+  const where = (s.becomeMethod ?? s.becomePassword ?? s.become)?.position ?? { file: '' }
+  if (ssh.becomeMethod === 'su' && !ssh.becomePassword) {
+    throw new InventoryError(`become method su needs the target user's password (ansible_become_password, or becomePassword)`, where, name)
+  }
+  if (ssh.becomeMethod === 'doas' && ssh.becomePassword) {
+    throw new InventoryError('become method doas reads a password from a terminal only: give the login user a `permit nopass` rule in doas.conf and drop the password', where, name)
+  }
 }
 
 function mergeHosts(raw: RawHost[]): Map<string, Host> {

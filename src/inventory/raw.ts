@@ -1,5 +1,5 @@
 import type { Secret } from '../core/secret.ts'
-import type { SourcePosition, Vars } from './types.ts'
+import type { BecomeMethod, SourcePosition, Vars } from './types.ts'
 
 /**
  * The one intermediate model every inventory format produces. Parsers only say
@@ -25,6 +25,9 @@ export interface ConnectionSettings {
   port: number
   user: string
   become: boolean
+  becomeMethod: BecomeMethod
+  becomeUser: string
+  becomePassword: Secret
   identityFile: string
   knownHosts: string
   passphrase: Secret

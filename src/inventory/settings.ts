@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { Secret } from '../core/secret.ts'
 import { closest } from '../core/did-you-mean.ts'
 import { SecretRef } from './secret-refs.ts'
-import { InventoryError, type SourcePosition, type Vars } from './types.ts'
+import { becomeMethods, InventoryError, type BecomeMethod, type SourcePosition, type Vars } from './types.ts'
 import type { ConnectionSettings, RawSettings, SettingKey } from './raw.ts'
 
 /** Where a setting was written, and what relative paths in it are relative to. */
@@ -14,7 +14,7 @@ export interface SettingContext {
 }
 
 export const settingKeys: readonly SettingKey[] = [
-  'address', 'port', 'user', 'become', 'identityFile', 'knownHosts', 'passphrase', 'password', 'connectTimeoutMs', 'jump',
+  'address', 'port', 'user', 'become', 'becomeMethod', 'becomeUser', 'becomePassword', 'identityFile', 'knownHosts', 'passphrase', 'password', 'connectTimeoutMs', 'jump',
 ]
 
 export function isSettingKey(key: string): key is SettingKey {
@@ -56,6 +56,14 @@ const checks: { [K in SettingKey]: Check<ConnectionSettings[K]> } = {
     if (word === 'false' || word === 'no') return { ok: false }
     return { error: `become must be true or false, got ${show(v)}` }
   },
+  becomeMethod(v) {
+    const word = typeof v === 'string' ? v.toLowerCase() : ''
+    return (becomeMethods as readonly string[]).includes(word)
+      ? { ok: word as BecomeMethod }
+      : { error: `become method must be one of ${becomeMethods.join(', ')}, got ${show(v)}` }
+  },
+  becomeUser: nonEmptyWord('becomeUser'),
+  becomePassword: secretValue('becomePassword'),
   identityFile: path('identityFile'),
   knownHosts: path('knownHosts'),
   passphrase: secretValue('passphrase'),
@@ -98,6 +106,10 @@ const connectionVars: Record<string, { key: SettingKey; scale?: number }> = {
   ansible_user: { key: 'user' },
   ansible_ssh_user: { key: 'user' },
   ansible_become: { key: 'become' },
+  ansible_become_method: { key: 'becomeMethod' },
+  ansible_become_user: { key: 'becomeUser' },
+  ansible_become_password: { key: 'becomePassword' },
+  ansible_become_pass: { key: 'becomePassword' },
   ansible_ssh_private_key_file: { key: 'identityFile' },
   ansible_private_key_file: { key: 'identityFile' },
   ansible_password: { key: 'password' },

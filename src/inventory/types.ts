@@ -3,6 +3,9 @@ import type { Secret } from '../core/secret.ts'
 /** Vars by name, as inventories set them and roles read them. */
 export type Vars = Record<string, unknown>
 
+export const becomeMethods = ['sudo', 'sudo-rs', 'su', 'doas'] as const
+export type BecomeMethod = (typeof becomeMethods)[number]
+
 /** How to reach a host over SSH. Every field has a default in one place: resolveSsh(). */
 export interface SshSettings {
   /** Login user (default "root"). */
@@ -16,8 +19,18 @@ export interface SshSettings {
   password?: Secret
   /** OpenSSH known_hosts file (default ~/.ssh/known_hosts). */
   knownHosts?: string
-  /** Run commands through `sudo -n` (default: true when user is not root). */
+  /** Run commands as becomeUser (default: true when user is not root). */
   become?: boolean
+  /**
+   * How (default `sudo`): `sudo` and `sudo-rs` (with becomePassword when the
+   * sudoers rule asks for one), `su` (needs becomePassword: the target user's),
+   * `doas` (a `permit nopass` rule: doas reads passwords from a terminal only).
+   */
+  becomeMethod?: BecomeMethod
+  /** Whom to become (default root). */
+  becomeUser?: string
+  /** Answered to the method's password prompt on the channel's stdin; never in argv, env or a file. */
+  becomePassword?: Secret
   /** Milliseconds to wait for the TCP connect and handshake (default 10000). */
   connectTimeoutMs?: number
   /**
@@ -90,7 +103,8 @@ export interface InventorySpec<V extends Vars = Vars> {
   ssh?: SshSettings
   /** Vars of the implicit group "all". */
   vars?: V
-  groups?: Record<string, { hosts?: string[]; children?: string[]; vars?: V }>
+  /** A group's `ssh` settings apply to its hosts (a child group's win, a host's own win over both). */
+  groups?: Record<string, { hosts?: string[]; children?: string[]; vars?: V; ssh?: SshSettings }>
   hosts: Record<string, HostSpec<V>>
 }
 /** One host of a TypeScript inventory: how to reach it, its groups and its vars. */

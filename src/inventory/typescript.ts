@@ -28,7 +28,7 @@ export async function loadTypeScriptInventory(file: string): Promise<RawInventor
 }
 
 const HOST_FIELDS = new Set(['address', 'groups', 'vars'])
-const GROUP_FIELDS = new Set(['hosts', 'children', 'vars'])
+const GROUP_FIELDS = new Set(['hosts', 'children', 'vars', 'ssh'])
 const SPEC_FIELDS = new Set(['ssh', 'vars', 'groups', 'hosts'])
 
 /** Translate an InventorySpec (checked, since JavaScript callers bypass the types) into the raw model. */
@@ -75,11 +75,15 @@ export function fromSpec(spec: unknown, file: string): RawInventory {
   if (spec.groups !== undefined && !isRecord(spec.groups)) fail('`groups` must be an object of group name -> {hosts, children, vars}')
   for (const [name, body] of Object.entries((spec.groups ?? {}) as Record<string, unknown>)) {
     if (!isRecord(body)) return fail(`group ${name}: must be an object {hosts, children, vars}`)
-    for (const k of Object.keys(body)) if (!GROUP_FIELDS.has(k)) fail(`group ${name}: unknown field '${k}' (expected hosts, children, vars)`)
+    for (const k of Object.keys(body)) if (!GROUP_FIELDS.has(k)) fail(`group ${name}: unknown field '${k}' (expected hosts, children, vars, ssh)`)
     const g = rawGroup(name, position)
     g.hosts = names(body.hosts, `group ${name}: hosts`).map((value) => ({ value, position }))
     g.children = names(body.children, `group ${name}: children`).map((value) => ({ value, position }))
     g.vars = varsOf(body.vars, `group ${name}: `)
+    if (body.ssh !== undefined) {
+      if (!isRecord(body.ssh)) fail(`group ${name}: ssh must be an object of settings`)
+      g.settings = settingsOf(body.ssh as Record<string, unknown>, new Set(), `group ${name}: ssh: `)
+    }
     raw.groups.push(g)
   }
 

@@ -8,34 +8,35 @@ import { aptMirror } from './mirror.ts'
 import { unmountUnder } from './mounts.ts'
 import { tool } from './preflight.ts'
 import { isAlive } from './processes.ts'
+import type { LabSuite } from './suite.ts'
 
 /**
- * The bare Debian 12 root filesystem every host overlays: built once per
- * machine with debootstrap and cached. It is built under a temporary name and
- * renamed into place when complete, so an interrupted build is never taken
- * for a cache.
+ * The bare Debian root filesystem every host overlays, one per suite (trixie,
+ * bookworm): built once per machine with debootstrap and cached. It is built
+ * under a temporary name and renamed into place when complete, so an
+ * interrupted build is never taken for a cache.
  */
 
-export const baseSuite = 'bookworm'
 /** What a bare server has: init, sshd, sudo and the basics. No python, no nginx/haproxy/mariadb/nodejs. */
 export const basePackages = ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'sudo', 'iproute2', 'procps', 'curl', 'ca-certificates'] as const
 /** Bump when customize() changes, so machines rebuild instead of booting a stale base. */
 const recipeVersion = 1
 
-export function baseImageDir(): string {
-  const key = JSON.stringify({ suite: baseSuite, variant: 'minbase', packages: [...basePackages].sort(), recipe: recipeVersion })
+/** The cache key keeps bookworm's first form, so machines that built it before suites existed keep their image. */
+export function baseImageDir(suite: LabSuite): string {
+  const key = JSON.stringify({ suite, variant: 'minbase', packages: [...basePackages].sort(), recipe: recipeVersion })
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 12)
   return join(baseCacheRoot(), `lab-base-${hash}`)
 }
 
 const markerFile = '.muster-lab-base.json'
 
-export function isBaseImageReady(dir = baseImageDir()): boolean {
+export function isBaseImageReady(dir: string): boolean {
   return existsSync(join(dir, markerFile))
 }
 
-export async function ensureBaseImage(log: (line: string) => void): Promise<{ dir: string; built: boolean }> {
-  const dir = baseImageDir()
+export async function ensureBaseImage(suite: LabSuite, log: (line: string) => void): Promise<{ dir: string; built: boolean }> {
+  const dir = baseImageDir(suite)
   if (isBaseImageReady(dir)) return { dir, built: false }
   if (existsSync(dir)) {
     // the final name without the marker is not ours to trust: a build from an older muster, or a hand-made copy
@@ -47,20 +48,20 @@ export async function ensureBaseImage(log: (line: string) => void): Promise<{ di
   const mirror = aptMirror()
   const partial = join(root, `.${dir.split('/').pop()}.partial-${process.pid}`)
   const logFile = `${partial}.log`
-  log(`building the lab's base image (debootstrap ${baseSuite}, about a minute, once per machine) into ${dir}`)
+  log(`building the lab's base image (debootstrap ${suite}, about a minute, once per machine) into ${dir}`)
   const started = Date.now()
   await discardBuild(partial) // one this very PID left behind, on a machine whose PIDs wrapped
   try {
     try {
-      await debootstrap(partial, mirror, logFile)
+      await debootstrap(suite, partial, mirror, logFile)
     } catch (err) {
       // a mirror hiccup should not fail a whole CI run: one more try from scratch
       log(`debootstrap failed, trying once more: ${(err as Error).message.split('\n')[0]}`)
       await discardBuild(partial)
-      await debootstrap(partial, mirror, logFile)
+      await debootstrap(suite, partial, mirror, logFile)
     }
     customize(partial)
-    writeFileSync(join(partial, markerFile), JSON.stringify({ suite: baseSuite, packages: basePackages, mirror, builtAt: new Date().toISOString() }, null, 2) + '\n')
+    writeFileSync(join(partial, markerFile), JSON.stringify({ suite, packages: basePackages, mirror, builtAt: new Date().toISOString() }, null, 2) + '\n')
     renameSync(partial, dir)
   } catch (err) {
     await discardBuild(partial)
@@ -71,12 +72,12 @@ export async function ensureBaseImage(log: (line: string) => void): Promise<{ di
   return { dir, built: true }
 }
 
-async function debootstrap(target: string, mirror: string, logFile: string): Promise<void> {
-  const r = await run(tool('debootstrap'), ['--variant=minbase', `--include=${basePackages.join(',')}`, baseSuite, target, mirror], { timeoutMs: 15 * 60_000 })
+async function debootstrap(suite: LabSuite, target: string, mirror: string, logFile: string): Promise<void> {
+  const r = await run(tool('debootstrap'), ['--variant=minbase', `--include=${basePackages.join(',')}`, suite, target, mirror], { timeoutMs: 15 * 60_000 })
   writeFileSync(logFile, r.stdout + r.stderr)
   if (r.code !== 0) {
     const tail = (r.stdout + r.stderr).trim().split('\n').slice(-12).join('\n')
-    throw new LabError(`debootstrap of ${baseSuite} from ${mirror} failed (exit ${r.code}):\n${tail}`, `the full log is ${logFile}; check that apt works on this machine (apt-get update)`)
+    throw new LabError(`debootstrap of ${suite} from ${mirror} failed (exit ${r.code}):\n${tail}`, `the full log is ${logFile}; check that apt works on this machine (apt-get update)`)
   }
 }
 
@@ -92,7 +93,8 @@ function customize(root: string): void {
   writeFileSync(p('etc/hostname'), 'localhost\n')
   // No consoles in a namespace, and logind needs a seat: masked, or the system never leaves "starting".
   // The apt timers would take the dpkg lock at random times in the middle of a test.
-  const masked = ['getty@tty1.service', 'serial-getty@ttyS0.service', 'console-getty.service', 'systemd-logind.service', 'apt-daily.timer', 'apt-daily-upgrade.timer']
+  // Debian 13's systemd-modules-load fails in a namespace (no modules to load, no right to): a host would boot `degraded`.
+  const masked = ['getty@tty1.service', 'serial-getty@ttyS0.service', 'console-getty.service', 'systemd-logind.service', 'systemd-modules-load.service', 'apt-daily.timer', 'apt-daily-upgrade.timer']
   for (const unit of masked) {
     rmSync(p(`etc/systemd/system/${unit}`), { force: true })
     symlinkSync('/dev/null', p(`etc/systemd/system/${unit}`))
@@ -125,7 +127,7 @@ async function discardBuild(partial: string): Promise<void> {
 }
 
 /** The base image's description, for `lab status`. */
-export function baseImageInfo(dir = baseImageDir()): { builtAt?: string; mirror?: string } | undefined {
+export function baseImageInfo(dir: string): { suite?: string; builtAt?: string; mirror?: string } | undefined {
   if (!isBaseImageReady(dir)) return undefined
-  return JSON.parse(readFileSync(join(dir, markerFile), 'utf8')) as { builtAt?: string; mirror?: string }
+  return JSON.parse(readFileSync(join(dir, markerFile), 'utf8')) as { suite?: string; builtAt?: string; mirror?: string }
 }

@@ -1,5 +1,5 @@
 /**
- * muster lab: a local fleet of bare Debian 12 hosts (systemd + sshd), each in
+ * muster lab: a local fleet of bare Debian 13 or 12 hosts (systemd + sshd), each in
  * its own network namespace, for the demo, the lab tests and the benches.
  */
 export { labUp, type LabUpOptions, type LabUpResult, type LabHostReport } from './up.ts'

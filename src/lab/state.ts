@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname } from 'node:path'
 import { labFiles } from './layout.ts'
 import { LabError } from './errors.ts'
+import type { LabSuite } from './suite.ts'
 
 /**
  * state.json: what the lab made, written as it goes, so that `down` after a
@@ -29,6 +30,8 @@ export interface LabHostState {
 
 export interface LabState {
   version: 1
+  /** The Debian suite the hosts run; a state written before suites existed is bookworm's. */
+  suite?: LabSuite
   base: string
   bridge: { name: string; address: string; prefix: number }
   proxy: { pid: number; address: string; port: number; config: string } | null

@@ -13,11 +13,14 @@ import { readState, writeState, type LabHostState, type LabState } from './state
 import { withLabLock } from './lock.ts'
 import { LabError } from './errors.ts'
 import { quiet, type LabLog } from './log.ts'
+import { chooseLabSuite, type LabSuite } from './suite.ts'
 
 
 export interface LabUpOptions {
   /** Host names, or a count (4 gives the reference stack's web-01 web-02 lb-01 db-03, any other N gives node-01..node-NN). Default: the fleet that is up, else the reference four. */
   hosts?: readonly string[] | number
+  /** The Debian release: else MUSTER_LAB_SUITE, else the one running, else trixie. Changing it boots every host afresh. */
+  suite?: LabSuite
   log?: LabLog
 }
 
@@ -60,7 +63,8 @@ async function up(opts: LabUpOptions): Promise<LabUpResult> {
   const fleet: FleetEntry[] = names.map((name, i) => ({ name, address: hostAddress(i + 1) }))
   if (fleet.length > 16) raiseInotifyLimits(log)
 
-  const { dir: base, built: baseBuilt } = await ensureBaseImage(log)
+  const suite = chooseLabSuite(opts.suite, prev ? (prev.suite ?? 'bookworm') : undefined)
+  const { dir: base, built: baseBuilt } = await ensureBaseImage(suite, log)
   const clientPublicKey = await ensureClientKey()
   const identities = new Map<string, HostIdentity>()
   await Promise.all(fleet.map(async (h) => identities.set(h.name, await ensureHostIdentity(h.name))))
@@ -71,7 +75,7 @@ async function up(opts: LabUpOptions): Promise<LabUpResult> {
   await ensureBridge()
   const proxy = await ensureProxy(prev?.proxy ?? null, log)
 
-  const state: LabState = { version: 1, base, bridge: { name: bridge.name, address: bridge.address, prefix: bridge.prefix }, proxy, hosts: [] }
+  const state: LabState = { version: 1, suite, base, bridge: { name: bridge.name, address: bridge.address, prefix: bridge.prefix }, proxy, hosts: [] }
   const save = (): void => {
     state.hosts.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name)) // fleet order, as asked
     writeState(state)

@@ -6,7 +6,8 @@ import ssh2 from 'ssh2'
 import type { Client, ClientChannel, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2'
 import type { HostInfo } from '../inventory/types.ts'
 import { authHandler, describeAuthFailure, planAuth, type KeyCache } from './auth.ts'
-import { becomeCommand, usesBecome } from './become.ts'
+import { BecomeGate, becomeCommand, becomeOf, newMarks, usesBecome } from './become.ts'
+import { gateChannel, type GatedChannel } from './become-channel.ts'
 import { deadlineCommand } from './deadline.ts'
 import {
   CommandTimeoutError,
@@ -295,8 +296,13 @@ export class Ssh2Connection implements Connection {
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     // The deadline goes inside sudo, so `timeout` runs as root and can kill what the command started.
     const bounded = opts.timeoutMs ? deadlineCommand(command, opts.timeoutMs) : command
-    const remote = usesBecome(this.info, opts.become) ? becomeCommand(bounded) : bounded
-    return this.#track<ExecResult>((outcome) => this.#limit(() => this.#runChannel(command, remote, opts, outcome)))
+    if (!usesBecome(this.info, opts.become)) return this.#track<ExecResult>((outcome) => this.#limit(() => this.#runChannel(command, bounded, opts, outcome)))
+    const how = becomeOf(this.info)
+    // a password travels only on the channel's stdin, answered to the tool's prompt (become.ts)
+    const marks = how.password ? newMarks() : undefined
+    const gate = how.password && marks ? new BecomeGate({ ...how, password: how.password }, marks) : undefined
+    const remote = becomeCommand(bounded, how, marks)
+    return this.#track<ExecResult>((outcome) => this.#limit(() => this.#runChannel(command, remote, opts, outcome, gate)))
   }
 
   /**
@@ -395,7 +401,7 @@ export class Ssh2Connection implements Connection {
    * which is what frees a slot: a timed-out command's caller is answered at
    * once, but its channel still counts against MaxSessions until it closes.
    */
-  #runChannel(command: string, remote: string, opts: ExecOptions, outcome: Outcome<ExecResult>): Promise<void> {
+  #runChannel(command: string, remote: string, opts: ExecOptions, outcome: Outcome<ExecResult>, gate?: BecomeGate): Promise<void> {
     return new Promise<void>((released) => {
       if (this.#lost) {
         outcome.reject(this.#lost)
@@ -435,14 +441,19 @@ export class Ssh2Connection implements Connection {
             this.#channelsOpen++
             channel = ch
             if (outcome.done) kill(ch) // timed out or lost while the channel was opening
+            const sendStdin = (): void => {
+              if (opts.stdin !== undefined) this.stats.bytesSent += Buffer.byteLength(opts.stdin)
+              ch.end(opts.stdin)
+            }
+            // with a become password, stdin waits until the tool has taken the password and the command runs
+            const gated = gate ? gateChannel(ch, gate, this.host, { start: sendStdin, fail: (e) => outcome.reject(e), kill: () => kill(ch) }) : undefined
             this.#collect(ch, outcome, () => {
               clearTimeout(timer)
               this.#channelsOpen--
               for (const wake of this.#closeWaiters.splice(0)) wake()
               released()
-            })
-            if (opts.stdin !== undefined) this.stats.bytesSent += Buffer.byteLength(opts.stdin)
-            ch.end(opts.stdin)
+            }, gated)
+            if (!gated) sendStdin()
           })
         } catch (e) {
           openFailed(e as Error) // ssh2 throws when the socket is no longer writable
@@ -453,12 +464,15 @@ export class Ssh2Connection implements Connection {
   }
 
   /** Gather a channel's output and exit status into the caller's outcome; `closed` runs once the channel is gone. */
-  #collect(ch: ClientChannel, outcome: Outcome<ExecResult>, closed: () => void): void {
+  #collect(ch: ClientChannel, outcome: Outcome<ExecResult>, closed: () => void, gated?: GatedChannel): void {
     const out: Buffer[] = []
     const errOut: Buffer[] = []
     let code: number | undefined
     ch.on('data', (d: Buffer) => out.push(d))
-    ch.stderr.on('data', (d: Buffer) => errOut.push(d))
+    ch.stderr.on('data', (d: Buffer) => {
+      const kept = gated ? gated.stderr(d) : d
+      if (kept) errOut.push(kept)
+    })
     ch.on('exit', (status: number | null, signal?: string) => {
       code = status ?? signalExitCode(signal)
     })
@@ -466,6 +480,8 @@ export class Ssh2Connection implements Connection {
     const finish = (): void => {
       closed()
       if (this.#lost) return outcome.reject(this.#lost)
+      const notStarted = gated?.ended(code ?? 255)
+      if (notStarted) return outcome.reject(notStarted)
       const stdout = Buffer.concat(out)
       const stderr = Buffer.concat(errOut)
       this.stats.bytesReceived += stdout.length + stderr.length

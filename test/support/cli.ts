@@ -14,7 +14,7 @@ export interface CliResult {
 }
 
 /** Run the real `muster` CLI as a user would: a new process, from the repo root. */
-export function muster(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
+export function muster(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000, onLine?: (line: string) => void): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/muster.js', ...args], {
       cwd: repoRoot,
@@ -27,7 +27,14 @@ export function muster(args: string[], env: Record<string, string> = {}, timeout
       child.kill('SIGKILL')
       reject(new Error(`muster ${args.join(' ')} timed out after ${timeoutMs} ms\n${stdout}\n${stderr}`))
     }, timeoutMs)
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    let partial = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+      if (!onLine) return
+      const lines = (partial + d.toString()).split('\n')
+      partial = lines.pop()!
+      for (const l of lines) onLine(l)
+    })
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     child.on('close', (code) => {
       clearTimeout(timer)

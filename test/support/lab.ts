@@ -3,6 +3,7 @@ import { labSupport } from '../../src/lab/preflight.ts'
 import { labUp } from '../../src/lab/up.ts'
 import { labFiles, referenceHosts } from '../../src/lab/layout.ts'
 import { readState, type LabState } from '../../src/lab/state.ts'
+import { defaultLabSuite, labSuiteFromEnv, type LabSuite } from '../../src/lab/suite.ts'
 
 /**
  * Lab tests share one lab per test process: the first suite's `ensureLab`
@@ -38,8 +39,13 @@ export async function ensureLab(ctx?: Mocha.Context): Promise<LabState> {
   }
   ctx?.timeout(10 * 60_000) // a cold first `up` builds the base image (about a minute, slower on a busy machine)
   if (!readState()) broughtUpHere = true // set before up: a failed up still has to be cleaned at the end
-  const r = await labUp({ hosts: [...referenceHosts] })
+  const r = await labUp({ hosts: [...referenceHosts], suite: testSuite() })
   return r.state
+}
+
+/** The Debian release lab tests run on: MUSTER_LAB_SUITE (npm test's second pass sets bookworm), else trixie. */
+export function testSuite(): LabSuite {
+  return labSuiteFromEnv() ?? defaultLabSuite
 }
 
 export interface SshResult {

@@ -9,6 +9,7 @@ import { requireHost, requireState } from '../../lab/require-state.ts'
 import { labReset } from '../../lab/reset.ts'
 import { labStatus } from '../../lab/status.ts'
 import { labUp, type LabHostReport } from '../../lab/up.ts'
+import { labSuites, parseLabSuite, suiteRelease, type LabSuite } from '../../lab/suite.ts'
 
 /** `muster lab ...`: the local fleet of Debian hosts the demo and the lab tests run against. */
 
@@ -39,23 +40,28 @@ function printHosts(hosts: readonly LabHostReport[]): void {
 interface UpArgs {
   hosts?: number
   ha?: boolean
+  suite?: string
 }
 const upCommand: CommandModule<object, UpArgs> = {
   command: 'up',
-  describe: 'Boot the lab: bare Debian 12 hosts with systemd and sshd, each in its own network namespace (as root)',
+  describe: 'Boot the lab: bare Debian 13 (or 12) hosts with systemd and sshd, each in its own network namespace (as root)',
   builder: (y) =>
     y
       .option('hosts', { type: 'number', describe: 'how many hosts: 4 (default) is web-01 web-02 lb-01 db-03, any other N is node-01..node-NN' })
+      .option('suite', { type: 'string', choices: [...labSuites], describe: 'the Debian release: trixie (13, the default) or bookworm (12); else MUSTER_LAB_SUITE, else the one running. Changing it boots every host afresh from that release\'s own cached base image' })
       .option('ha', { type: 'boolean', describe: 'the four and a second balancer lb-02: inventory/lab.ts then gives the site a floating address (lbVip) that keepalived moves to a live balancer' })
       .example('$0 lab up', 'the reference stack\'s four hosts')
+      .example('$0 lab up --suite bookworm', 'the same four on Debian 12 (MUSTER_LAB_SUITE=bookworm does the same)')
       .example('$0 lab up --ha', 'five hosts, to try balancer failover (`lab up --hosts 4` goes back to four)')
       .example('$0 lab up --hosts 50', 'fifty hosts node-01..node-50 for a fleet-scale run')
       .epilogue('Builds the base image once per machine (debootstrap, about a minute), then boots in seconds. Running it again is a no-op (it keeps the hosts that are up: five after --ha); it brings back hosts that died and cleans what an earlier run left behind.') as never,
   handler: (args) =>
     reportingLabErrors(async () => {
-      const r = await labUp({ hosts: upSpec(args), log: progress })
+      const suite: LabSuite | undefined = args.suite === undefined ? undefined : parseLabSuite(args.suite, '--suite')
+      const r = await labUp({ hosts: upSpec(args), suite, log: progress })
       const booted = r.hosts.filter((h) => h.action === 'booted').length
-      console.log(`lab up: ${r.hosts.length} hosts (${booted} booted, ${r.hosts.length - booted} already up) in ${seconds(r.ms)}${r.baseBuilt ? ', base image built' : ''}`)
+      const release = `${suiteRelease[r.state.suite ?? 'bookworm']} (${r.state.suite ?? 'bookworm'})`
+      console.log(`lab up: ${r.hosts.length} ${release} hosts (${booted} booted, ${r.hosts.length - booted} already up) in ${seconds(r.ms)}${r.baseBuilt ? ', base image built' : ''}`)
       printHosts(r.hosts)
       console.log(`key ${labFiles.clientKey()}, known_hosts ${labFiles.knownHosts()}`)
       console.log(`shell on a host: muster lab ssh ${r.hosts[0]?.name ?? 'HOST'}`)
@@ -101,13 +107,16 @@ const statusCommand: CommandModule<object, StatusArgs> = {
         return
       }
       if (!s.up) {
-        console.log(`lab: not up (base image ${s.base.ready ? 'cached' : 'not built yet'}); start it with \`muster lab up\``)
+        console.log(`lab: not up (${s.suite} base image ${s.base.ready ? 'cached' : 'not built yet'}); start it with \`muster lab up\``)
         return
       }
-      console.log(`lab: ${s.hosts.length} hosts; apt proxy ${s.proxy?.alive ? `running (pid ${s.proxy.pid})` : 'NOT running (run `lab up`)'}`)
+      console.log(`lab: ${s.hosts.length} hosts, ${suiteRelease[s.suite]} (${s.suite}); apt proxy ${s.proxy?.alive ? `running (pid ${s.proxy.pid})` : 'NOT running (run `lab up`)'}`)
       const width = Math.max(4, ...s.hosts.map((h) => h.name.length))
-      console.log(`  ${'NAME'.padEnd(width)}  ADDRESS      STATE     PID`)
-      for (const h of s.hosts) console.log(`  ${h.name.padEnd(width)}  ${h.address.padEnd(11)}  ${h.condition.padEnd(8)}  ${h.condition === 'down' ? '-' : h.pid}`)
+      console.log(`  ${'NAME'.padEnd(width)}  ADDRESS      STATE     PID      RELEASE`)
+      for (const h of s.hosts) {
+        const pid = h.condition === 'down' ? '-' : String(h.pid)
+        console.log(`  ${h.name.padEnd(width)}  ${h.address.padEnd(11)}  ${h.condition.padEnd(8)}  ${pid.padEnd(7)}  ${h.release ?? '(disk not mounted)'}`)
+      }
       // what an inventory of your own needs to reach them, host keys checked
       console.log(`key ${labFiles.clientKey()}, known_hosts ${labFiles.knownHosts()}; in an INI inventory:`)
       for (const h of s.hosts) console.log(`  ${h.name} ansible_host=${h.address}`)
@@ -221,7 +230,7 @@ const aptProxyCommand: CommandModule<object, AptProxyArgs> = {
 
 export const labCommand: CommandModule = {
   command: 'lab <command>',
-  describe: 'A local fleet of real Debian 12 hosts (systemd + sshd) in network namespaces, for the demo and tests',
+  describe: 'A local fleet of real Debian 13 or 12 hosts (systemd + sshd) in network namespaces, for the demo and tests',
   builder: (y: Argv) =>
     y
       .command(upCommand)

@@ -152,7 +152,9 @@ describe('buildInventory: connection settings', () => {
   it('keeps unknown ansible_* keys as vars and removes the ones it understood', () => {
     const h = fromIni('h ansible_host=10.1.1.1 ansible_python_interpreter=/usr/bin/python3 ansible_ssh_args=-C ansible_become_user=app').hosts.get('h')!
     // Ansible's own variables are never taken for misspelt settings (ansible_ssh_args is not ansible_ssh_pass)
-    expect(h.vars).to.deep.equal({ ansible_python_interpreter: '/usr/bin/python3', ansible_ssh_args: '-C', ansible_become_user: 'app' })
+    expect(h.vars).to.deep.equal({ ansible_python_interpreter: '/usr/bin/python3', ansible_ssh_args: '-C' })
+    // ansible_become_user is a connection setting now (becomeUser), never a var
+    expect(h.ssh.becomeUser).to.equal('app')
   })
 })
 

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// `npm test` after the type-check: every test with the lab on one Debian release
+// (MUSTER_LAB_SUITE, default bookworm: Debian 12, where every lab suite has been
+// proven), then the lab suites that prove the reference stack (stack, drift,
+// deploy) and become (sudo-rs exists on Debian 13 only) on the other release. Each pass is
+// its own mocha process (the lab is brought up on its release and taken down after);
+// the last line sums both, as CI reads it: "tests: N passed, N failed[, N skipped]".
+//   node scripts/test.mjs             both passes
+//   node scripts/test.mjs --other     only the second (npm run test:other-release)
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const suites = { trixie: 'Debian 13', bookworm: 'Debian 12' }
+const main = process.env.MUSTER_LAB_SUITE || 'bookworm'
+if (!(main in suites)) {
+  console.error(`MUSTER_LAB_SUITE must be trixie or bookworm, not "${main}"`)
+  process.exit(64)
+}
+const other = main === 'trixie' ? 'bookworm' : 'trixie'
+const passes = [
+  { suite: main, what: 'every test', files: ['test/unit/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/lab/**/*.test.ts'] },
+  { suite: other, what: 'the reference stack\'s lab suites and become', files: ['test/lab/stack.test.ts', 'test/lab/drift.test.ts', 'test/lab/deploy.test.ts', 'test/lab/become.test.ts'] },
+].slice(process.argv.includes('--other') ? 1 : 0)
+
+const dir = mkdtempSync(join(tmpdir(), 'muster-test-counts-'))
+const total = { passes: 0, failures: 0, pending: 0 }
+let worst = 0
+try {
+  for (const [i, pass] of passes.entries()) {
+    console.log(`\n=== ${pass.what}, lab hosts on ${suites[pass.suite]} (${pass.suite}) ===`)
+    const counts = join(dir, `pass-${i}.json`)
+    const r = spawnSync(process.execPath, [join('node_modules', 'mocha', 'bin', 'mocha.js'), ...pass.files], {
+      stdio: 'inherit',
+      env: { ...process.env, MUSTER_LAB_SUITE: pass.suite, MUSTER_TEST_COUNTS: counts },
+    })
+    worst = Math.max(worst, r.status ?? 1)
+    try {
+      const c = JSON.parse(readFileSync(counts, 'utf8'))
+      for (const k of Object.keys(total)) total[k] += c[k]
+    } catch {
+      total.failures += 1 // a pass that died before its reporter finished counts as a failure, never as nothing
+      console.error(`the ${pass.suite} pass ended without counts (exit ${r.status ?? r.signal})`)
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
+const skipped = total.pending ? `, ${total.pending} skipped` : ''
+console.log(`tests: ${total.passes} passed, ${total.failures} failed${skipped}`)
+process.exit(total.failures > 0 ? Math.max(worst, 1) : worst)
