@@ -99,7 +99,7 @@ describe('e2e: bad input gets a clear error and the right exit code', function (
   it('an unknown command: exit 64 with what was meant', async () => {
     const r = await muster(['aply', 'test/fixtures/e2e/playbook.ts'], env)
     expect(r.code).to.equal(64)
-    expect(r.stderr).to.contain("muster: unknown command 'aply'; did you mean 'apply'? (commands: apply, check, ping")
+    expect(r.stderr).to.contain("muster: unknown command 'aply'; did you mean 'apply'? (commands: init, apply, check, ping")
   })
 
   it('a playbook that does not type-check: exit 64 with the compiler message, nothing run', async () => {
