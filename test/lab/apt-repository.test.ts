@@ -36,7 +36,13 @@ describe('lab: aptRepository with a local signed repository', function () {
     const host = new URL(repo.url).hostname
     for (const h of HOSTS) await onHost(h, `echo 'Acquire::http::Proxy::${host} "DIRECT";' > /etc/apt/apt.conf.d/99-muster-test-repo`)
   })
-  after(async () => repo && (await repo.close()))
+  after(async function () {
+    this.timeout(5 * 60_000)
+    if (repo) await repo.close()
+    // the hosts keep a source whose server is gone, and apt-get update would fail on it:
+    // the suites after this one get bare hosts back
+    await labReset(HOSTS)
+  })
 
   it('from bare: check plans the repository and the install of its package, and apply does exactly that', async () => {
     const c = await muster(['check', ...PB])

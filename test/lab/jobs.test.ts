@@ -35,9 +35,11 @@ describe('lab: cron, systemdTimer and download', function () {
     served = await serveDirectory(dir, readState()!.bridge.address)
     // the lab's apt proxy is set for apt only; curl on the host goes direct
   })
-  after(async () => {
+  after(async function () {
+    this.timeout(5 * 60_000)
     await served?.close()
     rmSync(dir, { recursive: true, force: true })
+    await labReset(['web-01']) // its timers and cron jobs are not the next suite's business
   })
 
   it('from bare: check says exactly what apply then changes, and the timer, cron job and files are real', async () => {

@@ -43,8 +43,10 @@ describe('lab: server resources (sudoers, sysctl, hostname, timezone, authorized
     controllerWas = controller()
     await labReset(HOSTS)
   })
-  after(() => {
+  after(async function () {
+    this.timeout(5 * 60_000)
     rmSync(keyDir, { recursive: true, force: true })
+    await labReset(HOSTS) // hostnames, sshd drop-ins, sudoers and sysctls of this suite are not the next suite's business
     if (controllerWas !== undefined) expect(controller(), "the controller's own hostname and ip_forward").to.equal(controllerWas)
   })
 
