@@ -1,4 +1,5 @@
 import { isSecret, type Secret } from '../core/secret.ts'
+import { editDistance } from '../core/did-you-mean.ts'
 import type { Vars } from '../inventory/types.ts'
 
 /**
@@ -132,7 +133,7 @@ export function withDefaults(decls: VarDecls, vars: Vars): Vars {
   return out
 }
 
-/** A declared name `name` is probably a misspelling of: same letters in another case, or at most two edits away. */
+/** A declared name `name` is probably a misspelling of: same letters in another case, or at most two edits away (the CLI's edit distance, src/core/did-you-mean.ts). */
 export function closestName(name: string, declared: Iterable<string>): string | undefined {
   let best: string | undefined
   let bestDistance = Infinity
@@ -145,16 +146,6 @@ export function closestName(name: string, declared: Iterable<string>): string | 
   return bestDistance <= limit ? best : undefined
 }
 
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    prev = cur
-  }
-  return prev[b.length]!
-}
 
 function describe(v: unknown): string {
   if (isSecret(v)) return 'a Secret'

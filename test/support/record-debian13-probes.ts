@@ -22,7 +22,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FactKind } from '../../src/contract/fact.ts'
 import { labExec } from '../../src/lab/exec.ts'
-import { emptyStats, type Connection } from '../../src/ssh/connection.ts'
+import type { Connection } from '../../src/ssh/connection.ts'
 import { aptPackageFact } from '../../src/facts/apt-package.ts'
 import { aptCandidateFact } from '../../src/facts/apt-candidate.ts'
 import { systemdUnitFact } from '../../src/facts/systemd-unit.ts'
@@ -32,7 +32,7 @@ import { shellFact } from '../../src/facts/shell.ts'
 import { pathFact, pathStatFact } from '../../src/facts/path.ts'
 import { fileContentFact } from '../../src/facts/file-content.ts'
 import { mysqlFact } from '../../src/facts/mysql.ts'
-import { FIXTURES_DIR, recordProbe, SCENARIO, SCENARIO_SETUP, type FixtureMeta } from './record-probes.ts'
+import { FIXTURES_DIR, labConnection, recordProbe, SCENARIO, SCENARIO_SETUP, type FixtureMeta } from './record-probes.ts'
 import { scrubHashes } from './scrub-mysql-hashes.ts'
 
 export const RELEASE_DIR = 'debian13'
@@ -72,17 +72,6 @@ getent group ssl-cert >/dev/null || groupadd -r ssl-cert
 getent group postgres >/dev/null || groupadd -r postgres
 getent passwd postgres >/dev/null || useradd -r -g postgres -G ssl-cert -d /var/lib/postgresql -M -s /bin/bash -c 'PostgreSQL administrator,,,' postgres
 `
-
-function labConnection(host: string): Connection {
-  return {
-    host,
-    stats: emptyStats(),
-    exec: (command, opts = {}) => labExec(host, command, { ...(opts.stdin !== undefined ? { stdin: String(opts.stdin) } : {}) }),
-    put: () => Promise.reject(new Error('not needed')),
-    get: () => Promise.reject(new Error('not needed')),
-    close: async () => {},
-  }
-}
 
 async function on(host: string, command: string): Promise<void> {
   const r = await labExec(host, command)
