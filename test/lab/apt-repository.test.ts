@@ -1,9 +1,8 @@
 import { expect } from 'chai'
-import { ensureLab, onHost } from '../support/lab.ts'
+import { ensureLab, resetHosts, onHost } from '../support/lab.ts'
 import { muster as cli } from '../support/cli.ts'
 import { agreement, agreementTable, explain, results } from '../support/drift.ts'
 import { startLocalRepo, type LocalRepo } from '../support/local-apt-repo.ts'
-import { labReset } from '../../src/lab/reset.ts'
 import { readState } from '../../src/lab/state.ts'
 
 /**
@@ -30,7 +29,7 @@ describe('lab: aptRepository with a local signed repository', function () {
 
   before(async function () {
     await ensureLab(this)
-    await labReset(HOSTS)
+    await resetHosts(HOSTS)
     repo = await startLocalRepo(readState()!.bridge.address)
     // the lab's apt proxy serves the mirror only: the test repository is reached directly
     const host = new URL(repo.url).hostname
@@ -41,7 +40,7 @@ describe('lab: aptRepository with a local signed repository', function () {
     if (repo) await repo.close()
     // the hosts keep a source whose server is gone, and apt-get update would fail on it:
     // the suites after this one get bare hosts back
-    await labReset(HOSTS)
+    await resetHosts(HOSTS)
   })
 
   it('from bare: check plans the repository and the install of its package, and apply does exactly that', async () => {

@@ -3,11 +3,10 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureLab, onHost } from '../support/lab.ts'
+import { ensureLab, resetHosts, onHost } from '../support/lab.ts'
 import { muster as cli } from '../support/cli.ts'
 import { agreement, agreementTable, explain, results } from '../support/drift.ts'
 import { serveDirectory } from '../support/serve-files.ts'
-import { labReset } from '../../src/lab/reset.ts'
 import { readState } from '../../src/lab/state.ts'
 
 /**
@@ -31,7 +30,7 @@ describe('lab: cron, systemdTimer and download', function () {
 
   before(async function () {
     await ensureLab(this)
-    await labReset(['web-01'])
+    await resetHosts(['web-01'])
     served = await serveDirectory(dir, readState()!.bridge.address)
     // the lab's apt proxy is set for apt only; curl on the host goes direct
   })
@@ -39,7 +38,7 @@ describe('lab: cron, systemdTimer and download', function () {
     this.timeout(5 * 60_000)
     await served?.close()
     rmSync(dir, { recursive: true, force: true })
-    await labReset(['web-01']) // its timers and cron jobs are not the next suite's business
+    await resetHosts(['web-01']) // its timers and cron jobs are not the next suite's business
   })
 
   it('from bare: check says exactly what apply then changes, and the timer, cron job and files are real', async () => {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { labSupport } from '../../src/lab/preflight.ts'
 import { labUp } from '../../src/lab/up.ts'
+import { labReset } from '../../src/lab/reset.ts'
 import { labFiles, referenceHosts } from '../../src/lab/layout.ts'
 import { readState, type LabState } from '../../src/lab/state.ts'
 import { defaultLabSuite, labSuiteFromEnv, type LabSuite } from '../../src/lab/suite.ts'
@@ -41,6 +42,17 @@ export async function ensureLab(ctx?: Mocha.Context): Promise<LabState> {
   if (!readState()) broughtUpHere = true // set before up: a failed up still has to be cleaned at the end
   const r = await labUp({ hosts: [...referenceHosts], suite: testSuite() })
   return r.state
+}
+
+/**
+ * Bare hosts for a suite that leaves state behind. A fresh primary starts a new
+ * binary log, in which the position a replica stored is not (MariaDB error 1236):
+ * resetting web-01 resets its replicas (web-02, db-03) with it, or the next
+ * suite's site apply fails on a replica that this suite never touched.
+ */
+export async function resetHosts(hosts: string[]): Promise<void> {
+  const withReplicas = hosts.includes('web-01') ? [...new Set([...hosts, 'web-02', 'db-03'])] : hosts
+  await labReset(withReplicas)
 }
 
 /** The Debian release lab tests run on: MUSTER_LAB_SUITE (npm test's second pass sets bookworm), else trixie. */
