@@ -31,11 +31,13 @@ try {
   for (const [i, pass] of passes.entries()) {
     console.log(`\n=== ${pass.what}, lab hosts on ${suites[pass.suite]} (${pass.suite}) ===`)
     const counts = join(dir, `pass-${i}.json`)
+    const t0 = Date.now()
     const r = spawnSync(process.execPath, [join('node_modules', 'mocha', 'bin', 'mocha.js'), ...pass.files], {
       stdio: 'inherit',
       env: { ...process.env, MUSTER_LAB_SUITE: pass.suite, MUSTER_TEST_COUNTS: counts },
     })
     worst = Math.max(worst, r.status ?? 1)
+    console.log(`=== ${pass.suite} pass: ${((Date.now() - t0) / 60_000).toFixed(1)} min ===`)
     try {
       const c = JSON.parse(readFileSync(counts, 'utf8'))
       for (const k of Object.keys(total)) total[k] += c[k]
