@@ -25,6 +25,7 @@ export default playbook(
   // balancers and an lbVip, keepalived moves the site's address to one that is alive
   { name: 'load balancer', hosts: 'lb', roles: [packages, haproxy, failover] },
   // a rotated database password: the primary accepted the old and the new one while the
-  // replicas and the app switched above; now every copy has the new one, the old one goes
-  { name: 'retire old database passwords', hosts: 'db_primary', roles: [mysqlRetirePasswords] },
+  // replicas and the app switched above; now every copy has the new one, the old one goes.
+  // Not when a host failed on the way: it may still hold the old one
+  { name: 'retire old database passwords', hosts: 'db_primary', roles: [mysqlRetirePasswords], onlyIfNoFailures: true },
 )

@@ -97,6 +97,15 @@ export interface PlayOptions<R extends Role = Role> {
    * such as releasing a deploy lock. Default false.
    */
   always?: boolean
+  /**
+   * In apply, run this play only when no host has failed or been unreachable
+   * earlier in the run; otherwise its hosts are not started and the play says
+   * which hosts failed. For a step that is safe only once every host did its
+   * part, such as dropping the old password of a rotation that a failed host
+   * may still use. A check plans it as usual: it predicts the run in which
+   * every host succeeds, so each host's result stays its own. Default false.
+   */
+  onlyIfNoFailures?: boolean
 }
 
 /** A play as the engine runs it (see `play()` and `PlayOptions`). */
@@ -106,6 +115,7 @@ export interface Play<R extends Role = Role> extends Required<Pick<PlayOptions<R
   readonly maxFailPercentage: number | undefined
   readonly gatherFacts: boolean
   readonly always: boolean
+  readonly onlyIfNoFailures: boolean
 }
 
 /** A play: a host pattern and the roles to run there, with its rollout options. */
@@ -122,6 +132,7 @@ export function play<R extends Role>(opts: PlayOptions<R>): Play<R> {
     maxFailPercentage: opts.maxFailPercentage,
     gatherFacts: opts.gatherFacts ?? true,
     always: opts.always ?? false,
+    onlyIfNoFailures: opts.onlyIfNoFailures ?? false,
   }
 }
 

@@ -141,6 +141,11 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
     if (stopped && !play.always) continue
     const hosts = playHosts[index]!.filter((h) => (play.always ? !lost.has(h) : !out.has(h)))
     emit({ type: 'play:start', play: play.name, index, hosts })
+    if (play.onlyIfNoFailures && opts.mode === 'apply' && out.size > 0) {
+      for (const name of hosts) emit({ type: 'host:start', play: play.name, host: name, resources: 0 })
+      emit({ type: 'play:end', play: play.name, stopped: `not run (onlyIfNoFailures): earlier plays failed on ${[...out].join(', ')}; not started: ${hosts.join(', ') || 'none'}` })
+      continue
+    }
     const batches = splitBatches(hosts, play.serial)
     let failedInPlay = 0
     for (const [b, batch] of batches.entries()) {

@@ -30,13 +30,13 @@ describe('engine: always plays and interruption', () => {
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  async function run(pb: ReturnType<typeof playbook>, hosts: string[], opts: { unreachable?: string[]; signal?: AbortSignal; onEvent?: (e: MusterEvent) => void } = {}) {
+  async function run(pb: ReturnType<typeof playbook>, hosts: string[], opts: { unreachable?: string[]; signal?: AbortSignal; onEvent?: (e: MusterEvent) => void; mode?: 'apply' | 'check' } = {}) {
     const events: MusterEvent[] = []
     const recap: Recap = await runPlaybook({
       playbook: pb,
       playbookName: 'test',
       inventory: inventoryOf(hosts),
-      mode: 'apply',
+      mode: opts.mode ?? 'apply',
       forks: 10,
       diff: false,
       connect: async (h) => {
@@ -120,5 +120,43 @@ describe('engine: always plays and interruption', () => {
     expect(stop).to.deep.include({ play: 'work' })
     expect(stop.stopped).to.equal('interrupted; not started: c')
     expect(recap.exitCode).to.equal(1)
+  })
+
+  describe('onlyIfNoFailures (a rotation\'s last step: retire the old password only when every copy has the new one)', () => {
+    const retire = role('retire', (ctx) => [kv(join(dir, `${ctx.name}.retired`), 'yes')])
+    const pb = () =>
+      playbook(
+        { name: 'work', hosts: 'all', roles: [work], gatherFacts: false },
+        { name: 'after work', hosts: 'all', roles: [role('more', (ctx) => [kv(join(dir, `${ctx.name}.more`), 'x')])], gatherFacts: false },
+        { name: 'retire', hosts: 'a', roles: [retire], onlyIfNoFailures: true, gatherFacts: false },
+      )
+
+    it('in apply, is not run after a host failed earlier, and says which; the plays before it still run', async () => {
+      const { recap, ran, events } = await run(pb(), ['a', 'b', 'c'])
+      expect(ran('after work').sort()).to.deep.equal(['a', 'c'])
+      expect(ran('retire')).to.deep.equal([])
+      expect(existsSync(join(dir, 'a.retired'))).to.equal(false)
+      const end = events.find((e) => e.type === 'play:end' && e.play === 'retire') as { stopped?: string }
+      expect(end.stopped).to.equal('not run (onlyIfNoFailures): earlier plays failed on b; not started: a')
+      expect(recap.exitCode).to.equal(1)
+    })
+
+    it('in apply, is not run after a host was unreachable', async () => {
+      const { ran } = await run(pb(), ['a', 'c'], { unreachable: ['c'] })
+      expect(ran('retire')).to.deep.equal([])
+    })
+
+    it('in apply, runs when every host succeeded', async () => {
+      const { ran, recap } = await run(pb(), ['a', 'c'])
+      expect(ran('retire')).to.deep.equal(['a'])
+      expect(readFileSync(join(dir, 'a.retired'), 'utf8')).to.equal('yes')
+      expect(recap.exitCode).to.equal(0)
+    })
+
+    it('in check, is planned as usual: a check predicts the run in which every host succeeds', async () => {
+      const { ran } = await run(pb(), ['a', 'b', 'c'], { mode: 'check' })
+      expect(ran('retire')).to.deep.equal(['a'])
+      expect(existsSync(join(dir, 'a.retired'))).to.equal(false)
+    })
   })
 })
