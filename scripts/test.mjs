@@ -8,7 +8,7 @@
 //   node scripts/test.mjs             both passes
 //   node scripts/test.mjs --other     only the second (npm run test:other-release)
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -19,8 +19,28 @@ if (!(main in suites)) {
   process.exit(64)
 }
 const other = main === 'trixie' ? 'bookworm' : 'trixie'
+
+// The lab suites share one lab, so their order is CI's time: first those that want bare
+// hosts (each resets what it uses), then one build of the reference stack from bare
+// (ansible-inventory.test.ts resets every host and converges the stack from an INI
+// inventory), then the suites that converge it further from there (seconds instead of a
+// cold provision each), last those that reset every host themselves. A lab suite not
+// named here runs with the first group: it must not rely on what an earlier suite left.
+const labOrder = {
+  bare: ['lab', 'server', 'shard', 'apt-repository', 'jobs', 'fresh-machine', 'catalogue', 'muster-test'],
+  build: ['ansible-inventory'],
+  onStack: ['backup', 'become', 'hardening', 'init-project', 'jump', 'live-state', 'monitoring', 'playbook', 'role-package', 'lb-failover'],
+  resetAll: ['deploy', 'drift', 'stack'],
+}
+const labFiles = () => {
+  const named = Object.values(labOrder).flat()
+  const all = readdirSync('test/lab').filter((f) => f.endsWith('.test.ts')).map((f) => f.slice(0, -'.test.ts'.length)).sort()
+  const unnamed = all.filter((f) => !named.includes(f))
+  const order = [...labOrder.bare, ...unnamed, ...labOrder.build, ...labOrder.onStack, ...labOrder.resetAll].filter((f) => all.includes(f))
+  return order.map((f) => `test/lab/${f}.test.ts`)
+}
 const passes = [
-  { suite: main, what: 'every test', files: ['test/unit/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/lab/**/*.test.ts'] },
+  { suite: main, what: 'every test', files: ['test/unit/**/*.test.ts', 'test/e2e/**/*.test.ts', ...labFiles()] },
   { suite: other, what: 'the reference stack\'s lab suites and become', files: ['test/lab/stack.test.ts', 'test/lab/drift.test.ts', 'test/lab/deploy.test.ts', 'test/lab/become.test.ts'] },
 ].slice(process.argv.includes('--other') ? 1 : 0)
 

@@ -64,6 +64,17 @@ export const touched = (r: CliResult): string[] =>
     .filter((e) => e.status !== 'ok' && e.status !== 'skipped')
     .map((e) => `${e.host} ${e.resource} ${e.status}: ${e.summary ?? ''}`)
 
-/** For assertion messages: the exit code, what the run touched, its errors and stderr. */
+/** Failures that are not a resource's result: a handler, a host that failed outside its resources or was unreachable, a stopped play. */
+const otherFailures = (r: CliResult): string[] =>
+  r.events.flatMap((e) => {
+    const x = e as Record<string, string>
+    if (x.type === 'handler:result' && x.status === 'failed') return [`${x.host} handler ${x.handler}: ${x.error ?? 'failed'}`]
+    if (x.type === 'host:failed') return [`${x.host} failed (${x.resource}): ${x.message}`]
+    if (x.type === 'host:unreachable') return [`${x.host} unreachable: ${x.message}`]
+    if (x.type === 'play:end' && x.stopped) return [`play ${x.play} stopped: ${x.stopped}`]
+    return []
+  })
+
+/** For assertion messages: the exit code, what the run touched, its errors (resources, handlers, hosts, plays) and stderr. */
 export const explain = (r: CliResult): string =>
-  `exit ${r.code}\n${touched(r).join('\n')}\n${results(r).filter((e) => e.error).map((e) => `${e.host} ${e.resource}: ${e.error}`).join('\n')}\n${r.stderr}`
+  `exit ${r.code}\n${touched(r).join('\n')}\n${results(r).filter((e) => e.error).map((e) => `${e.host} ${e.resource}: ${e.error}`).join('\n')}\n${otherFailures(r).join('\n')}\n${r.stderr}`
