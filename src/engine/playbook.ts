@@ -1,7 +1,7 @@
 import type { Resource, Handler } from '../contract/resource.ts'
 import type { HostInfo, Inventory, Vars } from '../inventory/types.ts'
 import type { HostFacts } from './host-facts.ts'
-import { registerDeclarations, withDefaults, type VarDecls, type VarInputs, type VarValues } from './role-vars.ts'
+import { registerDeclarations, withDefaults, type RequiredVarNames, type VarDecls, type VarInputs, type VarValues } from './role-vars.ts'
 
 /** What a role sees when it is expanded for one host. */
 export interface HostContext {
@@ -73,6 +73,10 @@ type DeclsOf<R> = R extends TypedRole<infer D> ? VarInputs<D> : R extends Playbo
  * misspelled var, a wrong type or a plain string for a secret a compile error.
  */
 export type InventoryVars<R> = UnionToIntersection<DeclsOf<R>> extends infer V ? { [K in keyof V]: V[K] } : never
+
+type RequiredOf<R> = R extends TypedRole<infer D> ? RequiredVarNames<D> : R extends Playbook<infer P> ? RequiredOf<P> : never
+/** The vars these roles or playbooks require (declared `required: true`): `inventoryFor` refuses to compile an inventory that sets one nowhere. */
+export type RequiredVars<R> = RequiredOf<R>
 
 /** `serial`: a host count per batch, or a percentage of the play's hosts. */
 export type Serial = number | `${number}%`
