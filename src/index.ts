@@ -7,6 +7,7 @@ export { role, play, playbook, MissingVarError } from './engine/playbook.ts'
 export type { Role, TypedRole, RoleContext, RoleDeclaration, InventoryVars, RequiredVars, RoleItem, Play, PlayOptions, Playbook, HostContext, Serial } from './engine/playbook.ts'
 // typed roles: what a role's vars are, checked before a run
 export { roleVar, varKinds } from './engine/role-vars.ts'
+export { hostsFrom, type HostsFromVars } from './engine/play-hosts.ts'
 export type { VarKind, VarOptions, VarSpec, VarDecls, VarValues, VarInputs, RequiredVarNames } from './engine/role-vars.ts'
 export type { HostFacts } from './engine/host-facts.ts'
 
