@@ -126,4 +126,18 @@ describe('playbooks/site.ts from an Ansible INI inventory with its own group nam
     const c = await site('check')
     expect(c.code, explain(c)).to.equal(0)
   })
+
+  it('`lab status` prints the INI lines (address, key, known_hosts) an inventory needs, and they alone reach every host', async function () {
+    this.timeout(2 * MINUTE)
+    const st = await muster(['lab', 'status'], {}, MINUTE)
+    expect(st.code, explain(st)).to.equal(0)
+    expect(st.stdout).to.include(`key ${labFiles.clientKey()}, known_hosts ${labFiles.knownHosts()}; in an INI inventory:`)
+    const lines = st.stdout.split('\n')
+    const ini = lines.slice(lines.findIndex((l) => l.includes('in an INI inventory:')) + 1).filter((l) => l.startsWith('  ')).map((l) => l.trim())
+    for (const h of hosts) expect(ini).to.include(`${h} ansible_host=${addr(h)}`)
+    expect(ini).to.include.members(['[all:vars]', 'ansible_user=root', `ansible_ssh_private_key_file=${labFiles.clientKey()}`, `muster_known_hosts=${labFiles.knownHosts()}`])
+    writeFileSync(join(dir, 'status.ini'), `${ini.join('\n')}\n`)
+    const ping = await muster(['ping', '-i', join(dir, 'status.ini')], {}, MINUTE)
+    expect(ping.code, explain(ping)).to.equal(0)
+  })
 })
