@@ -2,7 +2,7 @@ import { didYouMean } from '../core/did-you-mean.ts'
 import { PatternError, selectHosts } from '../inventory/patterns.ts'
 import type { Inventory } from '../inventory/types.ts'
 import type { Play, Playbook } from './playbook.ts'
-import { checkVars, closestName, registerDeclarations, withDefaults, type VarDecls, type VarValues } from './role-vars.ts'
+import { checkVars, closestName, declaredByAnyRole, registerDeclarations, withDefaults, type VarDecls, type VarValues } from './role-vars.ts'
 import { VarsError } from './check-vars.ts'
 
 /**
@@ -73,7 +73,7 @@ export function bindPlaybook(playbook: Playbook, inventory: Inventory): Playbook
         const setOn = seen.get(only)!.length
         if (setOn < hosts.length) problems.push(`${inventory.source}: var "${name}" decides the hosts of play "${p.name}" and must be set for the whole inventory (all vars or -e ${name}=...), not for ${setOn} of its ${hosts.length} hosts`)
       } else {
-        const close = [...setNames].find((n) => closestName(n, [name]) === name)
+        const close = [...setNames].find((n) => !declaredByAnyRole(n) && closestName(n, [name]) === name)
         if (close) problems.push(`${inventory.source}: unknown var "${close}" (did you mean ${name}? it decides the hosts of play "${p.name}")`)
       }
       for (const msg of checkVars({ [name]: spec }, values)) problems.push(`${inventory.source}: play "${p.name}": ${msg.message}`)
