@@ -4,10 +4,11 @@
  */
 // composing playbooks
 export { role, play, playbook, MissingVarError } from './engine/playbook.ts'
-export type { Role, TypedRole, RoleContext, RoleDeclaration, InventoryVars, RoleItem, Play, PlayOptions, Playbook, HostContext, Serial } from './engine/playbook.ts'
+export type { Role, TypedRole, RoleContext, RoleDeclaration, InventoryVars, RequiredVars, RoleItem, Play, PlayOptions, Playbook, HostContext, Serial } from './engine/playbook.ts'
 // typed roles: what a role's vars are, checked before a run
 export { roleVar, varKinds } from './engine/role-vars.ts'
-export type { VarKind, VarOptions, VarSpec, VarDecls, VarValues, VarInputs } from './engine/role-vars.ts'
+export { hostsFrom, type HostsFromVars } from './engine/play-hosts.ts'
+export type { VarKind, VarOptions, VarSpec, VarDecls, VarValues, VarInputs, RequiredVarNames } from './engine/role-vars.ts'
 export type { HostFacts } from './engine/host-facts.ts'
 
 // the resource catalogue
@@ -39,7 +40,7 @@ export { pathFact, pathState, pathStatFact, pathStat } from './facts/path.ts'
 export type { PathState, PathStat } from './facts/path.ts'
 
 // inventories
-export { defineInventory } from './inventory/define.ts'
+export { defineInventory, inventoryFor } from './inventory/define.ts'
 export type { InventorySpec, HostSpec, HostInfo, Inventory, Vars, SshSettings } from './inventory/types.ts'
 
 // values and shell

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { loadPlaybook } from './load-playbook.ts'
+import { bindPlaybook } from '../engine/play-hosts.ts'
 import { readRunLog, writeRunLog } from './run-log.ts'
 import { loadInventory } from '../inventory/load.ts'
 import { selectHosts } from '../inventory/patterns.ts'
@@ -46,10 +47,12 @@ export const stateDir = (): string => resolve(process.env.MUSTER_STATE_DIR ?? '.
 /** apply and check share everything but the mode. */
 export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) => void = defaultWrite): Promise<number> {
   trace('start')
-  const playbook = await loadPlaybook(args.playbook, { typecheck: args.typecheck })
+  const loaded = await loadPlaybook(args.playbook, { typecheck: args.typecheck })
   trace('playbook loaded')
   const inventory = await loadInventory(args.inventory, { extraVars: parseExtraVars(args.extraVars ?? []) })
   trace('inventory loaded')
+  // plays whose hosts are made of vars (hostsFrom) take the inventory's group names, before anything else
+  const playbook = bindPlaybook(loaded, inventory)
 
   const shardSpec = args.shard !== undefined ? parseShard(args.shard) : undefined
   let limit: Set<string> | undefined

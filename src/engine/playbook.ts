@@ -1,7 +1,8 @@
 import type { Resource, Handler } from '../contract/resource.ts'
 import type { HostInfo, Inventory, Vars } from '../inventory/types.ts'
 import type { HostFacts } from './host-facts.ts'
-import { registerDeclarations, withDefaults, type VarDecls, type VarInputs, type VarValues } from './role-vars.ts'
+import { defaultPattern, type HostsFromVars } from './play-hosts.ts'
+import { registerDeclarations, withDefaults, type RequiredVarNames, type VarDecls, type VarInputs, type VarValues } from './role-vars.ts'
 
 /** What a role sees when it is expanded for one host. */
 export interface HostContext {
@@ -74,6 +75,10 @@ type DeclsOf<R> = R extends TypedRole<infer D> ? VarInputs<D> : R extends Playbo
  */
 export type InventoryVars<R> = UnionToIntersection<DeclsOf<R>> extends infer V ? { [K in keyof V]: V[K] } : never
 
+type RequiredOf<R> = R extends TypedRole<infer D> ? RequiredVarNames<D> : R extends Playbook<infer P> ? RequiredOf<P> : never
+/** The vars these roles or playbooks require (declared `required: true`): `inventoryFor` refuses to compile an inventory that sets one nowhere. */
+export type RequiredVars<R> = RequiredOf<R>
+
 /** `serial`: a host count per batch, or a percentage of the play's hosts. */
 export type Serial = number | `${number}%`
 
@@ -81,8 +86,12 @@ export type Serial = number | `${number}%`
 export interface PlayOptions<R extends Role = Role> {
   /** Shown in reports; defaults to the host pattern and role names. */
   name?: string
-  /** Inventory host pattern: names, groups, globs, `a:b`, `!x`, `&x`. */
-  hosts: string
+  /**
+   * Inventory host pattern: names, groups, globs, `a:b`, `!x`, `&x`; or one
+   * made of declared vars, `hostsFrom(groupVars, (g) => g.webGroup)`, so the
+   * inventory names its own groups.
+   */
+  hosts: string | HostsFromVars
   roles: readonly R[]
   /** Run the play in batches (rolling). Default: all hosts at once (up to --forks). */
   serial?: Serial
@@ -109,8 +118,12 @@ export interface PlayOptions<R extends Role = Role> {
 }
 
 /** A play as the engine runs it (see `play()` and `PlayOptions`). */
-export interface Play<R extends Role = Role> extends Required<Pick<PlayOptions<R>, 'name' | 'hosts' | 'roles'>> {
+export interface Play<R extends Role = Role> extends Required<Pick<PlayOptions<R>, 'name' | 'roles'>> {
   readonly kind: 'play'
+  /** The host pattern (with hostsFrom: made from the declared defaults until bindPlaybook makes it from an inventory's vars). */
+  readonly hosts: string
+  /** Where the pattern comes from when it is made of vars. */
+  readonly hostsFrom?: HostsFromVars
   readonly serial: Serial | undefined
   readonly maxFailPercentage: number | undefined
   readonly gatherFacts: boolean
@@ -123,10 +136,13 @@ export function play<R extends Role>(opts: PlayOptions<R>): Play<R> {
   if (opts.maxFailPercentage !== undefined && (opts.maxFailPercentage < 0 || opts.maxFailPercentage > 100)) {
     throw new RangeError(`maxFailPercentage must be 0..100, got ${opts.maxFailPercentage}`)
   }
+  const from = typeof opts.hosts === 'string' ? undefined : opts.hosts
+  const hosts = from ? defaultPattern(from) : (opts.hosts as string)
   return {
     kind: 'play',
-    name: opts.name ?? `${opts.hosts}: ${opts.roles.map((r) => r.name).join(', ')}`,
-    hosts: opts.hosts,
+    name: opts.name ?? `${hosts}: ${opts.roles.map((r) => r.name).join(', ')}`,
+    hosts,
+    ...(from ? { hostsFrom: from } : {}),
     roles: opts.roles,
     serial: opts.serial,
     maxFailPercentage: opts.maxFailPercentage,

@@ -44,12 +44,12 @@ export interface VarOptions<T> {
   required?: boolean
 }
 
-/** A declared var. `P` is true when a value is always there (required, or with a default). */
-export interface VarSpec<T, P extends boolean = boolean> {
+/** A declared var. `P` is true when a value is always there (required, or with a default); `R` when a host must set it. */
+export interface VarSpec<T, P extends boolean = boolean, R extends boolean = boolean> {
   readonly kind: VarKind<T>
   readonly description: string
   readonly default: T | undefined
-  readonly required: boolean
+  readonly required: R
   /** The value must be a Secret (a plain string is refused): it never reaches output. */
   readonly secret: boolean
   /** Type-level only: whether a role always sees a value. */
@@ -57,12 +57,13 @@ export interface VarSpec<T, P extends boolean = boolean> {
 }
 
 type Present<O> = O extends { default: unknown } ? true : O extends { required: true } ? true : false
+type IsRequired<O> = O extends { required: true } ? true : false
 
 /** Declare a var of any kind. */
-function of<T, const O extends VarOptions<T>>(k: VarKind<T>, opts: O): VarSpec<T, Present<O>> {
+function of<T, const O extends VarOptions<T>>(k: VarKind<T>, opts: O): VarSpec<T, Present<O>, IsRequired<O>> {
   if (opts.required && opts.default !== undefined) throw new Error('a var with a default cannot be required: the default always applies')
   if (opts.default !== undefined && !k.is(opts.default)) throw new Error(`default ${JSON.stringify(opts.default)} is not a ${k.type}`)
-  return { kind: k, description: opts.description, default: opts.default, required: opts.required ?? false, secret: k.type.includes('Secret') }
+  return { kind: k, description: opts.description, default: opts.default, required: (opts.required ?? false) as IsRequired<O>, secret: k.type.includes('Secret') }
 }
 
 /** Builders for a role's var declarations: `roleVar.integer({ required: true, description: '...' })`. */
@@ -83,6 +84,9 @@ export type VarDecls = Record<string, VarSpec<any>>
 type ValueOf<S> = S extends VarSpec<infer T, infer P> ? (P extends true ? T : T | undefined) : never
 /** `ctx.vars` of a role with declarations `D`: defaults applied, optional ones possibly undefined. */
 export type VarValues<D extends VarDecls> = { readonly [K in keyof D]: ValueOf<D[K]> }
+
+/** The names of the vars in `D` that a host must set (declared `required: true`). */
+export type RequiredVarNames<D extends VarDecls> = { [K in keyof D]: D[K] extends { readonly required: true } ? K : never }[keyof D] & string
 
 type InputOf<S> = S extends VarSpec<infer T> ? T : never
 /** What an inventory may set for declarations `D`: every var optional (a group or another layer may set it), each of its type. */

@@ -6,6 +6,7 @@ import { RecapCollector } from './recap.ts'
 import type { Listener, Mode, MusterEvent, Recap, ShardInfo } from './events.ts'
 import type { HostInfo, Inventory } from '../inventory/types.ts'
 import { selectHosts } from '../inventory/patterns.ts'
+import { bindPlaybook } from './play-hosts.ts'
 import { playHostsOf, SelectionError, tagsOf, unmatchedTags } from './selection.ts'
 import { UnreachableError, type Connection } from '../ssh/connection.ts'
 import { maskSecrets } from '../core/secret.ts'
@@ -97,6 +98,8 @@ export class ExpansionError extends Error {
  */
 export async function runPlaybook(opts: RunOptions): Promise<Recap> {
   const started = Date.now()
+  // plays whose hosts are made of vars (hostsFrom) take this inventory's group names
+  opts = { ...opts, playbook: bindPlaybook(opts.playbook, opts.inventory) }
   // a shard that checked nothing (no host, or its hosts lack the tags) is no verdict on the run: `muster merge` makes it
   const recap = new RecapCollector(opts.mode, { checkedNothingIsError: !(opts.shard && opts.shard.count > 1) })
   const emit = (e: MusterEvent): void => {

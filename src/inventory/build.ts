@@ -2,7 +2,7 @@ import { InventoryError, type GroupInfo, type HostInfo, type Inventory, type Sou
 import type { Located, RawGroup, RawHost, RawInventory, RawSettings, SettingKey } from './raw.ts'
 import { sameValue, show, takeConnectionVars } from './settings.ts'
 import { dirname, resolve as resolvePath } from 'node:path'
-import { resolveSecretRefs, secretRefIn, vaultFileOf, VAULT_VAR, type ResolveContext } from './secret-refs.ts'
+import { hasRef, resolveSecretRefs, secretRefIn, vaultFileOf, VAULT_VAR, type ResolveContext } from './secret-refs.ts'
 import type { Vault } from '../vault/vault.ts'
 
 export interface BuildOptions {
@@ -76,8 +76,9 @@ export function buildInventory(raw: RawInventory, opts: BuildOptions = {}): Inve
     const jump = layers.reduce<RawSettings['jump']>((j, l) => l.settings.jump ?? j, undefined)
     if (jump) jumpAt.set(host.name, jump.position)
   }
-  resolveJumps(hostInfos, jumpAt)
+  // secrets first: a bastion's HostInfo is then the one with its passwords resolved
   resolveSecrets(raw, opts, hostInfos, groups)
+  resolveJumps(hostInfos, jumpAt)
 
   const groupInfos = new Map<string, GroupInfo>()
   for (const g of groups.values()) {
@@ -113,7 +114,9 @@ function resolveSecrets(raw: RawInventory, opts: BuildOptions, hosts: Map<string
   }
   for (const [name, h] of hosts) {
     const ctx: ResolveContext = { vaultFile: vaultOf(h.vars), host: name, opened }
-    hosts.set(name, { ...h, vars: resolveSecretRefs(h.vars, ctx) })
+    // connection secrets (ansible_password, ansible_become_password, muster_ssh_passphrase) read the same vault
+    const ssh = hasRef(h.ssh) ? (resolveSecretRefs(h.ssh as Vars, ctx) as SshSettings) : h.ssh
+    hosts.set(name, { ...h, ssh, vars: resolveSecretRefs(h.vars, ctx) })
   }
   const allVars = { ...groups.get(ALL)!.vars, ...(fromExtra ? { [VAULT_VAR]: opts.extraVars![VAULT_VAR] } : {}) }
   const ctx: ResolveContext = { vaultFile: vaultOf(allVars), opened }

@@ -36,6 +36,8 @@ const path = (what: string): Check<string> => (v, ctx) => {
 
 const secretValue = (what: string): Check<Secret> => (v) => {
   if (v instanceof Secret) return { ok: v }
+  // `!vault NAME` / `!env NAME`: a Secret once the inventory is built (resolveSecrets, with the host's vault)
+  if (v instanceof SecretRef) return { ok: v as unknown as Secret }
   if (typeof v === 'string' && v.length > 0) return { ok: new Secret(v) }
   return { error: `${what} must be a non-empty string or a Secret, got ${typeof v}` }
 }
@@ -110,6 +112,7 @@ const connectionVars: Record<string, { key: SettingKey; scale?: number }> = {
   ansible_become_user: { key: 'becomeUser' },
   ansible_become_password: { key: 'becomePassword' },
   ansible_become_pass: { key: 'becomePassword' },
+  muster_become_password: { key: 'becomePassword' },
   ansible_ssh_private_key_file: { key: 'identityFile' },
   ansible_private_key_file: { key: 'identityFile' },
   ansible_password: { key: 'password' },

@@ -19,7 +19,7 @@ import type { LabState } from '../../src/lab/state.ts'
  */
 const MINUTE = 60_000
 
-describe('playbooks/site.ts from an Ansible INI inventory plus a vault (issue 18)', function () {
+describe('playbooks/site.ts from an Ansible INI inventory with its own group names plus a vault (issue 18)', function () {
   let state: LabState
   let dir: string
   let env: Record<string, string>
@@ -43,21 +43,26 @@ describe('playbooks/site.ts from an Ansible INI inventory plus a vault (issue 18
   /** The team's inventory; `change` edits its lines (a var mistake for the refusal tests). */
   const hostsIni = (change: (lines: string[]) => string[] = (l) => l): string =>
     change([
-      '# as a team has it: hosts by group, connection vars, secrets in the vault',
-      '[web]',
+      '# as a team has it: hosts by its own group names, connection vars, secrets in the vault',
+      '[webservers]',
       `web-01 ansible_host=${addr('web-01')} mysqlServerId=1`,
       `web-02 ansible_host=${addr('web-02')} mysqlServerId=2`,
-      '[lb]',
+      '[loadbalancers]',
       `lb-01 ansible_host=${addr('lb-01')}`,
-      '[db_primary]',
+      '[dbmain]',
       'web-01',
-      '[db_replicas]',
+      '[db_replica]',
       'web-02',
       `db-03 ansible_host=${addr('db-03')} mysqlServerId=3`,
-      '[db:children]',
-      'db_primary',
-      'db_replicas',
+      '[databases:children]',
+      'dbmain',
+      'db_replica',
       '[all:vars]',
+      '# site.ts runs on these groups unchanged: its plays and roles read their names from these vars',
+      'webGroup=webservers',
+      'lbGroup=loadbalancers',
+      'mysqlPrimaryGroup=dbmain',
+      'mysqlReplicaGroup=db_replica',
       'ansible_user=root',
       `ansible_ssh_private_key_file=${labFiles.clientKey()}`,
       `muster_known_hosts=${labFiles.knownHosts()}`,
@@ -81,6 +86,7 @@ describe('playbooks/site.ts from an Ansible INI inventory plus a vault (issue 18
       ['a wrong type', (l) => l.map((x) => (x.startsWith('lb-01 ') ? `${x} hstsMaxAge=soon` : x)), /mistakes\.ini: host lb-01: role haproxy: var "hstsMaxAge" must be integer, got the string "soon"/],
       ['a plain string for a secret', (l) => l.map((x) => x.replace('dbReplPassword = !vault db-repl-password', 'dbReplPassword = hunter2')), /mistakes\.ini: host web-01: role mysql-primary: var "dbReplPassword" is a plain string where a Secret is required/],
       ['a misspelled var', (l) => l.map((x) => x.replace('mysqlServerId=3', 'mysqlServerID=3')), /mistakes\.ini: host db-03: role mysql-server: unknown var "mysqlServerID" \(did you mean mysqlServerId\?\)/],
+      ['a misspelled group var', (l) => l.map((x) => x.replace('webGroup=webservers', 'webGrup=webservers')), /mistakes\.ini: unknown var "webGrup" \(did you mean webGroup\? it decides the hosts of play "app and web"\)/],
     ]
     for (const [what, change, message] of mistakes) {
       writeFileSync(join(dir, 'mistakes.ini'), hostsIni(change))
@@ -119,5 +125,19 @@ describe('playbooks/site.ts from an Ansible INI inventory plus a vault (issue 18
     expect(touched(again)).to.deep.equal([])
     const c = await site('check')
     expect(c.code, explain(c)).to.equal(0)
+  })
+
+  it('`lab status` prints the INI lines (address, key, known_hosts) an inventory needs, and they alone reach every host', async function () {
+    this.timeout(2 * MINUTE)
+    const st = await muster(['lab', 'status'], {}, MINUTE)
+    expect(st.code, explain(st)).to.equal(0)
+    expect(st.stdout).to.include(`key ${labFiles.clientKey()}, known_hosts ${labFiles.knownHosts()}; in an INI inventory:`)
+    const lines = st.stdout.split('\n')
+    const ini = lines.slice(lines.findIndex((l) => l.includes('in an INI inventory:')) + 1).filter((l) => l.startsWith('  ')).map((l) => l.trim())
+    for (const h of hosts) expect(ini).to.include(`${h} ansible_host=${addr(h)}`)
+    expect(ini).to.include.members(['[all:vars]', 'ansible_user=root', `ansible_ssh_private_key_file=${labFiles.clientKey()}`, `muster_known_hosts=${labFiles.knownHosts()}`])
+    writeFileSync(join(dir, 'status.ini'), `${ini.join('\n')}\n`)
+    const ping = await muster(['ping', '-i', join(dir, 'status.ini')], {}, MINUTE)
+    expect(ping.code, explain(ping)).to.equal(0)
   })
 })

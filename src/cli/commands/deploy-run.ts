@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs'
 import { checkPlaybookVars } from '../../engine/check-vars.ts'
 import { loadPlaybook } from '../load-playbook.ts'
+import { bindPlaybook } from '../../engine/play-hosts.ts'
 import { writeRunLog } from '../run-log.ts'
 import { defaultWrite } from '../reporter.ts'
 import { parseExtraVars, stateDir } from '../run-command.ts'
@@ -61,7 +62,7 @@ export async function runDeploy(action: 'deploy' | 'rollback', args: DeployArgs,
   if (args.forceUnlock) vars.forceUnlock = true
   if (action === 'rollback') vars.rollback = true
   const inventory = await loadInventory(args.inventory, { extraVars: vars })
-  const playbook = await loadPlaybook(args.playbook, { typecheck: args.typecheck })
+  const playbook = bindPlaybook(await loadPlaybook(args.playbook, { typecheck: args.typecheck }), inventory)
   const limit = args.limit ? new Set(selectHosts(inventory, args.limit)) : undefined
   const hosts = [...new Set(playbook.plays.flatMap((p) => selectHosts(inventory, p.hosts)))].filter((h) => !limit || limit.has(h))
   checkPlaybookVars(playbook, inventory, limit)
