@@ -57,8 +57,13 @@ const problems = (r: Run): string[] => [
   ...r.events
     .filter((e): e is ResultEvent | HandlerEvent => (e.type === 'resource:result' || e.type === 'handler:result') && e.status === 'failed')
     .map((e) => `${stepName(e)} failed: ${e.error ?? ''}`.trim()),
+  // a host that failed at a resource is said once, by that resource's line above
   ...r.events.flatMap((e) =>
-    e.type === 'host:unreachable' ? [`${e.host}: unreachable: ${e.message}`] : e.type === 'host:failed' ? [`${e.host}: failed at ${e.resource}: ${e.message}`] : [],
+    e.type === 'host:unreachable'
+      ? [`${e.host}: unreachable: ${e.message}`]
+      : e.type === 'host:failed' && !r.events.some((x) => x.type === 'resource:result' && x.host === e.host && x.status === 'failed')
+        ? [`${e.host}: failed at ${e.resource}: ${e.message}`]
+        : [],
   ),
 ]
 

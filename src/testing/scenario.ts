@@ -57,7 +57,7 @@ export function hostAssertions(name: string): HostAssertions {
     file: (f) => ({
       exists: a(`file ${f} exists`, `test -e ${q(f)} && echo present || echo absent`, (o) => held(o.trim() === 'present', o.trim())),
       absent: a(`file ${f} absent`, `test -e ${q(f)} && echo present || echo absent`, (o) => held(o.trim() === 'absent', o.trim())),
-      mode: (m) => a(`file ${f} mode ${m}`, `stat -c %a ${q(f)} 2>&1`, (o) => held(o.trim().padStart(4, '0') === m.padStart(4, '0'), `mode ${o.trim()}`)),
+      mode: (m) => a(`file ${f} mode ${m}`, `stat -c %a ${q(f)} 2>&1`, (o) => held(o.trim().padStart(4, '0') === m.padStart(4, '0'), `mode ${o.trim().padStart(4, '0')}`)),
       owner: (u) => a(`file ${f} owner ${u}`, `stat -c %U ${q(f)} 2>&1`, (o) => held(o.trim() === u, `owner ${o.trim()}`)),
       contains: (t) => a(`file ${f} contains ${JSON.stringify(t)}`, `grep -cF -- ${q(t)} ${q(f)} 2>&1`, (o, c) => held(c === 0, c === 1 ? 'no such text' : o.trim())),
     }),
