@@ -138,7 +138,16 @@ export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): P
     if (!info) throw new Error(`${host}: not in the scenario's hosts`)
     return (await pool.get(info)).exec(script)
   }
+  // asked again every half second while something fails, up to verifyWithinMs: a restarted unit may not listen yet
   const verify = async (): Promise<string[]> => {
+    const until = Date.now() + (s.verifyWithinMs ?? 10_000)
+    for (;;) {
+      const failures = await verifyOnce()
+      if (failures.length === 0 || Date.now() >= until) return failures
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
+  const verifyOnce = async (): Promise<string[]> => {
     const assertions = s.verify?.((name) => hostAssertions(name)) ?? []
     const failures: string[] = []
     const perHost = new Map<string, Assertion[]>()

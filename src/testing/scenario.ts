@@ -147,6 +147,11 @@ export interface Scenario {
   sideEffects?: readonly SideEffect[]
   /** What must hold on the converged hosts: `(h) => [h('web-01').service('nginx').running]`. */
   verify?: (host: (name: string) => HostAssertions) => readonly Assertion[]
+  /**
+   * How long verify asks again while an assertion fails (a unit restarted by a
+   * handler may take a moment to listen): milliseconds, default 10000; 0 asks once.
+   */
+  verifyWithinMs?: number
 }
 
 /** Declares a scenario (typed; returns it unchanged). */
