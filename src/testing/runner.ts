@@ -119,7 +119,7 @@ export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): P
     opts.onStep?.(r)
     return r.ok
   }
-  const run = async (mode: Mode): Promise<Run> => {
+  const runIn = async (mode: Mode): Promise<Run> => {
     const events: MusterEvent[] = []
     const recap = await runPlaybook({
       playbook: book!,
@@ -189,14 +189,14 @@ export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): P
     let predicted: string[] = []
     let unsure: string[] = []
     const checked = await step('check on bare', async () => {
-      const r = await run('check')
+      const r = await runIn('check')
       predicted = byStatus(r, 'would-change')
       unsure = byStatus(r, 'unknown')
       return problems(r)
     })
     let changed: string[] = []
     const converged = await step('converge', async () => {
-      const r = await run('apply')
+      const r = await runIn('apply')
       changed = byStatus(r, 'changed')
       return problems(r)
     })
@@ -209,11 +209,11 @@ export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): P
     }
     if (!converged) return
     await step('idempotence', async () => {
-      const r = await run('apply')
+      const r = await runIn('apply')
       return [...problems(r), ...byStatus(r, 'changed').map((c) => `${c}: changed again by a second apply (not idempotent)`)]
     })
     await step('converged check', async () => {
-      const r = await run('check')
+      const r = await runIn('check')
       return [...problems(r), ...byStatus(r, 'would-change', 'unknown').map((c) => `${c}: check on converged hosts still predicts a change (exit ${r.recap.exitCode})`)]
     })
     if (s.verify) await step('verify', verify)
@@ -225,13 +225,13 @@ export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): P
       })
       if (!done) continue
       await step(`check finds ${what}`, async () => {
-        const r = await run('check')
+        const r = await runIn('check')
         const found = byStatus(r, 'would-change', 'unknown').filter((c) => c.startsWith(`${effect.host}: `))
         return [...problems(r), ...(found.length === 0 ? [`${effect.host}: check found no drift after "${effect.name}" (exit ${r.recap.exitCode})`] : [])]
       })
       await step(`apply fixes ${what}`, async () => {
-        const r = await run('apply')
-        const again = await run('check')
+        const r = await runIn('apply')
+        const again = await runIn('check')
         return [...problems(r), ...problems(again), ...byStatus(again, 'would-change', 'unknown').map((c) => `${c}: still drifted after apply`)]
       })
       if (s.verify) await step(`verify after ${what}`, verify)
