@@ -48,7 +48,7 @@ describe('muster test: scenarios on lab hosts (issue 17)', function () {
     const failed = lines(r).filter((l): l is Step => l.type === 'step' && !l.ok)
     expect(failed, `${r.stdout}\n${r.stderr}`).to.deep.equal([])
     expect(r.code, r.stderr).to.equal(0)
-    expect(scenarios.map((s) => s.scenario).sort()).to.include.members(['app default', 'haproxy default', 'mysql primary', 'nginx default'])
+    expect(scenarios.map((s) => s.scenario).sort()).to.include.members(['app default', 'firewall balancer', 'haproxy default', 'mysql primary', 'nginx default'])
     for (const s of scenarios) console.log(`      ${s.scenario}: ${(s.durationMs / 1000).toFixed(1)} s`)
     // every step of the sequence ran, for a scenario with side effects and assertions
     const nginxSteps = lines(r).filter((l): l is Step => l.type === 'step' && l.scenario === 'nginx default').map((l) => l.step)
