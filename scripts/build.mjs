@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 /** The public entry points: `muster` and its subpaths. */
-export const entries = { index: 'src/index.ts', deploy: 'src/deploy.ts', lab: 'src/lab.ts' }
+export const entries = { index: 'src/index.ts', deploy: 'src/deploy.ts', lab: 'src/lab.ts', testing: 'src/testing.ts' }
 
 export async function buildDist({ types = false } = {}) {
   // build beside dist/ and swap it in, so a CLI starting meanwhile never sees half a build

@@ -12,6 +12,7 @@ import { vaultCommand } from './commands/vault.ts'
 import { mergeCommand } from './commands/merge.ts'
 import { varsCommand } from './commands/vars.ts'
 import { initCommand } from './commands/init.ts'
+import { testCommand } from './commands/test.ts'
 import { ExitCode, UsageError } from '../core/errors.ts'
 import { didYouMean } from '../core/did-you-mean.ts'
 import { maskSecrets } from '../core/secret.ts'
@@ -25,7 +26,7 @@ import { guardStdout } from './output.ts'
 const requireCjs = createRequire(import.meta.url)
 const yargs = requireCjs('yargs/yargs') as (args: string[]) => Argv
 
-const commands = [initCommand, applyCommand, checkCommand, pingCommand, factsCommand, labCommand, deployCommand, rollbackCommand, releasesCommand, vaultCommand, mergeCommand, varsCommand]
+const commands = [initCommand, applyCommand, checkCommand, pingCommand, factsCommand, labCommand, deployCommand, rollbackCommand, releasesCommand, vaultCommand, mergeCommand, varsCommand, testCommand]
 const commandNames = commands.map((c) => String(c.command).split(' ')[0]!)
 
 /** Errors that are the user's input, not a failure on a host: exit 64, no stack trace. */
@@ -39,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('muster')
     .usage('$0 <command> [options]\n\nTyped, fast, honest configuration management over SSH.')
     .command(commands as never)
-    .demandCommand(1, 'Name a command: init, apply, check, merge, deploy, rollback, releases, ping, facts, lab, vault or vars (see --help).')
+    .demandCommand(1, 'Name a command: init, apply, check, merge, deploy, rollback, releases, ping, facts, lab, vault, vars or test (see --help).')
     .strict()
     .epilogue('Exit codes: 0 ok / in sync, 1 a resource failed, 2 drift found (check), 3 a host unreachable, 64 usage or input error (also a --tags/--skip-tags/--limit or play hosts pattern that matches nothing), 130 interrupted (Ctrl-C: apply finishes the resource in flight and its handlers), 141 stdout closed under an apply (`| head`: handled like Ctrl-C).')
     .wrap(Math.min(120, process.stdout.columns || 100))

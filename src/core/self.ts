@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url'
  */
 const fromSource = import.meta.url.endsWith('.ts')
 
-/** The entry points: `muster`, `muster/deploy`, `muster/lab`, by the file they are built from. */
-export const selfEntries = { muster: 'index', 'muster/deploy': 'deploy', 'muster/lab': 'lab' } as const
+/** The entry points: `muster`, `muster/deploy`, `muster/lab`, `muster/testing`, by the file they are built from. */
+export const selfEntries = { muster: 'index', 'muster/deploy': 'deploy', 'muster/lab': 'lab', 'muster/testing': 'testing' } as const
 export type SelfSpecifier = keyof typeof selfEntries
 
 /** The module a playbook's `import ... from 'muster'` (or a subpath) is bound to at run time. */

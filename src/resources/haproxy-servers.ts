@@ -77,6 +77,8 @@ const configState = (admin: number): string => (admin & ADMIN.CMAINT ? 'MAINT' :
 
 export function planHaproxyServers(backend: string, live: ShellResult, socket = DEFAULT_HAPROXY_SOCKET): Plan {
   if (live.stdout.trim() === NO_RUNTIME) return ok('HAProxy is not running (yet): it starts with haproxy.cfg\'s servers')
+  // a stopped HAProxy leaves its socket behind: socat cannot connect and prints nothing (found by `muster test`)
+  if (live.stdout.trim() === '' && live.code !== 0) return ok('HAProxy is not running (its socket answers nothing): it starts with haproxy.cfg\'s servers')
   if (/^Can't find backend/m.test(live.stdout)) return ok(`no backend ${backend} running yet: the next reload reads haproxy.cfg`)
   const servers = parseServersState(live.stdout, backend)
   const differs: string[] = []

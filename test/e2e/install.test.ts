@@ -110,4 +110,27 @@ describe('e2e: a packed muster, installed globally, run by a non-root user', fun
     expect(existsSync(join(home, '.cache', 'muster', 'typecheck'))).to.equal(true)
     expect(readdirSync(project).sort()).to.deep.equal(['.muster', 'hosts.ini', 'id_box', 'ill-typed.ts', 'known_hosts', 'site.ts'])
   })
+
+  it('runs a scenario the project writes for its own role (`muster test`, issue 17), as uid 65534', () => {
+    const root = join(work, 'scenario-box')
+    const file = join(project, 'motd.scenario.ts')
+    writeFileSync(file, [
+      "import { defineInventory, role, directory, file } from 'muster'",
+      "import { defineScenario, sideEffects } from 'muster/testing'",
+      `const root = ${JSON.stringify(root)}`,
+      "const motd = role('motd', () => [directory(root), file(`${root}/motd`, { content: 'hello\\n', mode: '0644' })])",
+      'export default defineScenario({',
+      "  name: 'motd',",
+      `  hosts: { inventory: defineInventory({ hosts: { box: { address: '127.0.0.1', port: ${sshd.port}, user: 'root', identityFile: ${JSON.stringify(join(project, 'id_box'))}, knownHosts: ${JSON.stringify(join(project, 'known_hosts'))} } } }) },`,
+      '  roles: [motd],',
+      "  sideEffects: [sideEffects.deleteFile('box', `${root}/motd`)],",
+      "  verify: (h) => [h('box').file(`${root}/motd`).contains('hello'), h('box').file(`${root}/motd`).mode('0644')],",
+      '})',
+      '',
+    ].join('\n'))
+    chownSync(file, NOBODY, NOBODY)
+    const r = asNobody(['test', 'motd.scenario.ts'])
+    expect(r.code, r.out).to.equal(0)
+    expect(r.out).to.include('ok   motd: check finds side effect box: delete').and.include('muster test: 1 of 1 scenarios held')
+  })
 })

@@ -1,0 +1,252 @@
+import { buildInventory } from '../inventory/build.ts'
+import { fromSpec } from '../inventory/typescript.ts'
+import type { Inventory, InventorySpec } from '../inventory/types.ts'
+import { play, playbook, type Playbook } from '../engine/playbook.ts'
+import { runPlaybook } from '../engine/run.ts'
+import type { Mode, MusterEvent, Recap } from '../engine/events.ts'
+import { checkPlaybookVars } from '../engine/check-vars.ts'
+import { ConnectionPool } from '../ssh/pool.ts'
+import { labHostSpecs } from '../lab/inventory.ts'
+import { labReset } from '../lab/reset.ts'
+import { hostAssertions, type Assertion, type Scenario } from './scenario.ts'
+
+/** One step of a scenario's run: held, or failed with the host and the difference. */
+export interface StepResult {
+  scenario: string
+  step: string
+  ok: boolean
+  durationMs: number
+  /** For a failed step: one line per host and difference ("web-01: apt:nginx changed but check called it ok"). */
+  failures: string[]
+}
+
+/** What a scenario's run came to. */
+export interface ScenarioResult {
+  scenario: string
+  file?: string
+  ok: boolean
+  durationMs: number
+  steps: StepResult[]
+}
+
+/** How `runScenario` runs. */
+export interface RunScenarioOptions {
+  /** Leave the lab hosts converged (no reset at the end). */
+  keep?: boolean
+  /** Called as each step ends (progress). */
+  onStep?: (s: StepResult) => void
+  /** The scenario file, for reports. */
+  file?: string
+}
+
+interface Run {
+  recap: Recap
+  events: MusterEvent[]
+}
+
+type ResultEvent = Extract<MusterEvent, { type: 'resource:result' }>
+type HandlerEvent = Extract<MusterEvent, { type: 'handler:result' }>
+
+const stepName = (e: ResultEvent | HandlerEvent): string => (e.type === 'resource:result' ? `${e.host}: ${e.resource}` : `${e.host}: handler ${e.handler}`)
+const byStatus = (r: Run, ...statuses: string[]): string[] =>
+  r.events
+    .filter((e): e is ResultEvent | HandlerEvent => (e.type === 'resource:result' || e.type === 'handler:result') && statuses.includes(e.status))
+    .map(stepName)
+    .sort()
+const problems = (r: Run): string[] => [
+  ...r.events
+    .filter((e): e is ResultEvent | HandlerEvent => (e.type === 'resource:result' || e.type === 'handler:result') && e.status === 'failed')
+    .map((e) => `${stepName(e)} failed: ${e.error ?? ''}`.trim()),
+  // a host that failed at a resource is said once, by that resource's line above
+  ...r.events.flatMap((e) =>
+    e.type === 'host:unreachable'
+      ? [`${e.host}: unreachable: ${e.message}`]
+      : e.type === 'host:failed' && !r.events.some((x) => x.type === 'resource:result' && x.host === e.host && x.status === 'failed')
+        ? [`${e.host}: failed at ${e.resource}: ${e.message}`]
+        : [],
+  ),
+]
+
+/** The scenario's inventory: lab hosts from the lab's state, or the delegated inventory as given. */
+export function scenarioInventory(s: Scenario): Inventory {
+  let spec: InventorySpec
+  if ('inventory' in s.hosts) spec = s.hosts.inventory
+  else {
+    const lab = labHostSpecs()
+    const hosts: NonNullable<InventorySpec['hosts']> = {}
+    for (const name of s.hosts.lab) {
+      const h = lab[name]
+      if (!h) throw new Error(`scenario ${s.name}: the lab has no host ${name} (hosts: ${Object.keys(lab).join(', ')})`)
+      hosts[name] = { ...h, vars: s.hosts.hostVars?.[name] ?? {} }
+    }
+    const groups = Object.fromEntries(Object.entries(s.hosts.groups ?? {}).map(([g, hs]) => [g, { hosts: [...hs] }]))
+    spec = { vars: s.hosts.vars ?? {}, hosts, groups }
+  }
+  return buildInventory(fromSpec(spec, `scenario ${s.name}`))
+}
+
+/** The scenario's playbook: its own, or one play of its roles on every host. */
+export function scenarioPlaybook(s: Scenario): Playbook {
+  if (s.playbook) return s.playbook
+  if (!s.roles?.length) throw new Error(`scenario ${s.name}: give roles or a playbook`)
+  return playbook(play({ name: s.name, hosts: 'all', roles: s.roles }))
+}
+
+/**
+ * Runs one scenario: create → check on bare → converge → prediction = changes →
+ * idempotence → converged check → verify → each side effect (check finds it,
+ * apply fixes it, verify) → destroy. Steps after a failed one that depend on it
+ * are not run (a converge that failed leaves nothing to verify).
+ */
+export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): Promise<ScenarioResult> {
+  const started = Date.now()
+  const steps: StepResult[] = []
+  const lab = 'lab' in s.hosts ? [...s.hosts.lab] : undefined
+  const pool = new ConnectionPool({ acceptNewHostKeys: false, connectTimeoutMs: 10_000 })
+  let inventory: Inventory | undefined
+  let book: Playbook | undefined
+
+  const step = async (name: string, fn: () => Promise<string[]>): Promise<boolean> => {
+    const t = Date.now()
+    let failures: string[]
+    try {
+      failures = await fn()
+    } catch (e) {
+      failures = [e instanceof Error ? e.message : String(e)]
+    }
+    const r: StepResult = { scenario: s.name, step: name, ok: failures.length === 0, durationMs: Date.now() - t, failures }
+    steps.push(r)
+    opts.onStep?.(r)
+    return r.ok
+  }
+  const runIn = async (mode: Mode): Promise<Run> => {
+    const events: MusterEvent[] = []
+    const recap = await runPlaybook({
+      playbook: book!,
+      playbookName: s.name,
+      inventory: inventory!,
+      mode,
+      forks: 10,
+      diff: true,
+      connect: (h) => pool.get(h),
+      onEvent: (e) => events.push(e),
+    })
+    return { recap, events }
+  }
+  const exec = async (host: string, script: string): Promise<{ code: number; stdout: string; stderr: string }> => {
+    const info = inventory!.hosts.get(host)
+    if (!info) throw new Error(`${host}: not in the scenario's hosts`)
+    return (await pool.get(info)).exec(script)
+  }
+  // asked again every half second while something fails, up to verifyWithinMs: a restarted unit may not listen yet
+  const verify = async (): Promise<string[]> => {
+    const until = Date.now() + (s.verifyWithinMs ?? 10_000)
+    for (;;) {
+      const failures = await verifyOnce()
+      if (failures.length === 0 || Date.now() >= until) return failures
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
+  const verifyOnce = async (): Promise<string[]> => {
+    const assertions = s.verify?.((name) => hostAssertions(name)) ?? []
+    const failures: string[] = []
+    const perHost = new Map<string, Assertion[]>()
+    for (const a of assertions) {
+      if (a.host === undefined) {
+        const seen = await a.local!()
+        if (seen !== undefined) failures.push(`controller: expected ${a.expected}, seen ${seen}`)
+      } else perHost.set(a.host, [...(perHost.get(a.host) ?? []), a])
+    }
+    // one script per host: each assertion's output between markers, then its exit code
+    await Promise.all(
+      [...perHost].map(async ([host, list]) => {
+        const mark = `--muster-test-${Date.now()}`
+        const script = list.map((a, i) => `echo '${mark} ${i}'; ( ${a.shell} ) 2>&1; echo "${mark} rc $?"`).join('\n')
+        const r = await exec(host, script)
+        const parts = r.stdout.split(`${mark} `).slice(1)
+        list.forEach((a, i) => {
+          const part = parts.find((p) => p.startsWith(`${i}\n`))
+          if (part === undefined) return failures.push(`${host}: expected ${a.expected}, seen no output (script exit ${r.code})`)
+          const body = part.slice(`${i}\n`.length)
+          const rc = parts[parts.indexOf(part) + 1]?.match(/^rc (\d+)/)?.[1]
+          const seen = a.judge(body, Number(rc ?? 255))
+          if (seen !== undefined) failures.push(`${host}: expected ${a.expected}, seen ${seen}`)
+        })
+      }),
+    )
+    return failures
+  }
+
+  const body = async (): Promise<void> => {
+    const created = await step('create', async () => {
+      inventory = scenarioInventory(s)
+      book = scenarioPlaybook(s)
+      checkPlaybookVars(book, inventory, undefined)
+      if (lab) await labReset(lab)
+      return []
+    })
+    if (!created) return
+    let predicted: string[] = []
+    let unsure: string[] = []
+    const checked = await step('check on bare', async () => {
+      const r = await runIn('check')
+      predicted = byStatus(r, 'would-change')
+      unsure = byStatus(r, 'unknown')
+      return problems(r)
+    })
+    let changed: string[] = []
+    const converged = await step('converge', async () => {
+      const r = await runIn('apply')
+      changed = byStatus(r, 'changed')
+      return problems(r)
+    })
+    if (checked && converged) {
+      await step('prediction equals changes', async () => [
+        // `unknown` (check said it cannot tell, e.g. what a package's install creates) agrees either way
+        ...changed.filter((c) => !predicted.includes(c) && !unsure.includes(c)).map((c) => `${c}: changed by converge, but check on bare called it ok`),
+        ...predicted.filter((p) => !changed.includes(p)).map((p) => `${p}: check on bare predicted a change, converge changed nothing`),
+      ])
+    }
+    if (!converged) return
+    await step('idempotence', async () => {
+      const r = await runIn('apply')
+      return [...problems(r), ...byStatus(r, 'changed').map((c) => `${c}: changed again by a second apply (not idempotent)`)]
+    })
+    await step('converged check', async () => {
+      const r = await runIn('check')
+      return [...problems(r), ...byStatus(r, 'would-change', 'unknown').map((c) => `${c}: check on converged hosts still predicts a change (exit ${r.recap.exitCode})`)]
+    })
+    if (s.verify) await step('verify', verify)
+    for (const effect of s.sideEffects ?? []) {
+      const what = `side effect ${effect.host}: ${effect.name}`
+      const done = await step(what, async () => {
+        const r = await exec(effect.host, effect.shell)
+        return r.code === 0 ? [] : [`${effect.host}: the side effect's command exited ${r.code}: ${r.stderr.trim()}`]
+      })
+      if (!done) continue
+      await step(`check finds ${what}`, async () => {
+        const r = await runIn('check')
+        const found = byStatus(r, 'would-change', 'unknown').filter((c) => c.startsWith(`${effect.host}: `))
+        return [...problems(r), ...(found.length === 0 ? [`${effect.host}: check found no drift after "${effect.name}" (exit ${r.recap.exitCode})`] : [])]
+      })
+      await step(`apply fixes ${what}`, async () => {
+        const r = await runIn('apply')
+        const again = await runIn('check')
+        return [...problems(r), ...problems(again), ...byStatus(again, 'would-change', 'unknown').map((c) => `${c}: still drifted after apply`)]
+      })
+      if (s.verify) await step(`verify after ${what}`, verify)
+    }
+  }
+  try {
+    await body()
+  } finally {
+    await pool.closeAll()
+  }
+  if (lab && inventory && !opts.keep) {
+    await step('destroy', async () => {
+      await labReset(lab)
+      return []
+    })
+  }
+  return { scenario: s.name, ...(opts.file ? { file: opts.file } : {}), ok: steps.every((x) => x.ok), durationMs: Date.now() - started, steps }
+}
