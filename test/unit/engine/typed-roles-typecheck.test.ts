@@ -33,7 +33,7 @@ function reportedErrors(file: string): string[] {
 
 describe('typed roles at compile time', function () {
   this.timeout(60_000)
-  for (const name of ['inventory.ts', 'role.ts']) {
+  for (const name of ['inventory.ts', 'role.ts', 'catalogue.ts']) {
     it(`${name}: exactly the marked lines fail to type-check, with the marked errors`, () => {
       const file = fixture(name)
       const expected = expectedErrors(file)
