@@ -2,7 +2,7 @@ import { planTable, recorded, literal } from '../../../support/plan-table.ts'
 import { mount } from '../../../../src/resources/server/index.ts'
 import { mountState } from '../../../../src/facts/mount.ts'
 
-// Recorded on trixie lab hosts (test/fixtures/probes/{mount,file-content,path}/catalogue-*): web-01 bare,
+// Recorded on lab hosts (trixie, and a bookworm bare host) (test/fixtures/probes/{mount,file-content,path}/catalogue-*): web-01 bare,
 // web-02 converged by test/fixtures/lab/catalogue.ts and then drifted by hand (see the meta.json notes).
 const facts = (rec: string, point: string) => ({ live: recorded(`mount/${rec}`, point), fstab: recorded(`file-content/${rec}`), file: recorded(`path/${rec}`) })
 const bind = () => mount('/srv/bind', { source: '/srv/data', fstype: 'none', options: ['bind'] })
@@ -10,6 +10,7 @@ const scratch = () => mount('/srv/scratch', { source: 'tmpfs', fstype: 'tmpfs', 
 
 planTable('mount: plan over recorded probes', [
   { name: 'bare: bind mount', resource: bind, facts: facts('catalogue-web-01-bare', '/srv/bind'), expect: 'mount /srv/data, /etc/fstab: add line', diff: /\+\/srv\/data \/srv\/bind none bind 0 0/, commands: /^made=; if \[ ! -d \/srv\/bind \][\s\S]*mount -o bind -- \/srv\/data \/srv\/bind \|\| \{ rc=\$\?; if \[ -n "\$made" \]; then rmdir -- \/srv\/bind/, predicts: [{ query: mountState('/srv/bind'), value: { source: '/srv/data', fstype: 'none', options: 'bind' } }] },
+  { name: 'bookworm bare: bind mount', resource: bind, facts: facts('catalogue-bookworm-web-01-bare', '/srv/bind'), expect: 'mount /srv/data, /etc/fstab: add line' },
   { name: 'bare: tmpfs', resource: scratch, facts: facts('catalogue-web-01-bare', '/srv/scratch'), expect: 'mount tmpfs, /etc/fstab: add line', commands: /mount -t tmpfs -o size=8m,mode=0755 -- tmpfs \/srv\/scratch/ },
   { name: 'converged: bind', resource: bind, facts: facts('catalogue-web-02-converged', '/srv/bind'), expect: 'ok' },
   { name: 'converged: tmpfs', resource: scratch, facts: facts('catalogue-web-02-converged', '/srv/scratch'), expect: 'ok' },
