@@ -31,9 +31,10 @@ import { sysctlFact } from '../../src/facts/sysctl.ts'
 import { authorizedKeysFact } from '../../src/facts/authorized-keys.ts'
 import { localeFact } from '../../src/facts/locale.ts'
 import { fileContentFact } from '../../src/facts/file-content.ts'
+import { mountFact } from '../../src/facts/mount.ts'
 
 const kinds: Record<string, FactKind<unknown>> = Object.fromEntries(
-  [aptPackageFact, aptCandidateFact, aptInstallableFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact, sysctlFact, authorizedKeysFact, localeFact, fileContentFact].map((k) => [
+  [aptPackageFact, aptCandidateFact, aptInstallableFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact, sysctlFact, authorizedKeysFact, localeFact, fileContentFact, mountFact].map((k) => [
     k.name,
     k as FactKind<unknown>,
   ]),

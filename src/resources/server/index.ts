@@ -11,3 +11,7 @@ export { aptRepository, type AptRepositoryOptions, type AptKey } from './apt-rep
 export { cron, type CronOptions } from './cron.ts'
 export { systemdTimer, type SystemdTimerOptions } from './systemd-timer.ts'
 export { download, type DownloadOptions } from './download.ts'
+export { mount, type MountOptions } from './mount.ts'
+export { mountState, type MountValue } from '../../facts/mount.ts'
+export { archive, type ArchiveOptions } from './archive.ts'
+export { gitCheckout, type GitCheckoutOptions } from './git-checkout.ts'

@@ -58,7 +58,7 @@ function messageAt(file: string, output: string, line: number): string {
 
 describe('typed roles at compile time', function () {
   this.timeout(60_000)
-  for (const name of ['inventory.ts', 'inventory-for.ts', 'role.ts']) {
+  for (const name of ['inventory.ts', 'inventory-for.ts', 'role.ts', 'catalogue.ts']) {
     it(`${name}: exactly the marked lines fail to type-check, with the marked errors`, () => {
       const file = fixture(name)
       const expected = expectedErrors(file)
