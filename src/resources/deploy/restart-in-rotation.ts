@@ -52,12 +52,36 @@ export function restartInRotation(opts: RestartInRotationOptions): Handler {
   }
 }
 
+/**
+ * How a restart treats the balancers, from what each says of the server now:
+ * `rotate` (drain, restart, back once UP) while some balancer sends it
+ * traffic; `plain` where HAProxy does not know it yet, or where no balancer
+ * sends it traffic anyway: DOWN everywhere (its health check was failing
+ * before the restart, e.g. a host rebuilt behind a running balancer whose
+ * nginx is reloaded by a later handler), or in MAINT on one (an admin took it
+ * out; `ready` would override that). Waiting for UP there would wait on
+ * something the restart did not break and cannot fix.
+ */
+export function rotationFor(stats: readonly { lb: string; status: string }[] | undefined): { kind: 'rotate' } | { kind: 'plain'; why: string } {
+  if (!stats || stats.length === 0) return { kind: 'plain', why: 'is not behind HAProxy yet' }
+  const maint = stats.filter((s) => s.status.startsWith('MAINT'))
+  if (maint.length > 0) return { kind: 'plain', why: `is in maintenance on ${maint.map((s) => s.lb).join(', ')} (left as it is)` }
+  if (stats.every((s) => s.status === 'DOWN' || s.status.startsWith('DOWN '))) {
+    return { kind: 'plain', why: `was already DOWN on ${stats.map((s) => s.lb).join(', ')} before the restart (its health check was failing; HAProxy's own checks bring it back)` }
+  }
+  return { kind: 'rotate' }
+}
+
 async function restartNow(ctx: ApplyContext, opts: RestartInRotationOptions, balancer: BalancerOptions & { server: string }): Promise<void> {
   const restart = sh`systemctl daemon-reload && systemctl restart ${opts.unit}`
   const health = (): Promise<number> => waitForHealth(ctx.conn, { url: opts.healthUrl, timeoutMs: opts.healthTimeoutMs ?? 30_000 })
-  if (!(await balanced(ctx, balancer))) {
-    ctx.log(`${balancer.backend}/${balancer.server} is not behind HAProxy yet: a plain restart`)
+  const stats = await statsOn(ctx, balancer)
+  const how = rotationFor(stats)
+  if (how.kind === 'plain') {
+    ctx.log(`${balancer.backend}/${balancer.server} ${how.why}: a plain restart`)
     await ctx.run(restart)
+    // behind a balancer, the restart must still come back healthy on the host
+    if (stats) await health()
     return
   }
   await drainNow(ctx, balancer)
@@ -66,16 +90,17 @@ async function restartNow(ctx: ApplyContext, opts: RestartInRotationOptions, bal
   await undrainNow(ctx, balancer)
 }
 
-/** Does every balancer know the server (HAProxy installed, running, configured with it)? */
-async function balanced(ctx: ApplyContext, b: BalancerOptions & { server: string }): Promise<boolean> {
+/** What every balancer says of the server, or undefined when one does not know it (HAProxy not installed, not running, not configured with it). */
+async function statsOn(ctx: ApplyContext, b: BalancerOptions & { server: string }): Promise<{ lb: string; status: string }[] | undefined> {
   const lbs = typeof b.lb === 'string' ? [b.lb] : [...b.lb]
-  if (lbs.length === 0) return false
+  if (lbs.length === 0) return undefined
   try {
-    for (const lb of lbs) await serverStat(await ctx.connectTo(lb), b.backend, b.server, b.socket ?? DEFAULT_HAPROXY_SOCKET)
-    return true
+    const out: { lb: string; status: string }[] = []
+    for (const lb of lbs) out.push({ lb, status: (await serverStat(await ctx.connectTo(lb), b.backend, b.server, b.socket ?? DEFAULT_HAPROXY_SOCKET)).status })
+    return out
   } catch (err) {
     // only "HAProxy is not there (yet)" means a plain restart; anything else is a real failure
-    if (err instanceof HaproxyRuntimeError) return false
+    if (err instanceof HaproxyRuntimeError) return undefined
     throw err
   }
 }
