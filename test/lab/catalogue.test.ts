@@ -36,7 +36,7 @@ const FAKE = '/var/lib/muster-fake'
 const calls = () => onHost(HOST, `cat ${FAKE}/calls 2>/dev/null; true`)
 const mounts = () => onHost(HOST, "awk '$2 ~ /^\\/srv\\// {print $1, $2, $3}' /proc/self/mounts")
 
-describe('lab: catalogue resources (mount, archive, gitCheckout)', function () {
+describe('lab: catalogue resources (mount, archive, gitCheckout, kernelModule and swapFile through stand-ins)', function () {
   this.timeout(10 * MINUTE)
   before(async function () {
     await ensureLab(this)
