@@ -2,15 +2,17 @@
  * The reference stack on the four lab hosts, muster vs Ansible, alternating,
  * on the same hosts in one invocation:
  *   cold provision from bare (lab reset before every run of either tool),
- *   no-change apply on the converged fleet, and check on the converged fleet.
+ *   no-change apply on the converged fleet, and check on the converged fleet;
+ *   then, muster only, a converged check of playbooks/baseline.ts and site.ts
+ *   in one run (playbooks/fleet.ts), beside the site's own check figure.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadPlaybook } from '../src/cli/load-playbook.ts'
 import { loadInventory } from '../src/inventory/load.ts'
 import { selectHosts } from '../src/inventory/patterns.ts'
-import { labFiles } from '../src/lab/index.ts'
+import { labExec, labFiles } from '../src/lab/index.ts'
 import { ensureAnsible, runAnsible } from './tools/ansible.ts'
 import { repoRoot, runMuster, warmMuster, type ToolRun } from './tools/muster.ts'
 import { writeStackProject } from './ansible/stack-project.ts'
@@ -40,6 +42,24 @@ export interface StackBenchResult {
 const PLAYBOOK = join(repoRoot, 'playbooks/site.ts')
 const INVENTORY = join(repoRoot, 'inventory/lab.ts')
 const ANSIBLE_PREREQS = ['python3', 'python3-pymysql']
+const FLEET = join(repoRoot, 'playbooks/fleet.ts')
+const FAKE = '/var/lib/muster-fake'
+/** The baseline's lab vars, as test/lab/baseline.test.ts gives them: swapon/swapoff are stand-ins (a lab host's kernel is this machine's), timesyncd is not started. */
+const BASELINE_LAB_VARS = [
+  '-e', 'baselineSwapSize=16M',
+  '-e', `baselineSwapVia=${JSON.stringify({ swapon: '/usr/local/sbin/muster-fake-swapon', swapoff: '/usr/local/sbin/muster-fake-swapoff', swaps: `${FAKE}/swaps` })}`,
+  '-e', 'baselineTimeSyncRunning=false',
+]
+
+async function installSwapStandIns(hosts: readonly string[]): Promise<void> {
+  for (const h of hosts) {
+    for (const name of ['swapon', 'swapoff']) {
+      const body = readFileSync(new URL(`../test/fixtures/lab/kernel-stand-ins/${name}`, import.meta.url), 'utf8')
+      const r = await labExec(h, `cat > /usr/local/sbin/muster-fake-${name} && chmod 0755 /usr/local/sbin/muster-fake-${name} && mkdir -p ${FAKE} && touch ${FAKE}/swaps`, { stdin: body })
+      if (r.code !== 0) throw new Error(`${h}: could not install the swap stand-ins: ${r.stderr}`)
+    }
+  }
+}
 
 export async function runStackBench(opts: StackBenchOptions): Promise<StackBenchResult> {
   const { log } = opts
@@ -121,7 +141,24 @@ export async function runStackBench(opts: StackBenchOptions): Promise<StackBench
     check.ansibleExecs = (await ansible(true, true)).execs
     cold.notes.push('Ansible cold runs start after python3 and python3-pymysql were installed on the bare hosts (untimed, apt lists restored): a cost muster does not have')
 
-    const raw = [cold, noChange, check]
+    // the baseline beside the site: one run of both, converged once (untimed), then checked
+    await installSwapStandIns(hosts)
+    await warmMuster(FLEET)
+    const fleetBook = await loadPlaybook(FLEET, { typecheck: false })
+    const fleetPlays: Record<string, number> = {}
+    for (const p of fleetBook.plays) for (const h of selectHosts(inventory, p.hosts)) fleetPlays[h] = (fleetPlays[h] ?? 0) + 1
+    const fleet = (mode: 'apply' | 'check') => runMuster({ mode, playbook: FLEET, inventory: INVENTORY, stateDir, extraArgs: BASELINE_LAB_VARS })
+    const both: ScenarioResult = { name: 'check (converged, baseline + site)', hosts: hosts.length, muster: [], ansible: [], musterPlaysPerHost: fleetPlays, notes: [] }
+    say('baseline + site converge', await fleet('apply'))
+    for (let i = 0; i < opts.runs; i++) {
+      const m = await fleet('check')
+      expectRun(m, 'no-change', 'check')
+      both.muster.push(m)
+      say(`baseline + site check ${i + 1}/${opts.runs}`, m)
+    }
+    both.notes.push('muster only (no Ansible baseline project): compare with "check (converged)", the site alone')
+
+    const raw = [cold, noChange, check, both]
     return {
       kind: 'stack',
       ansibleVersion,

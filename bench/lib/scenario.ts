@@ -3,7 +3,7 @@ import { ratio, summarize, type Summary } from './stats.ts'
 import { secs, spreadSecs, num } from './table.ts'
 import type { ToolRun } from '../tools/muster.ts'
 
-export type ScenarioName = 'cold provision' | 'no-change apply' | 'check (converged)'
+export type ScenarioName = 'cold provision' | 'no-change apply' | 'check (converged)' | 'check (converged, baseline + site)'
 
 export interface ScenarioResult {
   name: ScenarioName

@@ -36,6 +36,8 @@ export interface MusterRunOptions {
   stateDir: string
   forks?: number
   timeoutMs?: number
+  /** More arguments after the inventory (`-e name=value`). */
+  extraArgs?: readonly string[]
 }
 
 /** bin/muster.js rebuilds dist/ when src/ is newer, and the type-check is cached: both happen here, untimed. */
@@ -46,7 +48,7 @@ export async function warmMuster(playbook: string): Promise<void> {
 }
 
 export async function runMuster(o: MusterRunOptions): Promise<ToolRun & { recap?: Recap }> {
-  const args = [join(repoRoot, 'bin/muster.js'), o.mode, o.playbook, '-i', o.inventory, '--json', ...(o.forks ? ['--forks', String(o.forks)] : [])]
+  const args = [join(repoRoot, 'bin/muster.js'), o.mode, o.playbook, '-i', o.inventory, '--json', ...(o.forks ? ['--forks', String(o.forks)] : []), ...(o.extraArgs ?? [])]
   const res = await runTimed(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, MUSTER_STATE_DIR: o.stateDir, CI: '1' },

@@ -32,9 +32,11 @@ import { authorizedKeysFact } from '../../src/facts/authorized-keys.ts'
 import { localeFact } from '../../src/facts/locale.ts'
 import { fileContentFact } from '../../src/facts/file-content.ts'
 import { mountFact } from '../../src/facts/mount.ts'
+import { procTableFact } from '../../src/facts/proc-table.ts'
+import { swapSignatureFact } from '../../src/facts/swap-signature.ts'
 
 const kinds: Record<string, FactKind<unknown>> = Object.fromEntries(
-  [aptPackageFact, aptCandidateFact, aptInstallableFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact, sysctlFact, authorizedKeysFact, localeFact, fileContentFact, mountFact].map((k) => [
+  [aptPackageFact, aptCandidateFact, aptInstallableFact, systemdUnitFact, userFact, groupFact, shellFact, pathFact, pathStatFact, sysctlFact, authorizedKeysFact, localeFact, fileContentFact, mountFact, procTableFact, swapSignatureFact].map((k) => [
     k.name,
     k as FactKind<unknown>,
   ]),

@@ -136,5 +136,5 @@ export function planMount(target: string, want: Want | null, live: MountValue, f
     }
   }
   const okDetail = want === null ? 'absent' : `${want.source} (${want.fstype})`
-  return planSteps([{ plan: livePlan }, { label: FSTAB, plan: fstabPlan }], okDetail)
+  return planSteps([{ plan: livePlan }, { label: FSTAB, plan: fstabPlan }], okDetail, [predict(fileContent(FSTAB), fstab), predict(pathState(FSTAB), file)])
 }

@@ -1,3 +1,4 @@
+import type { Prediction } from '../../contract/fact.ts'
 import { change, ok, type Plan } from '../../contract/resource.ts'
 
 /**
@@ -6,8 +7,13 @@ import { change, ok, type Plan } from '../../contract/resource.ts'
  * order given, so a resource can put the step that may be refused (the live
  * value) before the one that makes it permanent. An unknown step makes the
  * whole unknown; a step's error is the resource's.
+ *
+ * `unchanged`: what the resource read, as it read it. The engine makes every
+ * fact a change reads and does not predict unknown, so without these a change
+ * of one step (a live mount) would leave the file of another (fstab) unknown
+ * to every later resource in check mode. The steps' own predictions win.
  */
-export function planSteps(steps: readonly { label?: string; plan: Plan }[], okDetail?: string): Plan {
+export function planSteps(steps: readonly { label?: string; plan: Plan }[], okDetail?: string, unchanged: readonly Prediction[] = []): Plan {
   const unknown = steps.find((s) => s.plan.kind === 'unknown')
   if (unknown && unknown.plan.kind === 'unknown') return unknown.plan
   const changes = steps.flatMap((s) => (s.plan.kind === 'change' ? [{ label: s.label, c: s.plan }] : []))
@@ -18,6 +24,6 @@ export function planSteps(steps: readonly { label?: string; plan: Plan }[], okDe
     async (ctx) => {
       for (const x of changes) await x.c.apply(ctx)
     },
-    { ...(diff !== undefined ? { diff } : {}), predicts: changes.flatMap((x) => x.c.predicts ?? []) },
+    { ...(diff !== undefined ? { diff } : {}), predicts: [...unchanged, ...changes.flatMap((x) => x.c.predicts ?? [])] },
   )
 }
