@@ -29,7 +29,7 @@ const other = main === 'trixie' ? 'bookworm' : 'trixie'
 const labOrder = {
   bare: ['lab', 'server', 'shard', 'apt-repository', 'jobs', 'fresh-machine', 'catalogue', 'muster-test'],
   build: ['ansible-inventory'],
-  onStack: ['backup', 'become', 'hardening', 'init-project', 'jump', 'live-state', 'monitoring', 'playbook', 'role-package', 'lb-failover'],
+  onStack: ['baseline', 'backup', 'become', 'hardening', 'init-project', 'jump', 'live-state', 'monitoring', 'playbook', 'role-package', 'lb-failover'],
   resetAll: ['deploy', 'drift', 'stack'],
 }
 const labFiles = () => {
