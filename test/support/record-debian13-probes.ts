@@ -1,22 +1,24 @@
 /**
- * Records every Debian 12 probe fixture again on a Debian 13 lab host, in the
- * state the Debian 12 one describes, into test/fixtures/probes/debian13/
- * (same kind, keys and name). test/unit/facts/releases.test.ts then parses
- * both and asserts that the same state reads the same on both releases
- * (apart from what a release changes by nature: versions, uids, sizes and
- * hashes of packaged files), so every plan test, which sees only parsed
- * facts, holds on Debian 13 as on Debian 12.
+ * Records every probe fixture again on the other Debian release, in the state
+ * its first recording describes (same kind, keys and name): the twin of a
+ * Debian 12 first into test/fixtures/probes/debian13/, of a Debian 13 first
+ * into debian12/ (test/support/fixture-release.ts). Plan tests run over both;
+ * test/unit/facts/releases.test.ts fails on a fixture without a twin and
+ * asserts both parse to the same facts.
  *
- *   MUSTER_LAB_ID=8 npx tsx test/support/record-debian13-probes.ts bare HOST
+ *   MUSTER_LAB_ID=N npx tsx test/support/record-debian13-probes.ts bare HOST
  *       a bare Debian 13 lab host (`lab up --suite trixie`): the bare-host
  *       and controller fixtures, and the file scenario of record-probes.ts
- *   MUSTER_LAB_ID=5 npx tsx test/support/record-debian13-probes.ts provisioned
+ *   MUSTER_LAB_ID=N npx tsx test/support/record-debian13-probes.ts provisioned
  *       the reference stack's lab on Debian 13 after a site.ts apply: the
  *       provisioned web-01 fixtures and MariaDB's (record-mysql-probes.ts's states)
+ *   MUSTER_LAB_ID=N npx tsx test/support/record-debian13-probes.ts server|stack|controller|apt-repository|catalogue
+ *       named scenarios, on a lab of either suite: each makes its states on the
+ *       hosts (applies, drift by hand as the first recordings' notes say) and
+ *       records the twins missing on that host's release (its /etc/os-release)
  *
- * Not recorded again (listed as such by the test): fixtures derived by hand
- * and the dpkg states of the controller's dummy package (half-configured,
- * unpacked, ...), whose format is dpkg's own and not release-specific.
+ * Not recorded again: what NO_TWIN (fixture-release.ts) lists, the states
+ * derived by hand.
  */
 import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -87,6 +87,8 @@ function normalize(name: string, key: string, v: unknown): unknown {
       if (typeof x !== 'string') return x
       // lab N's subnet is 10.(77+N).0.0/24: the addresses of whichever lab recorded it read as lab 0's
       let out = x.replace(/\b10\.(7[7-9]|8[0-6])\.0\.(\d+)\b/g, '10.77.0.$2')
+      // a bind mount on a lab host shows the overlay its root is: each release's base image has its own cache directory
+      out = out.replace(/\/var\/cache\/muster\/lab-base-[0-9a-f]+/g, '/var/cache/muster/lab-base-(image)')
       // each lab makes its own key for root's authorized_keys
       if (name.startsWith('authorized-keys/')) out = out.replace(/^ssh-ed25519 \S+ muster-lab$/m, "(the lab's key)")
       // the locales package's list of every locale it knows, commented out, is the release's: the ones enabled are the state
