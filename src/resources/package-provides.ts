@@ -40,6 +40,15 @@ import { groupState } from '../facts/group.ts'
  *
  * Not predicted: mtimes (0 in every entry), log files (they grow once the
  * daemon runs), uids and gids (the system picks them: null).
+ *
+ * Debian 13: NOT verified yet. `verify-package-provides.ts --lab HOST` on a
+ * trixie lab host (2026-12-05, its candidates: nginx 1.26.3, haproxy 3.0.11,
+ * MariaDB 11.8.9, nodejs 20.19, keepalived 2.3.3, tinyproxy 1.11.2, nftables
+ * 1.1.3) finds 13 of 92 entries wrong there: the unit files are shipped under
+ * /usr/lib/systemd/system (reachable through merged-/usr's /lib link, other
+ * content), nginx.conf, mime.types, debian-start, 50-server.cnf, 60-galera.cnf
+ * and keepalived.conf.sample have other content, and 50-mysql-clients.cnf is
+ * gone. Check mode on Debian 13 predicts these as Debian 12 has them.
  */
 export interface ProvidedUser {
   home: string

@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import type { FactQuery, Prediction } from '../../src/contract/fact.ts'
 import type { Change, Plan, Resource } from '../../src/contract/resource.ts'
 import { commandsOf, loadFixture, planOf } from './system-probe-fixture.ts'
+import { inRelease, inReleaseSync, NoTwin, RELEASE_NAMES, RELEASES, type Release } from './fixture-release.ts'
 
 /**
  * The one plan-test runner every resource's fixture table uses (docs/resources.md).
@@ -9,10 +10,12 @@ import { commandsOf, loadFixture, planOf } from './system-probe-fixture.ts'
  * keys gets its value (a probe output recorded on a real host, or a literal),
  * and what the plan must be. The runner then checks what every row must hold:
  * the plan matches, a change's apply never puts a secret in a command line,
- * and what a change predicts is what the row says.
+ * and what a change predicts is what the row says. A row that reads a recorded
+ * probe runs once per release, over the fixture's Debian 12 and Debian 13
+ * recordings (test/support/fixture-release.ts): `[Debian 12]`/`[Debian 13]` in its title.
  */
 
-/** A probe output recorded under test/fixtures/probes/<kind>/<name>; `key` when it was recorded under another key than the resource asks. */
+/** A probe output recorded under test/fixtures/probes/<kind>/<name> (and its twin on the other release); `key` when it was recorded under another key than the resource asks. */
 export interface FromFixture {
   fixture: string
   key?: string
@@ -81,48 +84,78 @@ function predictedValue(c: Change, q: FactQuery<unknown>): unknown {
   return p.value
 }
 
-/** A mocha `describe` with one `it` per row. */
-export function planTable(title: string, rows: readonly PlanRow[]): void {
+/**
+ * A mocha `describe` with one `it` per row, and per release for a row that reads a recorded probe.
+ * `rows` may be a function: it is then called once per release, with that release's recordings
+ * (`factValue` in it reads them), for rows whose expectations name what was recorded (a hash).
+ */
+export function planTable(title: string, rows: readonly PlanRow[] | (() => readonly PlanRow[])): void {
   describe(title, () => {
-    for (const row of rows) {
-      it(`${row.name}: ${describeExpected(row.expect)}`, async () => {
-        const e = row.expect
-        if (typeof e === 'object' && 'throws' in e) {
-          expect(() => planRow(row)).to.throw(e.throws)
-          return
-        }
-        const plan = planRow(row)
-        if (e === 'ok') {
-          expect(plan.kind, JSON.stringify(plan)).to.equal('ok')
-          return
-        }
-        if (typeof e === 'object' && 'unknown' in e) {
-          expect(plan.kind).to.equal('unknown')
-          expect(plan.kind === 'unknown' ? plan.reason : '').to.match(e.unknown)
-          return
-        }
-        expect(plan.kind, JSON.stringify(plan)).to.equal('change')
-        const c = plan as Change
-        if (typeof e === 'string') expect(c.summary).to.equal(e)
-        else expect(c.summary).to.match(e)
-        if (row.diff) {
-          const d = typeof c.diff === 'string' ? c.diff : c.diff?.render(row.diffBefore ?? null)
-          expect(d ?? '', 'diff').to.match(row.diff)
-        }
-        for (const p of row.predicts ?? []) {
-          const got = predictedValue(c, p.query)
-          if (Array.isArray(p.value)) expect(got).to.deep.equal(p.value)
-          else if (typeof p.value === 'object' && p.value !== null) expect(got).to.deep.include(p.value)
-          else expect(got).to.equal(p.value)
-        }
-        if (row.controllerApply) return
-        const ran = await commandsOf(c)
-        const argv = ran.map((x) => x.command).join('\n')
-        if (row.commands) expect(argv).to.match(row.commands)
-        for (const s of row.secrets ?? []) expect(argv, 'a secret in a command line').to.not.include(s)
-      })
+    for (const release of RELEASES) {
+      let table: readonly PlanRow[]
+      try {
+        table = typeof rows === 'function' ? inReleaseSync(release, rows) : rows
+      } catch (err) {
+        it(`the table's rows [${RELEASE_NAMES[release]}]`, function () {
+          if (err instanceof NoTwin) this.skip()
+          throw err
+        })
+        continue
+      }
+      for (const row of table) {
+        const readsRecording = Object.values(row.facts).some((f) => 'fixture' in f)
+        // a row over literals only is the same on both releases: once is enough
+        if (!readsRecording && release !== RELEASES[0]) continue
+        const on = readsRecording ? ` [${RELEASE_NAMES[release]}]` : ''
+        it(`${row.name}${on}: ${describeExpected(row.expect)}`, async function () {
+          try {
+            await inRelease(release, () => checkRow(row))
+          } catch (err) {
+            // a fixture NO_TWIN lists (derived by hand): this row holds on its own release only
+            if (err instanceof NoTwin) this.skip()
+            throw err
+          }
+        })
+      }
     }
   })
+}
+
+async function checkRow(row: PlanRow): Promise<void> {
+  const e = row.expect
+  if (typeof e === 'object' && 'throws' in e) {
+    expect(() => planRow(row)).to.throw(e.throws)
+    return
+  }
+  const plan = planRow(row)
+  if (e === 'ok') {
+    expect(plan.kind, JSON.stringify(plan)).to.equal('ok')
+    return
+  }
+  if (typeof e === 'object' && 'unknown' in e) {
+    expect(plan.kind).to.equal('unknown')
+    expect(plan.kind === 'unknown' ? plan.reason : '').to.match(e.unknown)
+    return
+  }
+  expect(plan.kind, JSON.stringify(plan)).to.equal('change')
+  const c = plan as Change
+  if (typeof e === 'string') expect(c.summary).to.equal(e)
+  else expect(c.summary).to.match(e)
+  if (row.diff) {
+    const d = typeof c.diff === 'string' ? c.diff : c.diff?.render(row.diffBefore ?? null)
+    expect(d ?? '', 'diff').to.match(row.diff)
+  }
+  for (const p of row.predicts ?? []) {
+    const got = predictedValue(c, p.query)
+    if (Array.isArray(p.value)) expect(got).to.deep.equal(p.value)
+    else if (typeof p.value === 'object' && p.value !== null) expect(got).to.deep.include(p.value)
+    else expect(got).to.equal(p.value)
+  }
+  if (row.controllerApply) return
+  const ran = await commandsOf(c)
+  const argv = ran.map((x) => x.command).join('\n')
+  if (row.commands) expect(argv).to.match(row.commands)
+  for (const s of row.secrets ?? []) expect(argv, 'a secret in a command line').to.not.include(s)
 }
 
 function describeExpected(e: Expected): string {

@@ -16,6 +16,7 @@ import { labExec } from '../../src/lab/exec.ts'
 import { LocalConnection } from '../../src/ssh/local-connection.ts'
 import { pathFact, pathStatFact } from '../../src/facts/path.ts'
 import { fileContentFact } from '../../src/facts/file-content.ts'
+import { twinPath } from './fixture-release.ts'
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/probes/', import.meta.url))
 
@@ -73,10 +74,11 @@ export interface LoadedFixture<T> {
   value(key?: string): T
 }
 
-/** Read a recorded fixture back and parse it with `kind`, as the engine would. */
+/** Read a recorded fixture back (as recorded on the release plan tests read right now: fixture-release.ts) and parse it with `kind`, as the engine would. */
 export async function loadFixture<T>(kind: FactKind<T>, dir: string, name: string): Promise<LoadedFixture<T>> {
-  const stdout = await readFile(join(FIXTURES_DIR, dir, `${name}.txt`), 'utf8')
-  const meta = JSON.parse(await readFile(join(FIXTURES_DIR, dir, `${name}.meta.json`), 'utf8')) as FixtureMeta
+  const at = twinPath(dir, name)
+  const stdout = await readFile(join(FIXTURES_DIR, at, `${name}.txt`), 'utf8')
+  const meta = JSON.parse(await readFile(join(FIXTURES_DIR, at, `${name}.meta.json`), 'utf8')) as FixtureMeta
   if (meta.kind !== kind.name) throw new Error(`fixture ${dir}/${name} was recorded for ${meta.kind}, not ${kind.name}`)
   const values = kind.parse(stdout, meta.keys, meta.code)
   return {

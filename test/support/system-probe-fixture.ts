@@ -4,15 +4,19 @@ import type { FactKind } from '../../src/contract/fact.ts'
 import type { ApplyContext, Plan, Resource, RunOptions } from '../../src/contract/resource.ts'
 import { localHostInfo } from '../../src/engine/apply-context.ts'
 import { fixturesDir, type FixtureMeta } from './record-system-probes.ts'
+import { twinPath } from './fixture-release.ts'
 
 export interface Fixture {
   stdout: string
   meta: FixtureMeta
 }
 
-/** A recorded probe: test/fixtures/probes/<kind>/<name>.txt and its .meta.json. */
+/**
+ * A recorded probe: test/fixtures/probes/<kind>/<name>.txt and its .meta.json, as
+ * recorded on the release plan tests read right now (fixture-release.ts).
+ */
 export function loadFixture(kind: string, name: string): Fixture {
-  const base = join(fixturesDir, kind, name)
+  const base = join(fixturesDir, twinPath(kind, name), name)
   return {
     stdout: readFileSync(`${base}.txt`, 'utf8'),
     meta: JSON.parse(readFileSync(`${base}.meta.json`, 'utf8')) as FixtureMeta,

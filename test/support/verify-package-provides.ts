@@ -7,6 +7,9 @@
  *                                                              # against the versions in that suite
  *   npx tsx test/support/verify-package-provides.ts --host root@10.77.0.11 --identity KEY --known-hosts FILE nginx
  *                                                              # predictions vs a host where it is installed (read-only)
+ *   MUSTER_LAB_ID=N npx tsx test/support/verify-package-provides.ts --lab web-01
+ *                                                              # against the candidates of a lab host's release
+ *                                                              # (lab up --suite trixie: Debian 13's packages)
  *   npx tsx test/support/verify-package-provides.ts --print nginx-common /etc/ /var/
  *                                                              # print entries from a .deb
  *
@@ -82,10 +85,14 @@ function maintainerScripts(root: string): string {
     .join('\n')
 }
 
+/** Where packages come from: this machine's apt (its release), or a lab host's (`--lab HOST`: that host's release). */
+let downloadFrom: (pkg: string, version: string, dir: string) => string = download
+let candidateOf: (pkg: string) => string | undefined = (pkg) => versionIn(pkg, '')
+
 function fetchPackage(pkg: string, version: string): { entries: Map<string, PathState>; scripts: string } {
   const dir = mkdtempSync(join(tmpdir(), `muster-verify-${pkg}-`))
   try {
-    const deb = download(pkg, version, dir)
+    const deb = downloadFrom(pkg, version, dir)
     const root = join(dir, 'root')
     const entries = new Map(readDeb(deb, root).map((e) => [e.path, e.state]))
     return { entries, scripts: maintainerScripts(root) }
@@ -120,11 +127,13 @@ function versionIn(pkg: string, suite: string): string | undefined {
   return undefined
 }
 
-function verify(suite?: string): number {
+function verify(suite?: string, onHost?: string): number {
   let bad = 0
   let notes = 0
   let checked = 0
-  const versionOf = (pkg: string, facts: { verified: string }): string => (suite ? (versionIn(pkg, suite) ?? facts.verified) : facts.verified)
+  const versionOf = (pkg: string, facts: { verified: string }): string =>
+    onHost ? (candidateOf(pkg) ?? facts.verified) : suite ? (versionIn(pkg, suite) ?? facts.verified) : facts.verified
+  if (onHost) suite = onHost
   const fetched = new Map(Object.entries(PACKAGE_TABLE).map(([pkg, facts]) => [pkg, fetchPackage(pkg, versionOf(pkg, facts))]))
   for (const [pkg, facts] of Object.entries(PACKAGE_TABLE)) {
     const { entries } = fetched.get(pkg)!
@@ -227,6 +236,38 @@ if (args[0] === '--host') {
 }
 if (args[0] === '--print') {
   print(args[1]!, args.slice(2))
+} else if (args[0] === '--lab') {
+  // the table against the packages a lab host's release installs (`MUSTER_LAB_ID=N ... --lab web-01`):
+  // its candidates, downloaded there (apt-get download, as on this machine), read here
+  const host = args[1] ?? 'web-01'
+  const { labExec } = await import('../../src/lab/exec.ts')
+  const { writeFileSync } = await import('node:fs')
+  const remote = async (command: string): Promise<string> => {
+    const r = await labExec(host, command)
+    if (r.code !== 0) throw new Error(`${host}: ${command}: ${r.stderr}`)
+    return r.stdout
+  }
+  const os = (await remote('. /etc/os-release; echo "$PRETTY_NAME"')).trim()
+  console.log(`against ${host}: ${os}`)
+  await remote('DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null')
+  const candidates = new Map<string, string>()
+  const debs = new Map<string, Buffer>()
+  for (const pkg of Object.keys(PACKAGE_TABLE)) {
+    const v = (await remote(`LC_ALL=C apt-cache policy ${pkg} | sed -n 's/^  Candidate: //p'`)).trim()
+    if (v && v !== '(none)') candidates.set(pkg, v)
+    else continue
+    const b64 = await remote(`d=$(mktemp -d) && cd "$d" && apt-get download -q ${pkg}=${v} >/dev/null 2>&1 && base64 -w0 ./*.deb; rc=$?; rm -rf "$d"; exit $rc`)
+    debs.set(pkg, Buffer.from(b64.trim(), 'base64'))
+  }
+  candidateOf = (pkg) => candidates.get(pkg)
+  downloadFrom = (pkg, version, dir) => {
+    const deb = debs.get(pkg)
+    if (!deb) throw new Error(`${host} has no candidate for ${pkg}`)
+    const file = join(dir, `${pkg}_${version.replace(/:/g, '%3a')}_host.deb`)
+    writeFileSync(file, deb)
+    return file
+  }
+  process.exit(verify(undefined, os) === 0 ? 0 : 1)
 } else if (args[0] === '--suite') {
   // the table against the versions another suite holds (a host without security updates)
   process.exit(verify(args[1]) === 0 ? 0 : 1)

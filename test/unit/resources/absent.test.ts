@@ -5,11 +5,12 @@ import { absent } from '../../../src/resources/absent.ts'
 import { pathState, pathFact } from '../../../src/facts/path.ts'
 import { fileContent } from '../../../src/facts/file-content.ts'
 import { asChange, converge, fixtureState, P, predicted, useTempDir } from './file-family.support.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 const exists = (p: string) => access(p).then(() => true, () => false)
 
 describe('absent', () => {
-  describe('plan, against path states recorded on Debian 12', () => {
+  forEachRelease('plan, against path states recorded on Debian 12 and Debian 13', () => {
     const rows: [fixture: string, key: string, recursive: boolean, expected: string][] = [
       ['absent', 'missing', false, 'ok'],
       ['absent', 'app.conf/under-a-file', false, 'ok'],

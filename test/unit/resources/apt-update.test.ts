@@ -6,18 +6,19 @@ import { factId, isUnknown } from '../../../src/contract/fact.ts'
 import { FactCache } from '../../../src/engine/fact-cache.ts'
 import { aptInstallable, aptInstallableFact, type AptInstallable } from '../../../src/facts/apt-installable.ts'
 import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 // recorded on the bare lab host web-01 with the path kind (path-stat reads the same find records):
 // lists/partial exists, pkgcache.bin does not (apt's cache is off there)
-const stamp = fixtureValue(pathStatFact, 'apt-lists-web-01', '/var/lib/apt/lists/partial', 'path')
-const noCache = fixtureValue(pathStatFact, 'apt-lists-web-01', '/var/cache/apt/pkgcache.bin', 'path')
-const now = fixtureValue(shellFact, 'date-epoch-web-01', 'date +%s')
-const absent: PathStat = fixtureValue(pathStatFact, 'absent', '/tmp/muster-probe-fixtures/missing', 'path')
-// recorded with the path-stat kind on a provisioned web-01: a 36 MB pkgcache.bin, newer than lists/partial
-const provisioned = (key: string): PathStat => fixtureValue(pathStatFact, 'apt-lists-web-01-provisioned', key)
-const age = Math.round(Number(now.stdout) - (stamp as { mtime: number }).mtime)
+forEachRelease('aptUpdate resource', () => {
+  const stamp = fixtureValue(pathStatFact, 'apt-lists-web-01', '/var/lib/apt/lists/partial', 'path')
+  const noCache = fixtureValue(pathStatFact, 'apt-lists-web-01', '/var/cache/apt/pkgcache.bin', 'path')
+  const now = fixtureValue(shellFact, 'date-epoch-web-01', 'date +%s')
+  const absent: PathStat = fixtureValue(pathStatFact, 'absent', '/tmp/muster-probe-fixtures/missing', 'path')
+  // recorded with the path-stat kind on a provisioned web-01: a 36 MB pkgcache.bin, newer than lists/partial
+  const provisioned = (key: string): PathStat => fixtureValue(pathStatFact, 'apt-lists-web-01-provisioned', key)
+  const age = Math.round(Number(now.stdout) - (stamp as { mtime: number }).mtime)
 
-describe('aptUpdate resource', () => {
   it('the recorded facts are what the rows below assume', () => {
     expect(stamp.type).to.equal('directory')
     expect(noCache.type).to.equal('absent')
@@ -69,7 +70,8 @@ describe('aptUpdate resource', () => {
   it('the newer of the two counts, read from a provisioned host without hashing pkgcache.bin', () => {
     const stampP = provisioned('/var/lib/apt/lists/partial')
     const cacheP = provisioned('/var/cache/apt/pkgcache.bin')
-    expect(cacheP).to.include({ type: 'file', size: 36038090 }).and.not.have.property('sha256')
+    expect(cacheP).to.include({ type: 'file' }).and.not.have.property('sha256')
+    expect((cacheP as { size: number }).size, 'tens of MB').to.be.greaterThan(10_000_000)
     const cacheMtime = (cacheP as { mtime: number }).mtime
     expect(cacheMtime).to.be.greaterThan((stampP as { mtime: number }).mtime)
     const clock = { code: 0, stdout: String(Math.round(cacheMtime) + 10) }

@@ -6,6 +6,7 @@ import { aptInstallableFact, type AptInstallable } from '../../../src/facts/apt-
 import { isUnknown, type Prediction } from '../../../src/contract/fact.ts'
 import type { UnitState } from '../../../src/facts/systemd-unit.ts'
 import { fixtureValue, parseFixture, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 const pkg = (fixture: string, name: string): AptPackageState => fixtureValue(aptPackageFact, fixture, name)
 const cand = (name: string): AptCandidate => fixtureValue(aptCandidateFact, 'mix', name)
@@ -41,11 +42,14 @@ function observed(names: string[], fixture: string, withCandidates = false, opts
 const APT_GET =
   'DEBIAN_FRONTEND=noninteractive apt-get -y -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold'
 
-describe('apt resource', () => {
+forEachRelease('apt resource', () => {
+  // versions as each release's recording has them: the rows hold on both
+  const v = (fixture: string, name: string): string => (pkg(fixture, name) as { version: string }).version
+  const curl = v('installed-mix', 'curl')
   // fixture, packages, options, expected plan kind, summary (change) or detail (ok)
   const table: [string, string[], AptOptions, 'ok' | 'change' | 'fail', string][] = [
-    ['installed-mix', ['curl'], {}, 'ok', 'curl 7.88.1-10+deb12u14'],
-    ['installed-mix', ['bash', 'curl'], { state: 'present' }, 'ok', 'bash 5.2.15-2+b8, curl 7.88.1-10+deb12u14'],
+    ['installed-mix', ['curl'], {}, 'ok', `curl ${curl}`],
+    ['installed-mix', ['bash', 'curl'], { state: 'present' }, 'ok', `bash ${v('installed-mix', 'bash')}, curl ${curl}`],
     ['web-01-bare', ['nginx'], {}, 'change', 'install nginx'],
     ['web-01-bare', ['nginx', 'curl', 'haproxy'], {}, 'change', 'install nginx, haproxy'],
     ['web-01-bare', ['curl'], { state: 'absent' }, 'change', 'remove curl'],
@@ -60,10 +64,10 @@ describe('apt resource', () => {
     ['dummy-half-configured', [DUMMY], {}, 'change', `install ${DUMMY} (dpkg: half-configured)`],
     ['dummy-half-configured', [DUMMY], { state: 'absent' }, 'change', `remove ${DUMMY}`],
     ['dummy-installed', [DUMMY], {}, 'ok', `${DUMMY} 1.0-1`],
-    ['installed-mix', ['curl'], { version: '7.88.1-10+deb12u14' }, 'ok', 'curl 7.88.1-10+deb12u14'],
-    ['installed-mix', ['curl'], { version: '7.88.1-10+deb12u5' }, 'change', 'install curl 7.88.1-10+deb12u5 (has 7.88.1-10+deb12u14)'],
+    ['installed-mix', ['curl'], { version: curl }, 'ok', `curl ${curl}`],
+    ['installed-mix', ['curl'], { version: '7.88.1-10+deb12u5' }, 'change', `install curl 7.88.1-10+deb12u5 (has ${curl})`],
     ['installed-mix', ['nginx'], { version: '1.22.1-9+deb12u9' }, 'change', 'install nginx 1.22.1-9+deb12u9'],
-    ['web-01-provisioned', ['nginx', 'mariadb-server', 'nodejs'], {}, 'ok', 'nginx 1.22.1-9+deb12u9, mariadb-server 1:10.11.18-0+deb12u1, nodejs 18.20.4+dfsg-1~deb12u2'],
+    ['web-01-provisioned', ['nginx', 'mariadb-server', 'nodejs'], {}, 'ok', ['nginx', 'mariadb-server', 'nodejs'].map((n) => `${n} ${v('web-01-provisioned', n)}`).join(', ')],
     ['web-01-provisioned', ['nginx', 'haproxy'], {}, 'change', 'install haproxy'],
     ['web-01-provisioned', ['nginx'], { state: 'absent' }, 'change', 'remove nginx'],
   ]
@@ -77,10 +81,14 @@ describe('apt resource', () => {
     })
   }
 
+  // apt-candidate/mix: libc6 current; curl upgradable where the recording's host had an update waiting
+  // (the Debian 12 controller did; the Debian 13 lab host, fresh from the mirror, had none)
+  const c = cand('curl') as { installed: string; candidate: string }
+  const curlLatest: ['ok' | 'change', string] = c.installed === c.candidate ? ['ok', `curl ${c.installed}`] : ['change', `upgrade curl ${c.installed} -> ${c.candidate}`]
   const latest: [string[], 'ok' | 'change', string][] = [
-    [['libc6'], 'ok', 'libc6 2.36-9+deb12u14'],
-    [['curl'], 'change', 'upgrade curl 7.88.1-10+deb12u14 -> 7.88.1-10+deb12u15'],
-    [['nginx', 'curl', 'libc6'], 'change', 'install nginx; upgrade curl 7.88.1-10+deb12u14 -> 7.88.1-10+deb12u15'],
+    [['libc6'], 'ok', `libc6 ${(cand('libc6') as { installed: string }).installed}`],
+    [['curl'], ...curlLatest],
+    [['nginx', 'curl', 'libc6'], 'change', c.installed === c.candidate ? 'install nginx' : `install nginx; ${curlLatest[1]}`],
   ]
   for (const [names, kind, text] of latest) {
     it(`latest: apt(${names.join(',')}) against apt-cache policy -> ${kind} "${text}"`, () => {
@@ -207,7 +215,7 @@ describe('apt resource', () => {
   it('removal predicts the package gone with its binary and unit file', () => {
     const p = planOf(apt('curl', { state: 'absent' }), observed(['curl'], 'web-01-bare', false, { state: 'absent' }))
     if (p.kind !== 'change') throw new Error('expected a change')
-    expect(byKey(p.predicts ?? []).get('apt-package curl')).to.deep.equal({ state: 'config-files', version: '7.88.1-10+deb12u15' })
+    expect(byKey(p.predicts ?? []).get('apt-package curl')).to.deep.equal({ state: 'config-files', version: (pkg('web-01-bare', 'curl') as { version: string }).version })
   })
 
   it('refuses bad input when the playbook loads', () => {

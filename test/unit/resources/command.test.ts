@@ -13,14 +13,16 @@ import { createApplyContext, localHostInfo } from '../../../src/engine/apply-con
 import { LocalConnection } from '../../../src/ssh/local-connection.ts'
 import type { Resource } from '../../../src/contract/resource.ts'
 import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 const path = (fixture: string, key: string): PathState => fixtureValue(pathFact, fixture, key)
-const exists = path('file-0644', '/tmp/muster-probe-fixtures/app.conf')
-const missing = path('absent', '/tmp/muster-probe-fixtures/missing')
-const fails: ShellResult = fixtureValue(shellFact, 'test-false', 'test -e /nonexistent/muster')
-const succeeds: ShellResult = fixtureValue(shellFact, 'grep-found', 'grep -c "^root:" /etc/passwd')
 
-describe('command resource', () => {
+forEachRelease('command resource', () => {
+  const exists = path('file-0644', '/tmp/muster-probe-fixtures/app.conf')
+  const missing = path('absent', '/tmp/muster-probe-fixtures/missing')
+  const fails: ShellResult = fixtureValue(shellFact, 'test-false', 'test -e /nonexistent/muster')
+  const succeeds: ShellResult = fixtureValue(shellFact, 'grep-found', 'grep -c "^root:" /etc/passwd')
+
   const table: [string, CommandOptions, Record<string, unknown>, 'ok' | 'change', string][] = [
     ['no guard', {}, {}, 'change', 'run make install (no guard: runs every time)'],
     ['creates exists', { creates: '/tmp/muster-probe-fixtures/app.conf' }, { creates: exists }, 'ok', '/tmp/muster-probe-fixtures/app.conf exists'],

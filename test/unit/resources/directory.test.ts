@@ -4,9 +4,10 @@ import { join } from 'node:path'
 import { directory } from '../../../src/resources/directory.ts'
 import { pathState } from '../../../src/facts/path.ts'
 import { asChange, converge, fixtureState, P, predicted, useTempDir } from './file-family.support.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 describe('directory', () => {
-  describe('plan, against path states recorded on Debian 12', () => {
+  forEachRelease('plan, against path states recorded on Debian 12 and Debian 13', () => {
     const rows: { fixture: string; key: string; opts: Parameters<typeof directory>[1]; expect: string }[] = [
       { fixture: 'directory', key: 'etc-dir', opts: {}, expect: 'ok' },
       { fixture: 'directory', key: 'etc-dir', opts: { mode: '2750', owner: 'root', group: 'adm' }, expect: 'ok' },

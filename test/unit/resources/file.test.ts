@@ -11,9 +11,10 @@ import type { Change, DiffRequest } from '../../../src/contract/resource.ts'
 import type { ExecOptions } from '../../../src/ssh/connection.ts'
 import { probeNow } from '../../support/record-probes.ts'
 import { asChange, converge, fixtureContent, fixtureState, P, predicted, useTempDir } from './file-family.support.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 describe('file', () => {
-  describe('plan, against path states recorded on Debian 12', () => {
+  forEachRelease('plan, against path states recorded on Debian 12 and Debian 13', () => {
     const rows: { fixture: string; key: string; opts: Parameters<typeof file>[1]; expect: 'ok' | string }[] = [
       { fixture: 'file-0644', key: 'app.conf', opts: { content: 'listen 80;\n' }, expect: 'ok' },
       { fixture: 'file-0644', key: 'app.conf', opts: { content: 'listen 80;\n', mode: '0644', owner: 'root', group: 'root' }, expect: 'ok' },

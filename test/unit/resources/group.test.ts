@@ -4,14 +4,17 @@ import { groupFact, type GroupState } from '../../../src/facts/group.ts'
 import { createApplyContext, localHostInfo } from '../../../src/engine/apply-context.ts'
 import { LocalConnection } from '../../../src/ssh/local-connection.ts'
 import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 const g = (fixture: string, name: string): GroupState => fixtureValue(groupFact, fixture, name)
 
-describe('group resource', () => {
+forEachRelease('group resource', () => {
+  // the gid the system gave ssl-cert where it was recorded (103 on the Debian 12 controller)
+  const gid = (g('mix', 'ssl-cert') as { gid: number }).gid
   const table: [string, string, GroupOptions, 'ok' | 'change', string, string?][] = [
-    ['mix', 'ssl-cert', {}, 'ok', 'group ssl-cert (gid 103)'],
-    ['mix', 'ssl-cert', { gid: 103 }, 'ok', 'group ssl-cert (gid 103)'],
-    ['mix', 'ssl-cert', { gid: 2000 }, 'change', 'group ssl-cert: gid 103 -> 2000', 'groupmod --gid 2000 ssl-cert'],
+    ['mix', 'ssl-cert', {}, 'ok', `group ssl-cert (gid ${gid})`],
+    ['mix', 'ssl-cert', { gid }, 'ok', `group ssl-cert (gid ${gid})`],
+    ['mix', 'ssl-cert', { gid: 2000 }, 'change', `group ssl-cert: gid ${gid} -> 2000`, 'groupmod --gid 2000 ssl-cert'],
     ['mix', 'nosuch-muster', {}, 'change', 'create group nosuch-muster', 'groupadd nosuch-muster'],
     ['web-01-bare', 'mysql', { system: true }, 'change', 'create group mysql', 'groupadd --system mysql'],
     ['web-01-bare', 'haproxy', { system: true, gid: 990 }, 'change', 'create group haproxy (gid 990)', 'groupadd --system --gid 990 haproxy'],

@@ -5,6 +5,7 @@ import { iniSetting, editIni, type IniEdit } from '../../../src/resources/ini-se
 import { fileContent } from '../../../src/facts/file-content.ts'
 import { pathState, type PathState } from '../../../src/facts/path.ts'
 import { asChange, converge, fixtureContent, fixtureState, P, predicted, useTempDir } from './file-family.support.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 // test/fixtures/probes/file-content/edit-targets: my.cnf
 const CNF = '[client]\nport = 3306\n\n[mysqld]\nserver_id = 1\nlog_bin\n# bind-address = 127.0.0.1\n'
@@ -35,7 +36,7 @@ describe('iniSetting', () => {
     }
   })
 
-  describe('plan, against content and state recorded on Debian 12', () => {
+  forEachRelease('plan, against content and state recorded on Debian 12 and Debian 13', () => {
     it('noChange when set; a change has a diff; a second plan on the result is noChange', async () => {
       const content = await fixtureContent('edit-targets', 'my.cnf')
       const state = await fixtureState('edit-targets', 'my.cnf')

@@ -6,6 +6,7 @@ import { pathState } from '../../../src/facts/path.ts'
 import { fileContent } from '../../../src/facts/file-content.ts'
 import type { PathState } from '../../../src/facts/path.ts'
 import { asChange, converge, fixtureContent, fixtureState, P, predicted, useTempDir } from './file-family.support.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 const LINES = '# hosts\n127.0.0.1 localhost\nPermitRootLogin yes\n' // test/fixtures/probes/file-content/edit-targets: lines.txt
 
@@ -35,7 +36,7 @@ describe('lineInFile', () => {
     }
   })
 
-  describe('plan, against content and state recorded on Debian 12', () => {
+  forEachRelease('plan, against content and state recorded on Debian 12 and Debian 13', () => {
     async function planOn(key: string, opts: Parameters<typeof lineInFile>[1]) {
       const r = lineInFile(P(key), opts)
       return r.plan({ content: await fixtureContent('edit-targets', key), state: await fixtureState('edit-targets', key) })

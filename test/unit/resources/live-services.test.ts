@@ -10,6 +10,7 @@ import { localHostInfo } from '../../../src/engine/apply-context.ts'
 import { asChange } from './file-family.support.ts'
 import { loadFixture } from '../../support/record-probes.ts'
 import { FIXTURE_APP_PASSWORD } from '../../support/record-live-probes.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 /**
  * Issue 15: HAProxy's servers as its runtime API has them, and the
@@ -18,7 +19,7 @@ import { FIXTURE_APP_PASSWORD } from '../../support/record-live-probes.ts'
  */
 const live = async (dir: string, name: string): Promise<ShellResult> => (await loadFixture(shellFact, dir, name)).value()
 
-describe('live services against their config (issue 15)', () => {
+forEachRelease('live services against their config (issue 15)', () => {
   describe('haproxy-servers', () => {
     it('reads show servers state by its header', async () => {
       const s = parseServersState((await live('haproxy-servers', 'forced')).stdout, 'web')

@@ -10,6 +10,7 @@ import { asChange } from './file-family.support.ts'
 import type { ApplyContext } from '../../../src/contract/resource.ts'
 import { localHostInfo } from '../../../src/engine/apply-context.ts'
 import { loadFixture } from '../../support/record-probes.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 /**
  * Issue 15: what the running server does, not only what its files say. The
@@ -56,7 +57,7 @@ function planWith(r: Resource, values: Map<string, unknown>) {
   return r.plan(observed as never)
 }
 
-describe('live state against config (issue 15)', () => {
+forEachRelease('live state against config (issue 15)', () => {
   describe('mysqlGlobals over recorded probes', () => {
     it('a setting changed with SET GLOBAL is found by name, live and config values both said; apply sets it live, no restart', async () => {
       const f = await fixture('replica-drifted')

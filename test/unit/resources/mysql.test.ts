@@ -9,6 +9,7 @@ import type { Connection, ExecOptions } from '../../../src/ssh/connection.ts'
 import { localHostInfo } from '../../../src/engine/apply-context.ts'
 import { asChange, predicted } from './file-family.support.ts'
 import { loadFixture } from '../../support/record-probes.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 /** The passwords whose hashes test/support/record-mysql-probes.ts leaves in the fixtures. */
 const FIXTURE = { app: secret('fixture-app-password'), repl: secret('fixture-repl-password') }
@@ -96,7 +97,7 @@ describe('mysql', () => {
     })
   })
 
-  describe('plans against probes recorded on Debian 12 (MariaDB 10.11)', () => {
+  forEachRelease('plans against probes recorded on Debian 12 (MariaDB 10.11) and Debian 13 (MariaDB 11.8)', () => {
     it('the primary: database, accounts and grants as the role asks are ok; no replication there', async () => {
       const f = await fixture('primary')
       expect(f.value('server')).to.include({ server: 'up', serverId: 1, readOnly: false, logBin: true })

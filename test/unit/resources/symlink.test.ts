@@ -7,9 +7,10 @@ import { LocalConnection } from '../../../src/ssh/local-connection.ts'
 import { createApplyContext, localHostInfo } from '../../../src/engine/apply-context.ts'
 import type { ExecOptions } from '../../../src/ssh/connection.ts'
 import { asChange, converge, fixtureState, observe, P, predicted, useTempDir } from './file-family.support.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 describe('symlink', () => {
-  describe('plan, against path states recorded on Debian 12', () => {
+  forEachRelease('plan, against path states recorded on Debian 12 and Debian 13', () => {
     const rows: { fixture: string; key: string; target: string; opts?: Parameters<typeof symlink>[2]; expect: string }[] = [
       { fixture: 'symlink', key: 'app-link', target: 'app.conf', expect: 'ok' },
       { fixture: 'symlink', key: 'app-link', target: 'app.conf', opts: { owner: 'root' }, expect: 'ok' },

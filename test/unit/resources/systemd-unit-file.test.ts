@@ -8,13 +8,14 @@ import { FactCache } from '../../../src/engine/fact-cache.ts'
 import { missingUnit } from '../../../src/resources/package-provides.ts'
 import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
 import { asChange, predicted } from './file-family.support.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 const UNIT = '[Unit]\nDescription=demo\n\n[Service]\nExecStart=/usr/bin/sleep infinity\n\n[Install]\nWantedBy=multi-user.target\n'
 const PATH = '/etc/systemd/system/demo.service'
 const running = (): UnitState => fixtureValue(systemdUnitFact, 'web-01-provisioned', 'nginx.service')
 const fileAt = (content: string, mode = '0644'): PathState => ({ type: 'file', mode, owner: 'root', group: 'root', size: content.length, mtime: 1, sha256: sha256(content) })
 
-describe('systemdUnitFile', () => {
+forEachRelease('systemdUnitFile', () => {
   it('is a file at /etc/systemd/system/<unit>, mode 0644, that also reads the unit (one systemctl show with the service after it)', () => {
     const r = systemdUnitFile('demo', { content: UNIT })
     expect(r.id).to.equal(`systemd-unit-file:${PATH}`)

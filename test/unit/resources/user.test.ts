@@ -6,16 +6,17 @@ import { createApplyContext, localHostInfo } from '../../../src/engine/apply-con
 import { LocalConnection } from '../../../src/ssh/local-connection.ts'
 import type { Plan } from '../../../src/contract/resource.ts'
 import { fixtureValue, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
+import { forEachRelease } from '../../support/fixture-release.ts'
 
 const u = (fixture: string, name: string): UserState => fixtureValue(userFact, fixture, name)
 const g = (fixture: string, name: string): GroupState => fixtureValue(groupFact, fixture, name)
 
-describe('user resource', () => {
+forEachRelease('user resource', () => {
   // recorded: user/mix + group/mix (controller), user/web-01-bare + group/web-01-bare (bare lab host)
   const table: [string, string, UserOptions, 'ok' | 'change', string, string?][] = [
     ['mix', 'root', {}, 'ok', 'user root (uid 0)'],
     ['mix', 'root', { shell: '/bin/bash', home: '/root' }, 'ok', 'user root (uid 0)'],
-    ['mix', 'postgres', { groups: ['ssl-cert'] }, 'ok', 'user postgres (uid 101)'],
+    ['mix', 'postgres', { groups: ['ssl-cert'] }, 'ok', `user postgres (uid ${(u('mix', 'postgres') as { uid: number }).uid})`],
     ['mix', 'postgres', { groups: [] }, 'change', 'user postgres: groups [ssl-cert] -> []', 'usermod --groups \'\' postgres'],
     ['mix', 'www-data', { shell: '/bin/bash', groups: ['ssl-cert', 'adm'] }, 'change', 'user www-data: shell /usr/sbin/nologin -> /bin/bash, groups [] -> [adm, ssl-cert]', 'usermod --shell /bin/bash --groups adm,ssl-cert www-data'],
     ['mix', 'www-data', { home: '/srv/www' }, 'change', 'user www-data: home /var/www -> /srv/www', 'usermod --home /srv/www www-data'],

@@ -1,21 +1,28 @@
 import { expect } from 'chai'
-import { planTable, recorded, literal, factValue } from '../../../support/plan-table.ts'
+import { planTable, recorded, literal, factValue, type PlanRow } from '../../../support/plan-table.ts'
+import { loadFixture } from '../../../support/system-probe-fixture.ts'
 import { aptRepository } from '../../../../src/resources/server/apt-repository.ts'
 import { aptCandidate } from '../../../../src/facts/apt-candidate.ts'
 import { pathState, type PathState } from '../../../../src/facts/path.ts'
 import { isUnknown } from '../../../../src/contract/fact.ts'
 
 // Recorded on lab web-01 (test/fixtures/probes/path/apt-repo-web-01-*) after test/lab/apt-repository.test.ts
-// converged it against the repository it served at http://10.83.0.1:46675, then with a source edited by hand.
-const URL = 'http://10.83.0.1:46675'
+// converged it against the repository it served, then with a source edited by hand. The source names the
+// repository's address and the key is made for each recording: each release's recording has its own, the
+// address in its meta.json (`url`; the first, Debian 12 one was served at http://10.83.0.1:46675).
 const KEY = '/etc/apt/keyrings/muster-test.asc'
-const recordedKey = factValue(pathState(KEY), recorded('path/apt-repo-web-01-converged')) as Extract<PathState, { type: 'file' }>
-const repo = (sha256 = recordedKey.sha256) => () =>
-  aptRepository('muster-test', { uris: URL, suites: ['stable'], components: ['main'], key: { url: `${URL}/key.asc`, sha256 }, packages: ['muster-hello'] })
+const recordedUrl = (): string => (loadFixture('path', 'apt-repo-web-01-converged').meta as { url?: string }).url ?? 'http://10.83.0.1:46675'
+const recordedKey = () => factValue(pathState(KEY), recorded('path/apt-repo-web-01-converged')) as Extract<PathState, { type: 'file' }>
+const repo = (sha256?: string) => () => {
+  const URL = recordedUrl()
+  return aptRepository('muster-test', { uris: URL, suites: ['stable'], components: ['main'], key: { url: `${URL}/key.asc`, sha256: sha256 ?? recordedKey().sha256 }, packages: ['muster-hello'] })
+}
+/** For rows over literals only. */
+const URL = 'http://10.83.0.1:46675'
 const facts = (state: string, name = 'muster-test') => ({ key: recorded(`path/apt-repo-web-01-${state}`, `/etc/apt/keyrings/${name}.asc`), sources: recorded(`path/apt-repo-web-01-${state}`, `/etc/apt/sources.list.d/${name}.sources`) })
 const ARMOR = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ...\n-----END PGP PUBLIC KEY BLOCK-----\n'
 
-planTable('aptRepository: plan over recorded probes', [
+planTable('aptRepository: plan over recorded probes', (): PlanRow[] => [
   {
     name: 'bare (nothing of it on the host)',
     resource: repo(),
@@ -24,7 +31,7 @@ planTable('aptRepository: plan over recorded probes', [
     diff: /\+Signed-By: \/etc\/apt\/keyrings\/muster-test.asc/,
     // set aside, key fetched on the host and checked, source written, only this source refreshed
     commands: /muster-prev[\s\S]*curl -fsSL[\s\S]*sha256sum[\s\S]*t=\/etc\/apt\/sources.list.d\/muster-test.sources[\s\S]*apt-get update -q -o Dir::Etc::sourcelist=\/etc\/apt\/sources.list.d\/muster-test.sources -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 --error-on=any\nrm -f -- /,
-    predicts: [{ query: pathState(KEY), value: { type: 'file', sha256: recordedKey.sha256 } }],
+    predicts: [{ query: pathState(KEY), value: { type: 'file', sha256: recordedKey().sha256 } }],
   },
   { name: 'converged (the key compared by its hash: not fetched)', resource: repo(), facts: facts('converged'), expect: 'ok' },
   { name: 'a source edited by hand', resource: repo(), facts: facts('drifted'), expect: '/etc/apt/sources.list.d/muster-test.sources: content, refresh its lists' },
@@ -37,7 +44,7 @@ planTable('aptRepository: plan over recorded probes', [
 
 describe('aptRepository: check mode on a bare host', () => {
   it('makes the candidates of the packages it offers unknown (not "none"), so apt after it plans instead of failing', () => {
-    const r = repo()()
+    const r = aptRepository('muster-test', { uris: URL, suites: ['stable'], components: ['main'], key: { url: `${URL}/key.asc`, sha256: 'a'.repeat(64) }, packages: ['muster-hello'] })
     const plan = r.plan({ key: { type: 'absent' }, sources: { type: 'absent' } } as never)
     expect(plan.kind).to.equal('change')
     const p = (plan.kind === 'change' ? plan.predicts ?? [] : []).find((x) => 'query' in x && x.query.kind === aptCandidate('muster-hello').kind)

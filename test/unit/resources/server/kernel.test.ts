@@ -3,7 +3,7 @@ import { kernelModule, swapFile } from '../../../../src/resources/server/index.t
 import { procTable } from '../../../../src/facts/proc-table.ts'
 import { swapSignature } from '../../../../src/facts/swap-signature.ts'
 
-// Recorded on lab web-02 (bookworm and trixie) (test/fixtures/probes/{proc-table,swap-signature,path-stat,path,file-content}/kernel-*):
+// Recorded on lab web-02 (bookworm and trixie) (test/fixtures/probes/{proc-table,swap-signature,path-stat,path,file-content}/kernel-web-02-*, Debian 13's under debian13/):
 // bare with the stand-ins installed, converged by kernelModule('dummy') and swapFile('/srv/swapfile', '16M') through them,
 // then drifted by hand (see the meta.json notes). /proc/swaps was recorded too (the machine's own, read from a lab host,
 // which shares its kernel: a header and no swap). /proc/modules was asked for and is not there: this machine's kernel
@@ -23,9 +23,10 @@ const swapFacts = (rec: string, path = '/srv/swapfile', table = `${FAKE}/swaps`)
   fstabFile: recorded(`path/${rec}`, '/etc/fstab'),
 })
 
-for (const release of ['bookworm', 'trixie']) {
-  const rec = (state: string) => `kernel-${release}-web-02-${state}`
-  planTable(`kernelModule (${release}): plan over recorded probes`, [
+{
+  // the Debian 12 recording and its Debian 13 twin (debian13/): planTable runs each row over both
+  const rec = (state: string) => `kernel-web-02-${state}`
+  planTable('kernelModule: plan over recorded probes', [
     { name: 'bare: loaded first, then listed for boot', resource: dummy, facts: modFacts(rec('bare')), expect: 'load, /etc/modules-load.d/dummy.conf: create', commands: /^\/usr\/local\/sbin\/muster-fake-modprobe -- dummy\n/, predicts: [{ query: procTable(`${FAKE}/modules`), value: ['dummy'] }] },
     { name: 'converged', resource: dummy, facts: modFacts(rec('converged')), expect: 'ok' },
     { name: 'unloaded by hand', resource: dummy, facts: modFacts(rec('drifted')), expect: 'load' },
@@ -35,7 +36,7 @@ for (const release of ['bookworm', 'trixie']) {
     { name: 'loaded already (dashes and underscores are one)', resource: () => kernelModule('br-netfilter'), facts: { loaded: literal(['br_netfilter', 'bridge']), file: literal({ type: 'absent' }) }, expect: '/etc/modules-load.d/br_netfilter.conf: create' },
     { name: 'a kernel without loadable modules (no /proc/modules, as on the lab\'s machine)', resource: () => kernelModule('dummy'), facts: { loaded: recorded(`proc-table/${rec('bare')}`, '/proc/modules'), file: literal({ type: 'absent' }) }, expect: { throws: /kernel-module:dummy: cannot read \/proc\/modules on this host/ } },
   ])
-  planTable(`swapFile (${release}): plan over recorded probes`, [
+  planTable('swapFile: plan over recorded probes', [
     { name: 'bare: made beside, mkswap\'d, renamed, switched on, then fstab', resource: swap, facts: swapFacts(rec('bare')), expect: 'create 16M, swapon, /etc/fstab: add line', diff: /\+\/srv\/swapfile none swap sw 0 0/, commands: /dd if=\/dev\/zero of=\/srv\/swapfile.muster-new bs=1M count=16[\s\S]*chmod 0600[\s\S]*mkswap -- \/srv\/swapfile.muster-new[\s\S]*mv -f -- \/srv\/swapfile.muster-new \/srv\/swapfile[\s\S]*muster-fake-swapon -- \/srv\/swapfile \|\| \{ rc=\$\?; if \[ -n "\$made" \]; then rm -f -- \/srv\/swapfile/, predicts: [{ query: swapSignature('/srv/swapfile'), value: true }, { query: procTable(`${FAKE}/swaps`), value: ['Filename', '/srv/swapfile'] }] },
     { name: 'converged', resource: swap, facts: swapFacts(rec('converged')), expect: 'ok' },
     { name: 'switched off, made 0644 and its fstab line edited by hand', resource: swap, facts: swapFacts(rec('drifted')), expect: 'mode 0644 -> 0600, swapon, /etc/fstab: replace "/srv/swapfile none swap sw,pri=5 0 0"', diff: /-\/srv\/swapfile none swap sw,pri=5 0 0\n\+\/srv\/swapfile none swap sw 0 0/, commands: /^chmod 0600 -- \/srv\/swapfile\n\/usr\/local\/sbin\/muster-fake-swapon -- \/srv\/swapfile\n/ },
@@ -52,5 +53,5 @@ planTable('kernelModule, swapFile: bad input at playbook load', [
   { name: 'a stand-in command with a space', resource: () => kernelModule('dummy', { via: { modprobe: 'mod probe' } }), facts: {}, expect: { throws: /via.modprobe "mod probe" must be a command name or path/ } },
   { name: 'a swap size in bytes', resource: () => swapFile('/swapfile', { size: '1000' as '1M' }), facts: {}, expect: { throws: /size "1000" must be whole MiB or GiB/ } },
   { name: 'a relative swap file', resource: () => swapFile('swapfile', { size: '1G' }), facts: {}, expect: { throws: /the path must be absolute/ } },
-  { name: 'an unreadable swaps table', resource: swap, facts: { ...swapFacts('kernel-bookworm-web-02-bare'), active: literal(null) }, expect: { throws: /cannot read \/var\/lib\/muster-fake\/swaps on this host/ } },
+  { name: 'an unreadable swaps table', resource: swap, facts: { ...swapFacts('kernel-web-02-bare'), active: literal(null) }, expect: { throws: /cannot read \/var\/lib\/muster-fake\/swaps on this host/ } },
 ])
