@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureLab } from '../support/lab.ts'
@@ -10,7 +10,8 @@ import { muster, type CliResult } from '../support/cli.ts'
  * on real lab hosts, green, and deliberately broken fixtures
  * (test/fixtures/muster-test/broken.scenario.ts) fail at their own step, naming
  * the host and the difference. Every scenario resets its lab hosts to bare at
- * its start and at its end, so this suite leaves web-01, web-02, lb-01 and db-03 bare.
+ * its start and at its end, so this suite leaves web-01, web-02, lb-01 and db-03 bare. Every role in
+ * roles/ has a scenario (asserted below).
  */
 interface Step {
   type: 'step'
@@ -48,7 +49,11 @@ describe('muster test: scenarios on lab hosts (issue 17)', function () {
     const failed = lines(r).filter((l): l is Step => l.type === 'step' && !l.ok)
     expect(failed, `${r.stdout}\n${r.stderr}`).to.deep.equal([])
     expect(r.code, r.stderr).to.equal(0)
-    expect(scenarios.map((s) => s.scenario).sort()).to.include.members(['app default', 'firewall balancer', 'haproxy default', 'mysql primary', 'nginx default'])
+    expect(scenarios.map((s) => s.scenario).sort()).to.include.members(['app default', 'firewall balancer', 'haproxy default', 'monitoring node-exporter', 'mysql primary', 'nginx default'])
+    // every role in roles/ has at least one scenario: a role added without one fails here
+    const roles = readdirSync('roles', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
+    const files = lines(r).filter((l): l is ScenarioLine => l.type === 'scenario').map((l) => (l as ScenarioLine & { file?: string }).file ?? '')
+    for (const role of roles) expect(files.some((f) => f.startsWith(`roles/${role}/`)), `roles/${role} has no scenario`).to.equal(true)
     for (const s of scenarios) console.log(`      ${s.scenario}: ${(s.durationMs / 1000).toFixed(1)} s`)
     // every step of the sequence ran, for a scenario with side effects and assertions
     const nginxSteps = lines(r).filter((l): l is Step => l.type === 'step' && l.scenario === 'nginx default').map((l) => l.step)
