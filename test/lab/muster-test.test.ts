@@ -1,8 +1,9 @@
 import { expect } from 'chai'
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureLab } from '../support/lab.ts'
+import { labId } from '../../src/lab/layout.ts'
 import { muster, type CliResult } from '../support/cli.ts'
 
 /**
@@ -23,7 +24,11 @@ interface Step {
 interface ScenarioLine {
   type: 'scenario'
   scenario: string
+  suite?: string
+  labId?: number
+  file?: string
   ok: boolean
+  startedAt: number
   durationMs: number
 }
 const lines = (r: CliResult): (Step | ScenarioLine)[] =>
@@ -52,7 +57,7 @@ describe('muster test: scenarios on lab hosts (issue 17)', function () {
     expect(scenarios.map((s) => s.scenario).sort()).to.include.members(['app default', 'firewall balancer', 'haproxy default', 'monitoring node-exporter', 'mysql primary', 'nginx default'])
     // every role in roles/ has at least one scenario: a role added without one fails here
     const roles = readdirSync('roles', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
-    const files = lines(r).filter((l): l is ScenarioLine => l.type === 'scenario').map((l) => (l as ScenarioLine & { file?: string }).file ?? '')
+    const files = lines(r).filter((l): l is ScenarioLine => l.type === 'scenario').map((l) => l.file ?? '')
     for (const role of roles) expect(files.some((f) => f.startsWith(`roles/${role}/`)), `roles/${role} has no scenario`).to.equal(true)
     for (const s of scenarios) console.log(`      ${s.scenario}: ${(s.durationMs / 1000).toFixed(1)} s`)
     // every step of the sequence ran, for a scenario with side effects and assertions
@@ -91,5 +96,29 @@ describe('muster test: scenarios on lab hosts (issue 17)', function () {
 
     const xml = readFileSync(junit, 'utf8')
     expect(xml).to.include('<failure message="web-01: command:stamp: changed again by a second apply (not idempotent)">')
+  })
+
+  it('--parallel 2: two scenarios on two labs at once, each on its own Debian release, reported in listed order', async function () {
+    this.timeout(4 * 60_000)
+    // a second lab id beside this run's (2 when CI runs on lab 0); it is brought up for the run and down after
+    const other = Number(process.env.MUSTER_TEST_SECOND_LAB_ID ?? (labId + 2) % 10)
+    const t0 = Date.now()
+    const r = await muster(['test', 'test/fixtures/muster-test/parallel.scenario.ts', '--parallel', '2', '--lab-ids', `${labId},${other}`, '--json'], {}, 3 * 60_000)
+    const wall = Date.now() - t0
+    expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0)
+    const scenarios = lines(r).filter((l): l is ScenarioLine => l.type === 'scenario')
+    expect(scenarios.map((s) => `${s.scenario} ${s.suite}`)).to.deep.equal(['small a trixie', 'small b bookworm'])
+    // each on its own lab, at the same time: one lab runs one release, the other boots the other
+    expect(new Set(scenarios.map((s) => s.labId))).to.deep.equal(new Set([labId, other]))
+    const [a, b] = scenarios as [ScenarioLine, ScenarioLine]
+    expect(a.startedAt < b.startedAt + b.durationMs && b.startedAt < a.startedAt + a.durationMs, 'the two ran at the same time').to.equal(true)
+    // every step of a scenario is listed before the next scenario's, as one by one would
+    const order = lines(r).map((l) => `${l.scenario} ${l.type}`)
+    expect(order.lastIndexOf('small a step')).to.be.below(order.indexOf('small a scenario'))
+    expect(order.indexOf('small a scenario')).to.be.below(order.indexOf('small b step'))
+    // the release each verify asserted (/etc/debian_version) held
+    expect(lines(r).filter((l): l is Step => l.type === 'step' && !l.ok)).to.deep.equal([])
+    expect(existsSync(`/var/lib/muster/lab-${other}/state.json`), `lab ${other} was taken down`).to.equal(false)
+    console.log(`      two scenarios on labs ${labId} and ${other}: ${(wall / 1000).toFixed(1)} s`)
   })
 })
