@@ -64,6 +64,13 @@ describe('muster test: scenarios on lab hosts (issue 17)', function () {
     const nginxSteps = lines(r).filter((l): l is Step => l.type === 'step' && l.scenario === 'nginx default').map((l) => l.step)
     expect(nginxSteps.slice(0, 7)).to.deep.equal(['create', 'check on bare', 'converge', 'prediction equals changes', 'idempotence', 'converged check', 'verify'])
     expect(nginxSteps).to.include('check finds side effect web-01: stop nginx').and.include('apply fixes side effect web-01: stop nginx').and.include('destroy')
+    // the host killed, then cut off the network: check called it unreachable (exit 3) each time, and after it was
+    // brought back apply converged it (roles/monitoring's scenario)
+    const monSteps = lines(r).filter((l): l is Step => l.type === 'step' && l.scenario === 'monitoring node-exporter').map((l) => l.step)
+    expect(monSteps).to.include.members([
+      'check finds side effect web-02: kill the host', 'bring back web-02', 'apply fixes side effect web-02: kill the host',
+      'check finds side effect web-02: cut it off the network', 'apply fixes side effect web-02: cut it off the network',
+    ])
     const xml = readFileSync(junit, 'utf8')
     expect(xml).to.match(/<testsuites name="muster test" tests="\d+" failures="0">/)
     expect(xml).to.include('<testsuite name="nginx default"')
