@@ -231,8 +231,37 @@ function lineReporter(jobs: readonly TestJob<Item>[], json: boolean, out: (line:
     },
     done: (job, r) => order.done(job.index, r),
     close: async (results) => {
-      const failed = results.filter((r) => !r.ok)
-      if (!json) out(`muster test: ${results.length - failed.length} of ${results.length} scenarios held${failed.length ? `; failed: ${failed.map(scenarioLabel).join(', ')}` : ''}`)
+      if (!json) out(summary(results))
+    },
+  }
+}
+
+const summary = (results: readonly ScenarioResult[]): string => {
+  const failed = results.filter((r) => !r.ok)
+  return `muster test: ${results.length - failed.length} of ${results.length} scenarios held${failed.length ? `; failed: ${failed.map(scenarioLabel).join(', ')}` : ''}`
+}
+
+/**
+ * On a terminal: a live line per scenario (listr2: waiting, its lab and step,
+ * then held or failed), then the failed steps with their differences as plain lines.
+ */
+async function ttyReporter(jobs: readonly TestJob<Item>[], out: (line: string) => void): Promise<TestReporter> {
+  const { ttyTestProgress } = await import('../../report/test-tty.ts')
+  const live = ttyTestProgress(jobs.map((j) => ({ index: j.index, label: scenarioLabel({ scenario: j.item.scenario.name, suite: j.suite }) })))
+  return {
+    start: (job, id) => live.start(job.index, id),
+    step: (job, st) => live.step(job.index, st),
+    done: (job, r) => {
+      const failed = r.steps.filter((st) => !st.ok).map((st) => st.step)
+      live.done(job.index, r.ok, `${r.ok ? 'held' : `FAILED at ${failed.join(', ')}`} in ${secs(r.durationMs)}`)
+    },
+    close: async (results) => {
+      await live.close()
+      for (const r of results.filter((x) => !x.ok)) {
+        out(`FAIL scenario ${scenarioLabel(r)} (${r.file ?? ''})`)
+        for (const st of r.steps.filter((x) => !x.ok)) for (const l of stepLines(st)) out(l)
+      }
+      out(summary(results))
     },
   }
 }
@@ -312,7 +341,9 @@ export const testCommand: CommandModule<object, TestArgs> = {
       ;(await loadScenarios(file)).forEach((scenario, position) => items.push({ file: rel, abs: resolve(file), position, scenario }))
     }
     const jobs = expandJobs(items, { suites, suitesOf: (i) => i.scenario.suites, lab: (i) => 'lab' in i.scenario.hosts })
-    const reporter = lineReporter(jobs, args.json, defaultWrite)
+    // live progress on a terminal, plain lines in CI and pipes, JSON lines with --json
+    const tty = !args.json && process.stdout.isTTY === true && !process.env.CI
+    const reporter = tty ? await ttyReporter(jobs, defaultWrite) : lineReporter(jobs, args.json, defaultWrite)
     const session = new LabSession()
     const used = ids.slice(0, Math.max(1, Math.min(ids.length, jobs.length)))
     const children = used.filter((id) => id !== labId).map((id) => processWorker(id, args.keep))
