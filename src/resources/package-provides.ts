@@ -280,6 +280,8 @@ export const PACKAGE_TABLE: Readonly<Record<string, PackageFacts>> = {
       '/var/lib/prometheus': dir('0755', 'prometheus', 'prometheus'),
     },
     // postinst: adduser --quiet --system --home /var/lib/prometheus --no-create-home --group --gecos "Prometheus daemon" prometheus
+    // (adduser 3.134 writes "Prometheus daemon,,,": every prediction seen on a Debian 12 lab host with --host; Debian 13's
+    // adduser writes no ",,,", and its 1.9 binary differs: the rest agreed there too)
     users: { prometheus: { home: '/var/lib/prometheus', shell: '/usr/sbin/nologin', group: 'prometheus', gecos: 'Prometheus daemon,,,' } },
     groups: ['prometheus'],
     units: { 'prometheus-node-exporter.service': { running: true, enabled: true } },
