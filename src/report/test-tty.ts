@@ -29,7 +29,7 @@ interface Slot {
  * failed with its time. Plain lines say what failed once the list settles.
  */
 export function ttyTestProgress(jobs: readonly TtyJob[], opts: { silent?: boolean } = {}): TtyTestProgress {
-  const slots = new Map<number, Slot>(jobs.map((j) => [j.index, { title: `${j.label}: waiting for a lab` }]))
+  const slots = new Map<number, Slot>(jobs.map((j) => [j.index, { title: `${j.label}: waiting` }]))
   const set = (index: number, title: string): void => {
     const s = slots.get(index)!
     s.title = title

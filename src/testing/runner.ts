@@ -90,8 +90,12 @@ export class LabSession {
 
   /** The release the lab runs now, undefined when it is not up. */
   suite(): LabSuite | undefined {
-    const s = readState()
-    return s ? (s.suite ?? 'bookworm') : undefined
+    try {
+      const s = readState()
+      return s ? (s.suite ?? 'bookworm') : undefined
+    } catch {
+      return undefined // a state this user cannot read, or a broken one: a lab scenario's create says so
+    }
   }
 
   /** Up with `hosts` (beside those it has), on `suite` (else what it runs): boots only what is missing. */
