@@ -14,6 +14,7 @@ import { controllerTable, runControllerBench, type ControllerBenchResult } from 
 import { runStackBench, type StackBenchResult } from './stack.ts'
 import { runFleetBench, type FleetBenchResult } from './fleet.ts'
 import { releasesTable, runReleaseBench, type ReleaseBenchResult } from './releases.ts'
+import { runScenarioBench, scenarioTable as musterTestTable, type ScenarioBenchResult } from './scenario.ts'
 import { labSuites } from '../src/lab/suite.ts'
 import { repoRoot } from './tools/muster.ts'
 
@@ -92,6 +93,7 @@ async function main(args: BenchArgs): Promise<number> {
     stack?: Omit<StackBenchResult, 'raw'> & { runs: unknown }
     fleet?: Omit<FleetBenchResult, 'raw'> & { runs: unknown }
     releases?: ReleaseBenchResult
+    scenario?: ScenarioBenchResult
     targets: Target[]
     errors: string[]
     /** The machine's 1-minute load average before and after each part: a busy machine makes wall times noisy. */
@@ -102,7 +104,7 @@ async function main(args: BenchArgs): Promise<number> {
   if (existsSync(out)) {
     try {
       const prev = JSON.parse(readFileSync(out, 'utf8')) as typeof results
-      for (const part of ['controller', 'stack', 'fleet', 'releases'] as const) {
+      for (const part of ['controller', 'stack', 'fleet', 'releases', 'scenario'] as const) {
         if (args.only.includes(part) || !prev[part]) continue
         ;(results as Record<string, unknown>)[part] = prev[part]
         results.keptFrom = { ...results.keptFrom, [part]: prev.keptFrom?.[part] ?? prev.startedAt }
@@ -172,6 +174,18 @@ async function main(args: BenchArgs): Promise<number> {
     }
   }
 
+  if (args.only.includes('scenario')) {
+    try {
+      const r = await measureLoad('scenario', () => runScenarioBench({ runs: args.runs, log }))
+      results.scenario = r
+      tables.push(musterTestTable(r))
+      if (r.problems.length) results.errors.push(...r.problems.map((p) => `scenario: ${p}`))
+    } catch (e) {
+      results.errors.push(`scenario: ${(e as Error).message}`)
+      log(`scenario bench failed: ${(e as Error).stack}`)
+    }
+  }
+
   // last: it switches the bench lab's release (the stack and fleet parts ask for theirs, whatever it left)
   if (args.only.includes('releases')) {
     try {
@@ -188,11 +202,14 @@ async function main(args: BenchArgs): Promise<number> {
     ...(results.controller?.targets ?? []),
     ...(results.stack ? stackTargets(results.stack) : []),
     ...(results.fleet ? fleetTargets(results.fleet) : []),
+    ...(results.scenario
+      ? [{ figure: 'muster test, one role on one warm lab host', target: '< 15 s', measured: `${secs(results.scenario.wall.median)} s`, met: results.scenario.wall.median < 15_000 }]
+      : []),
   ]
   if (results.keptFrom) tables.push(`Kept from earlier runs (not run now): ${Object.entries(results.keptFrom).map(([p, t]) => `${p} of ${t}`).join(', ')}`)
   if (results.targets.length) {
     tables.push(
-      `Targets (issue 5)\n${formatTable(
+      `Targets (issues 5 and 17)\n${formatTable(
         ['figure', 'target', 'measured', 'met'],
         results.targets.map((t) => [t.figure, t.target, t.measured, t.met ? 'yes' : 'MISSED']),
       )}`,

@@ -5,6 +5,6 @@
  * (`import { defineScenario, sideEffects } from 'muster/testing'`).
  */
 export { defineScenario, sideEffects, hostAssertions, controllerHttp } from './testing/scenario.ts'
-export type { Scenario, ScenarioHosts, SideEffect, Assertion, HostAssertions } from './testing/scenario.ts'
+export type { Scenario, ScenarioHosts, SideEffect, Assertion, HostAssertions, VerifyContext } from './testing/scenario.ts'
 export { runScenario, scenarioInventory, scenarioPlaybook } from './testing/runner.ts'
 export type { RunScenarioOptions, ScenarioResult, StepResult } from './testing/runner.ts'

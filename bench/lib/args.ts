@@ -1,7 +1,7 @@
 /** `npm run bench -- [--only stack|fleet|controller]... [--runs N] [...]`: what to run, and how often. */
-export type BenchMode = 'stack' | 'fleet' | 'controller' | 'releases'
+export type BenchMode = 'stack' | 'fleet' | 'controller' | 'releases' | 'scenario'
 
-export const BENCH_MODES: readonly BenchMode[] = ['stack', 'fleet', 'controller', 'releases']
+export const BENCH_MODES: readonly BenchMode[] = ['stack', 'fleet', 'controller', 'releases', 'scenario']
 
 export interface BenchArgs {
   only: BenchMode[]
@@ -29,7 +29,7 @@ export class BenchUsageError extends Error {}
 
 export const USAGE = `npm run bench -- [options]
 
-  --only MODE        stack | fleet | controller | releases; repeat or comma-separate (default: all four)
+  --only MODE        stack | fleet | controller | releases | scenario; repeat or comma-separate (default: all)
   --runs N           runs of each tool per scenario (default 3; at least 3 for the report)
   --sizes A,B,...    controller mode: simulated host counts (default 10,100,500,1000)
   --forks N          controller mode: forks (default: the host count)
@@ -44,7 +44,8 @@ export const USAGE = `npm run bench -- [options]
 stack and fleet boot a lab of their own (root; Debian 13 unless MUSTER_LAB_SUITE=bookworm):
 MUSTER_LAB_ID, default 7, so the lab the tests use is left alone. releases converges the stack
 on Debian 13 and then on Debian 12 in that lab and times muster's no-change apply and converged
-check on each, side by side. controller needs no lab.`
+check on each, side by side. scenario times muster test of roles/nginx's scenario on one
+warm lab host (issue 17's figure: under 15 s). controller needs no lab.`
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = { only: [], runs: 3, sizes: [10, 100, 500, 1000], knownHosts: 'plain', servers: 1, shards: 2, port: 46022, fleetHosts: 50, help: false }

@@ -91,3 +91,14 @@ export async function netnsPids(ns: string): Promise<number[]> {
   const r = await run(tool('ip'), ['netns', 'pids', ns])
   return r.code === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : []
 }
+
+/**
+ * Cut a host off the network, or plug it back: its veth's controller end is
+ * set down (or up), so nothing reaches it, from the controller or from the
+ * other hosts, as if its cable were pulled. Its processes run on.
+ */
+export async function setHostLinkUp(host: string, up: boolean): Promise<void> {
+  const veth = vethName(host)
+  if (!linkExists(veth)) throw new LabError(`it has no link ${veth} (is it up?)`, 'bring it up with `muster lab up`', host)
+  await ip(['link', 'set', veth, up ? 'up' : 'down'], host)
+}

@@ -274,6 +274,27 @@ export const PACKAGE_TABLE: Readonly<Record<string, PackageFacts>> = {
     },
     units: { 'keepalived.service': { running: false, enabled: true } },
   },
+  'prometheus-node-exporter': {
+    verified: '1.5.0-1+b6',
+    paths: {
+      '/etc/default/prometheus-node-exporter': file('0644', 265, '667762bc8ea1e872ce55d54dd6c349679adca09801e5974a3e561126ee0a4421'),
+      '/lib/systemd/system/prometheus-node-exporter.service': file('0644', 374, 'fd7e8523baadcb56d4fd4fc95fc0cad5324c42dd23d128e0362a4166886a2cc0'),
+      '/usr/bin/prometheus-node-exporter': file('0755', 13703864, '67155e19b20caafc09c92e4dcddd74ae264c634b49f04791597ff81388bd2e91'),
+      // the textfile collector's directory (roles/monitoring writes replication metrics there)
+      '/var/lib/prometheus/node-exporter': dir('0755'),
+      '/var/log/prometheus': dir('0755'),
+    },
+    created: {
+      // shipped root:root; postinst: chown prometheus:prometheus /var/lib/prometheus (unless dpkg-statoverride says otherwise)
+      '/var/lib/prometheus': dir('0755', 'prometheus', 'prometheus'),
+    },
+    // postinst: adduser --quiet --system --home /var/lib/prometheus --no-create-home --group --gecos "Prometheus daemon" prometheus
+    // (adduser 3.134 writes "Prometheus daemon,,,": every prediction seen on a Debian 12 lab host with --host; Debian 13's
+    // adduser writes no ",,,", and its 1.9 binary differs: the rest agreed there too)
+    users: { prometheus: { home: '/var/lib/prometheus', shell: '/usr/sbin/nologin', group: 'prometheus', gecos: 'Prometheus daemon,,,' } },
+    groups: ['prometheus'],
+    units: { 'prometheus-node-exporter.service': { running: true, enabled: true } },
+  },
   nftables: {
     verified: '1.0.6-2+deb12u2',
     paths: {

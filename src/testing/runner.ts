@@ -8,11 +8,21 @@ import { checkPlaybookVars } from '../engine/check-vars.ts'
 import { ConnectionPool } from '../ssh/pool.ts'
 import { labHostSpecs } from '../lab/inventory.ts'
 import { labReset } from '../lab/reset.ts'
-import { hostAssertions, type Assertion, type Scenario } from './scenario.ts'
+import { labUp } from '../lab/up.ts'
+import { labDown } from '../lab/down.ts'
+import { labKillHost } from '../lab/kill-host.ts'
+import { setHostLinkUp } from '../lab/network.ts'
+import { belongsToHost } from '../lab/host-process.ts'
+import { readState } from '../lab/state.ts'
+import { labId } from '../lab/layout.ts'
+import type { LabSuite } from '../lab/suite.ts'
+import { hostAssertions, type Assertion, type Scenario, type SideEffect } from './scenario.ts'
 
 /** One step of a scenario's run: held, or failed with the host and the difference. */
 export interface StepResult {
   scenario: string
+  /** The Debian release the scenario ran on, when it was asked for one. */
+  suite?: LabSuite
   step: string
   ok: boolean
   durationMs: number
@@ -23,8 +33,14 @@ export interface StepResult {
 /** What a scenario's run came to. */
 export interface ScenarioResult {
   scenario: string
+  /** The Debian release it ran on, when it was asked for one (`--suite`, the scenario's `suites`). */
+  suite?: LabSuite
+  /** The lab id its hosts were on (lab scenarios). */
+  labId?: number
   file?: string
   ok: boolean
+  /** When it started (ms since the epoch): scenarios run in parallel overlap. */
+  startedAt: number
   durationMs: number
   steps: StepResult[]
 }
@@ -37,6 +53,67 @@ export interface RunScenarioOptions {
   onStep?: (s: StepResult) => void
   /** The scenario file, for reports. */
   file?: string
+  /** Run on lab hosts of this Debian release (the lab is booted on it first if it runs another). */
+  suite?: LabSuite
+  /**
+   * Brings the lab up (or onto `suite`) when it is not, and down at the end
+   * when it brought it up: one per process, shared by its scenarios. Without
+   * it, the lab must be up with the scenario's hosts.
+   */
+  lab?: LabSession
+}
+
+/**
+ * The lab as a run of scenarios needs it: up, with the hosts asked for, on
+ * the release asked for. `close()` takes it down if this session brought it up.
+ */
+export class LabSession {
+  #broughtUp = false
+  /** Hosts this session reset to bare that nothing has touched since: the next scenario's create need not reset them again. */
+  readonly #bare = new Set<string>()
+
+  /** Whether every one of `hosts` is still as this session's last reset left it. */
+  isBare(hosts: readonly string[]): boolean {
+    return hosts.every((h) => this.#bare.has(h))
+  }
+
+  /** `hosts` were just reset (`true`), or are about to be changed (`false`). */
+  markBare(hosts: readonly string[], bare: boolean): void {
+    for (const h of hosts) if (bare) this.#bare.add(h)
+    else this.#bare.delete(h)
+  }
+
+  /** Whether this session brought the lab up. */
+  get broughtUp(): boolean {
+    return this.#broughtUp
+  }
+
+  /** The release the lab runs now, undefined when it is not up. */
+  suite(): LabSuite | undefined {
+    try {
+      const s = readState()
+      return s ? (s.suite ?? 'bookworm') : undefined
+    } catch {
+      return undefined // a state this user cannot read, or a broken one: a lab scenario's create says so
+    }
+  }
+
+  /** Up with `hosts` (beside those it has), on `suite` (else what it runs): boots only what is missing. */
+  async ensure(hosts: readonly string[], suite?: LabSuite): Promise<void> {
+    const state = readState()
+    const running = this.suite()
+    const have = state?.hosts.map((h) => h.name) ?? []
+    if (state && (suite === undefined || suite === running) && hosts.every((h) => have.includes(h))) return
+    if (!state) this.#broughtUp = true
+    this.#bare.clear()
+    await labUp({ hosts: [...new Set([...have, ...hosts])], suite: suite ?? running })
+  }
+
+  /** Down, if this session brought it up (and `keep` is not asked). */
+  async close(keep = false): Promise<void> {
+    if (this.#broughtUp && !keep) await labDown()
+    this.#broughtUp = false
+  }
 }
 
 interface Run {
@@ -102,7 +179,9 @@ export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): P
   const started = Date.now()
   const steps: StepResult[] = []
   const lab = 'lab' in s.hosts ? [...s.hosts.lab] : undefined
-  const pool = new ConnectionPool({ acceptNewHostKeys: false, connectTimeoutMs: 10_000 })
+  const suite = lab ? opts.suite : undefined
+  let pool = new ConnectionPool({ acceptNewHostKeys: false, connectTimeoutMs: 10_000 })
+  const cut = new Set<string>()
   let inventory: Inventory | undefined
   let book: Playbook | undefined
 
@@ -114,12 +193,12 @@ export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): P
     } catch (e) {
       failures = [e instanceof Error ? e.message : String(e)]
     }
-    const r: StepResult = { scenario: s.name, step: name, ok: failures.length === 0, durationMs: Date.now() - t, failures }
+    const r: StepResult = { scenario: s.name, ...(suite ? { suite } : {}), step: name, ok: failures.length === 0, durationMs: Date.now() - t, failures }
     steps.push(r)
     opts.onStep?.(r)
     return r.ok
   }
-  const runIn = async (mode: Mode): Promise<Run> => {
+  const runIn = async (mode: Mode, via = pool): Promise<Run> => {
     const events: MusterEvent[] = []
     const recap = await runPlaybook({
       playbook: book!,
@@ -128,7 +207,7 @@ export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): P
       mode,
       forks: 10,
       diff: true,
-      connect: (h) => pool.get(h),
+      connect: (h) => via.get(h),
       onEvent: (e) => events.push(e),
     })
     return { recap, events }
@@ -148,7 +227,7 @@ export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): P
     }
   }
   const verifyOnce = async (): Promise<string[]> => {
-    const assertions = s.verify?.((name) => hostAssertions(name)) ?? []
+    const assertions = s.verify?.((name) => hostAssertions(name), { suite: lab ? (suite ?? opts.lab?.suite() ?? readState()?.suite) : undefined }) ?? []
     const failures: string[] = []
     const perHost = new Map<string, Assertion[]>()
     for (const a of assertions) {
@@ -179,10 +258,16 @@ export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): P
 
   const body = async (): Promise<void> => {
     const created = await step('create', async () => {
+      if (lab && opts.lab) await opts.lab.ensure(lab, suite)
+      else if (lab && suite && (readState()?.suite ?? 'bookworm') !== suite) throw new Error(`scenario ${s.name}: the lab runs ${readState()?.suite ?? 'nothing'}, not ${suite}`)
       inventory = scenarioInventory(s)
       book = scenarioPlaybook(s)
       checkPlaybookVars(book, inventory, undefined)
-      if (lab) await labReset(lab)
+      const outside = (s.sideEffects ?? []).filter((e) => e.lab)
+      if (!lab && outside.length) throw new Error(`scenario ${s.name}: "${outside[0]!.name}" is done by the lab: it needs lab hosts, not an inventory`)
+      // hosts the last scenario's destroy reset, untouched since, are bare already
+      if (lab && !opts.lab?.isBare(lab)) await labReset(lab)
+      if (lab) opts.lab?.markBare(lab, false)
       return []
     })
     if (!created) return
@@ -219,8 +304,12 @@ export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): P
     if (s.verify) await step('verify', verify)
     for (const effect of s.sideEffects ?? []) {
       const what = `side effect ${effect.host}: ${effect.name}`
+      if (effect.lab) {
+        await outsideEffect(effect, what)
+        continue
+      }
       const done = await step(what, async () => {
-        const r = await exec(effect.host, effect.shell)
+        const r = await exec(effect.host, effect.shell ?? 'true')
         return r.code === 0 ? [] : [`${effect.host}: the side effect's command exited ${r.code}: ${r.stderr.trim()}`]
       })
       if (!done) continue
@@ -229,24 +318,70 @@ export async function runScenario(s: Scenario, opts: RunScenarioOptions = {}): P
         const found = byStatus(r, 'would-change', 'unknown').filter((c) => c.startsWith(`${effect.host}: `))
         return [...problems(r), ...(found.length === 0 ? [`${effect.host}: check found no drift after "${effect.name}" (exit ${r.recap.exitCode})`] : [])]
       })
-      await step(`apply fixes ${what}`, async () => {
-        const r = await runIn('apply')
-        const again = await runIn('check')
-        return [...problems(r), ...problems(again), ...byStatus(again, 'would-change', 'unknown').map((c) => `${c}: still drifted after apply`)]
-      })
-      if (s.verify) await step(`verify after ${what}`, verify)
+      await applyFixes(what)
     }
+  }
+  const applyFixes = async (what: string): Promise<void> => {
+    await step(`apply fixes ${what}`, async () => {
+      const r = await runIn('apply')
+      const again = await runIn('check')
+      return [...problems(r), ...problems(again), ...byStatus(again, 'would-change', 'unknown').map((c) => `${c}: still drifted after apply`)]
+    })
+    if (s.verify) await step(`verify after ${what}`, verify)
+  }
+  // a host killed or cut off: check (new connections, as a new `muster check` makes) must call it
+  // unreachable, exit 3; the lab brings it back; apply must converge it
+  const outsideEffect = async (effect: SideEffect, what: string): Promise<void> => {
+    await pool.closeAll()
+    pool = new ConnectionPool({ acceptNewHostKeys: false, connectTimeoutMs: 10_000 })
+    const done = await step(what, async () => {
+      if (effect.lab === 'kill') await labKillHost(effect.host)
+      else {
+        cut.add(effect.host)
+        await setHostLinkUp(effect.host, false)
+      }
+      return []
+    })
+    if (done) {
+      await step(`check finds ${what}`, async () => {
+        const fresh = new ConnectionPool({ acceptNewHostKeys: false, connectTimeoutMs: 3000 })
+        try {
+          const r = await runIn('check', fresh)
+          const unreachable = r.events.some((e) => e.type === 'host:unreachable' && e.host === effect.host)
+          return unreachable && r.recap.exitCode === 3 ? [] : [`${effect.host}: check did not find it unreachable after "${effect.name}" (exit ${r.recap.exitCode})`]
+        } finally {
+          await fresh.closeAll()
+        }
+      })
+    }
+    const back = await step(`bring back ${effect.host}`, async () => {
+      await restore(effect.host)
+      return []
+    })
+    if (back) await applyFixes(what)
+  }
+  const restore = async (host: string): Promise<void> => {
+    if (cut.delete(host)) await setHostLinkUp(host, true)
+    const state = readState()
+    const h = state?.hosts.find((x) => x.name === host)
+    // a killed host boots again from its disk as it was (labUp keeps the others as they run)
+    if (state && h && (h.pid === null || !belongsToHost(h.pid, host))) await labUp({ hosts: state.hosts.map((x) => x.name), suite: state.suite ?? 'bookworm' })
   }
   try {
     await body()
   } finally {
     await pool.closeAll()
+    // never leave a host unplugged, whatever failed
+    for (const h of [...cut]) await setHostLinkUp(h, true).catch(() => undefined)
+    cut.clear()
   }
   if (lab && inventory && !opts.keep) {
     await step('destroy', async () => {
       await labReset(lab)
+      opts.lab?.markBare(lab, true)
       return []
     })
   }
-  return { scenario: s.name, ...(opts.file ? { file: opts.file } : {}), ok: steps.every((x) => x.ok), durationMs: Date.now() - started, steps }
+  return { scenario: s.name, ...(suite ? { suite } : {}), ...(lab ? { labId } : {}), ...(opts.file ? { file: opts.file } : {}), ok: steps.every((x) => x.ok), startedAt: started, durationMs: Date.now() - started, steps }
 }
+

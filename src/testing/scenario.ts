@@ -1,6 +1,7 @@
 import type { InventorySpec } from '../inventory/types.ts'
 import type { Playbook, Role } from '../engine/playbook.ts'
 import type { Vars } from '../inventory/types.ts'
+import type { LabSuite } from '../lab/suite.ts'
 
 /**
  * One check on one host, run in that host's single verify script (one round
@@ -103,13 +104,20 @@ export function controllerHttp(url: string, code: number, bodyContains?: string)
 /**
  * Something done to a host between converge and the second check, that check
  * must find and apply must undo: `sideEffects.stopService('web-01', 'nginx')`.
+ * Either a shell command run on the host, or (lab hosts only) something the
+ * lab does to the host from outside: `kill` (every process on it ends, as in
+ * a power cut) or `cut` (its network link goes down). After those, check must
+ * find the host unreachable (exit 3); the lab then brings it back (boots it
+ * from its disk, or plugs its link in again) and apply must converge it.
  */
 export interface SideEffect {
   host: string
   /** For the report: "stop nginx". */
   name: string
   /** The shell command that does it, run as the scenario's user on the host. */
-  shell: string
+  shell?: string
+  /** Done by the lab to the host instead: `kill` it or `cut` it off the network. */
+  lab?: 'kill' | 'cut'
 }
 
 /** Ready-made side effects. */
@@ -124,6 +132,18 @@ export const sideEffects = {
   chmod: (host: string, path: string, mode: string): SideEffect => ({ host, name: `chmod ${mode} ${path}`, shell: `chmod ${mode} ${q(path)}` }),
   /** `apt-get remove` a package (its config stays, as a person's removal would leave it). */
   removePackage: (host: string, pkg: string): SideEffect => ({ host, name: `remove package ${pkg}`, shell: `DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ${q(pkg)} >/dev/null` }),
+  /**
+   * Kill a lab host (every process on it, sshd and systemd too, as a power
+   * cut would): check must report it unreachable; the lab boots it again from
+   * its disk and apply must converge it. Lab hosts only.
+   */
+  killHost: (host: string): SideEffect => ({ host, name: 'kill the host', lab: 'kill' }),
+  /**
+   * Cut a lab host off the network (its link down; it runs on): check must
+   * report it unreachable; the link is plugged in again and apply must
+   * converge it. Lab hosts only.
+   */
+  cutNetwork: (host: string): SideEffect => ({ host, name: 'cut it off the network', lab: 'cut' }),
   /** Any shell command. */
   shell: (host: string, name: string, shell: string): SideEffect => ({ host, name, shell }),
 }
@@ -135,6 +155,12 @@ export type ScenarioHosts =
   /** A delegated run: an inventory of your own hosts (not reset; the scenario must converge them from whatever they hold). */
   | { inventory: InventorySpec }
 
+/** What a scenario's `verify` is told about the run. */
+export interface VerifyContext {
+  /** The Debian release of the lab hosts (`trixie`, `bookworm`); undefined for a delegated inventory. */
+  suite: LabSuite | undefined
+}
+
 /** A scenario: `export default defineScenario({...})` in a `*.scenario.ts` file. */
 export interface Scenario {
   name: string
@@ -145,8 +171,17 @@ export interface Scenario {
   playbook?: Playbook
   /** Done after verify; check must find each, apply must fix it, verify must hold again. */
   sideEffects?: readonly SideEffect[]
-  /** What must hold on the converged hosts: `(h) => [h('web-01').service('nginx').running]`. */
-  verify?: (host: (name: string) => HostAssertions) => readonly Assertion[]
+  /**
+   * What must hold on the converged hosts: `(h) => [h('web-01').service('nginx').running]`;
+   * `ctx.suite` is the Debian release the lab hosts run (undefined for a delegated inventory).
+   */
+  verify?: (host: (name: string) => HostAssertions, ctx: VerifyContext) => readonly Assertion[]
+  /**
+   * The Debian releases to run on (lab hosts only): the scenario runs once on
+   * each, reported with it. `muster test --suite` overrides it; without
+   * either it runs on whatever the lab runs.
+   */
+  suites?: readonly LabSuite[]
   /**
    * How long verify asks again while an assertion fails (a unit restarted by a
    * handler may take a moment to listen): milliseconds, default 10000; 0 asks once.

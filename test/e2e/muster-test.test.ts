@@ -36,4 +36,13 @@ describe('muster test against a delegated inventory (issue 17)', function () {
       `side effect box: chmod 0600 ${root}/etc/motd`, `check finds side effect box: chmod 0600 ${root}/etc/motd`, `apply fixes side effect box: chmod 0600 ${root}/etc/motd`, `verify after side effect box: chmod 0600 ${root}/etc/motd`,
     ])
   })
+
+  it('--suite and --parallel: a release it does not know, or more labs than --lab-ids name, is a usage error (exit 64)', async () => {
+    const sid = await muster(['test', 'test/fixtures/muster-test/delegated', '--suite', 'trixie,sid'])
+    expect(sid.code, sid.stderr).to.equal(64)
+    expect(sid.stderr).to.include('--suite must be one of trixie, bookworm, not "sid"')
+    const ids = await muster(['test', 'test/fixtures/muster-test/delegated', '--parallel', '3', '--lab-ids', '2,4'])
+    expect(ids.code, ids.stderr).to.equal(64)
+    expect(ids.stderr).to.include('--parallel 3 needs as many --lab-ids, not 2')
+  })
 })

@@ -3,6 +3,8 @@
  * packages, so the table stays facts rather than guesses:
  *
  *   npx tsx test/support/verify-package-provides.ts            # verify every entry
+ *   npx tsx test/support/verify-package-provides.ts prometheus-node-exporter
+ *                                                              # only the entries named (and their companions)
  *   npx tsx test/support/verify-package-provides.ts --suite bookworm/main
  *                                                              # against the versions in that suite
  *   npx tsx test/support/verify-package-provides.ts --host root@10.77.0.11 --identity KEY --known-hosts FILE nginx
@@ -127,15 +129,19 @@ function versionIn(pkg: string, suite: string): string | undefined {
   return undefined
 }
 
-function verify(suite?: string, onHost?: string): number {
+function verify(suite?: string, only: readonly string[] = [], onHost?: string): number {
   let bad = 0
   let notes = 0
   let checked = 0
   const versionOf = (pkg: string, facts: { verified: string }): string =>
     onHost ? (candidateOf(pkg) ?? facts.verified) : suite ? (versionIn(pkg, suite) ?? facts.verified) : facts.verified
   if (onHost) suite = onHost
-  const fetched = new Map(Object.entries(PACKAGE_TABLE).map(([pkg, facts]) => [pkg, fetchPackage(pkg, versionOf(pkg, facts))]))
-  for (const [pkg, facts] of Object.entries(PACKAGE_TABLE)) {
+  for (const p of only) if (!PACKAGE_TABLE[p]) throw new Error(`${p} is not in the table`)
+  // the packages named (default: all) and their companions, whose scripts may enable their units
+  const wanted = only.length ? [...new Set(only.flatMap((p) => [p, ...(PACKAGE_TABLE[p]!.with ?? [])]))] : Object.keys(PACKAGE_TABLE)
+  const table = Object.entries(PACKAGE_TABLE).filter(([pkg]) => wanted.includes(pkg))
+  const fetched = new Map(table.map(([pkg, facts]) => [pkg, fetchPackage(pkg, versionOf(pkg, facts))]))
+  for (const [pkg, facts] of table) {
     const { entries } = fetched.get(pkg)!
     // a unit or user may come from a companion's scripts (nginx.service is enabled by nginx-common)
     const scripts = [pkg, ...(facts.with ?? [])].map((p) => fetched.get(p)?.scripts ?? '').join('\n')
@@ -267,10 +273,10 @@ if (args[0] === '--print') {
     writeFileSync(file, deb)
     return file
   }
-  process.exit(verify(undefined, os) === 0 ? 0 : 1)
+  process.exit(verify(undefined, args.slice(2), os) === 0 ? 0 : 1)
 } else if (args[0] === '--suite') {
   // the table against the versions another suite holds (a host without security updates)
-  process.exit(verify(args[1]) === 0 ? 0 : 1)
+  process.exit(verify(args[1], args.slice(2)) === 0 ? 0 : 1)
 } else {
-  process.exit(verify() === 0 ? 0 : 1)
+  process.exit(verify(undefined, args) === 0 ? 0 : 1)
 }

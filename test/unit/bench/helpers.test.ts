@@ -48,7 +48,7 @@ describe('bench: pure helpers', () => {
   it('parses --only, --runs and --sizes, and refuses what it does not know', () => {
     const a = parseBenchArgs(['--only', 'stack,controller', '--runs=5', '--sizes', '10,20'])
     expect([a.only, a.runs, a.sizes]).to.deep.equal([['stack', 'controller'], 5, [10, 20]])
-    expect(parseBenchArgs([]).only).to.deep.equal(['stack', 'fleet', 'controller', 'releases'])
+    expect(parseBenchArgs([]).only).to.deep.equal(['stack', 'fleet', 'controller', 'releases', 'scenario'])
     expect(() => parseBenchArgs(['--only', 'nope'])).to.throw(BenchUsageError)
     expect(() => parseBenchArgs(['--runs', '0'])).to.throw(BenchUsageError)
   })

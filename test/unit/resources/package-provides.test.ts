@@ -10,7 +10,7 @@ function exact(preds: readonly Prediction[]): Map<string, unknown> {
 
 describe('package-provides table', () => {
   it('covers the reference stack', () => {
-    expect(Object.keys(PACKAGE_TABLE)).to.include.members(['nginx', 'haproxy', 'mariadb-server', 'nodejs', 'tinyproxy', 'keepalived', 'nftables'])
+    expect(Object.keys(PACKAGE_TABLE)).to.include.members(['nginx', 'haproxy', 'mariadb-server', 'nodejs', 'tinyproxy', 'keepalived', 'nftables', 'prometheus-node-exporter'])
   })
 
   it('names every companion it lists, and paths are absolute and exact', () => {
@@ -52,6 +52,15 @@ describe('package-provides table', () => {
     const m = new Map([...exact(installPredictions('keepalived')), ...exact(installPredictions('nftables'))])
     expect(m.get('systemd-unit keepalived.service')).to.deep.include({ activeState: 'inactive', unitFileState: 'enabled' })
     expect(m.get('systemd-unit nftables.service')).to.deep.include({ activeState: 'inactive', unitFileState: 'disabled' })
+  })
+
+  it('prometheus-node-exporter: the textfile directory it ships, /var/lib/prometheus chowned by its postinst, user, unit', () => {
+    // roles/monitoring manages the textfile directory: check on bare must know the package makes it (0755, root)
+    const m = exact(installPredictions('prometheus-node-exporter'))
+    expect(m.get('path /var/lib/prometheus/node-exporter')).to.deep.equal({ type: 'directory', mode: '0755', owner: 'root', group: 'root', mtime: 0 })
+    expect(m.get('path /var/lib/prometheus')).to.deep.include({ type: 'directory', owner: 'prometheus', group: 'prometheus' })
+    expect(m.get('user prometheus')).to.deep.include({ exists: true, home: '/var/lib/prometheus', group: 'prometheus' })
+    expect(m.get('systemd-unit prometheus-node-exporter.service')).to.deep.include({ activeState: 'active', unitFileState: 'enabled' })
   })
 
   it('nodejs brings /usr/bin/node', () => {
