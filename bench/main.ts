@@ -119,7 +119,8 @@ async function main(args: BenchArgs): Promise<number> {
       const r = await measureLoad('controller', () => runControllerBench({
         sizes: args.sizes,
         runs: args.runs,
-        modes: ['apply', 'check'],
+        modes: args.modes,
+        workers: args.workers,
         ...(args.forks ? { forks: args.forks } : {}),
         ...(args.cpuProfileDir ? { cpuProfileDir: resolve(args.cpuProfileDir) } : {}),
         servers: args.servers,

@@ -20,6 +20,10 @@ export interface BenchArgs {
   fleetHosts: number
   /** Controller mode: write a V8 CPU profile of every measured run here. */
   cpuProfileDir?: string
+  /** Controller mode: `--workers` of each measured controller run (threads in one process). */
+  workers: number
+  /** Controller mode: which runs (default apply and check). */
+  modes: ('apply' | 'check')[]
   /** Where the results JSON goes. */
   out?: string
   help: boolean
@@ -31,13 +35,17 @@ export const USAGE = `npm run bench -- [options]
 
   --only MODE        stack | fleet | controller | releases; repeat or comma-separate (default: all four)
   --runs N           runs of each tool per scenario (default 3; at least 3 for the report)
-  --sizes A,B,...    controller mode: simulated host counts (default 10,100,500,1000)
+  --sizes A,B,...    controller mode: simulated host counts (default 10,100,500,1000; e.g. 1000,2000,5000,10000)
   --forks N          controller mode: forks (default: the host count)
   --known-hosts S    controller mode: plain | hashed (a line per host) | wildcard (one line) (default plain)
   --servers N        controller mode: processes playing the hosts (default 1; more past 4000 hosts)
   --shards N         controller mode: also check the largest size as N local shard processes (default 2; 1: off)
   --port N           controller mode: the simulated hosts' SSH port (default 46022)
-  --cpu-prof DIR     controller mode: a V8 CPU profile of every measured controller run, into DIR
+  --cpu-prof DIR     controller mode: a V8 CPU profile of every measured controller run, into DIR,
+                     summarised by self time (where the time goes) on stderr and in the results
+  --workers N        controller mode: the controller's --workers (threads in its one process; default 1)
+  --modes M,...      controller mode: apply, check or both (default apply,check)
+  --hosts A,B,...    controller mode: the same as --sizes
   --fleet-hosts N    fleet mode: lab hosts (default 50)
   --out FILE         results JSON (default bench/results/latest.json)
 
@@ -47,7 +55,7 @@ on Debian 13 and then on Debian 12 in that lab and times muster's no-change appl
 check on each, side by side. controller needs no lab.`
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { only: [], runs: 3, sizes: [10, 100, 500, 1000], knownHosts: 'plain', servers: 1, shards: 2, port: 46022, fleetHosts: 50, help: false }
+  const args: BenchArgs = { only: [], runs: 3, sizes: [10, 100, 500, 1000], knownHosts: 'plain', servers: 1, shards: 2, port: 46022, fleetHosts: 50, workers: 1, modes: ['apply', 'check'], help: false }
   const positive = (flag: string, v: string | undefined): number => {
     const n = Number(v)
     if (!Number.isInteger(n) || n < 1) throw new BenchUsageError(`${flag} takes a whole number >= 1, got ${JSON.stringify(v)}`)
@@ -71,6 +79,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         args.runs = positive(flag, value())
         break
       case '--sizes':
+      case '--hosts':
         args.sizes = value().split(',').map((s) => positive(flag, s))
         break
       case '--forks':
@@ -94,6 +103,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--fleet-hosts':
         args.fleetHosts = positive(flag, value())
         break
+      case '--workers':
+        args.workers = positive(flag, value())
+        break
+      case '--modes': {
+        const ms = value().split(',')
+        for (const m of ms) if (m !== 'apply' && m !== 'check') throw new BenchUsageError(`--modes takes apply and/or check, got "${m}"`)
+        args.modes = ms as ('apply' | 'check')[]
+        break
+      }
       case '--cpu-prof':
         args.cpuProfileDir = value()
         break

@@ -96,9 +96,10 @@ export function workerPlan(o: Pick<WorkerRunOptions, 'playbook' | 'inventory' | 
   return { parts, selected }
 }
 
-function workerUrl(): URL {
-  // from source (the tests, the bench) the worker is the .ts beside this file; in dist/ the bundle's own entry
-  return new URL(import.meta.url.endsWith('.ts') ? './run-worker.ts' : './run-worker.js', import.meta.url)
+function startWorker(task: WorkerTask, env: NodeJS.ProcessEnv): Worker {
+  // from source (muster's own tests and bench, under tsx) through a bootstrap that registers tsx in the thread
+  const entry = import.meta.url.endsWith('.ts') ? './run-worker-source.mjs' : './run-worker.js'
+  return new Worker(new URL(entry, import.meta.url), { workerData: task, env })
 }
 
 /** Run the play on `parts.length` worker threads; events go to onEvent as one run's; resolves with the merged recap. */
@@ -137,7 +138,7 @@ export async function runInWorkers(o: WorkerRunOptions, parts: string[][], selec
               timeoutSeconds: o.timeoutSeconds,
               stopBetweenResources: o.mode === 'apply',
             }
-            const w = new Worker(workerUrl(), { workerData: task, env })
+            const w = startWorker(task, env)
             workers.push(w)
             if (o.signal?.aborted) onAbort()
             let settled = false
