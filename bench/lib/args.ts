@@ -1,7 +1,10 @@
 /** `npm run bench -- [--only stack|fleet|controller]... [--runs N] [...]`: what to run, and how often. */
-export type BenchMode = 'stack' | 'fleet' | 'controller' | 'releases'
+export type BenchMode = 'stack' | 'fleet' | 'controller' | 'releases' | 'floor'
 
-export const BENCH_MODES: readonly BenchMode[] = ['stack', 'fleet', 'controller', 'releases']
+export const BENCH_MODES: readonly BenchMode[] = ['stack', 'fleet', 'controller', 'releases', 'floor']
+
+/** What runs without --only (the stack part measures the floor too). */
+export const DEFAULT_MODES: readonly BenchMode[] = ['stack', 'fleet', 'controller', 'releases']
 
 export interface BenchArgs {
   only: BenchMode[]
@@ -33,7 +36,9 @@ export class BenchUsageError extends Error {}
 
 export const USAGE = `npm run bench -- [options]
 
-  --only MODE        stack | fleet | controller | releases; repeat or comma-separate (default: all four)
+  --only MODE        stack | fleet | controller | releases | floor; repeat or comma-separate (default: the
+                     first four; stack includes the floor: muster's converged check against a minimal ssh2
+                     client sending its probe scripts, in --runs pairs (at least 3), as a paired ratio)
   --runs N           runs of each tool per scenario (default 3; at least 3 for the report)
   --sizes A,B,...    controller mode: simulated host counts (default 10,100,500,1000; e.g. 1000,2000,5000,10000)
   --forks N          controller mode: forks (default: the host count)
@@ -126,6 +131,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         throw new BenchUsageError(`unknown option ${flag}`)
     }
   }
-  if (args.only.length === 0) args.only = [...BENCH_MODES]
+  if (args.only.length === 0) args.only = [...DEFAULT_MODES]
   return args
 }

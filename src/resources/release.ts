@@ -62,9 +62,7 @@ export function buildRelease(opts: ReleaseOptions): Release {
   const exclude = new Set(opts.exclude ?? ['node_modules', '.git'])
   const build = opts.build ?? (existsSync(join(source, 'package-lock.json')) ? ['npm', 'ci', '--omit=dev', '--no-audit', '--no-fund'] : false)
   const cacheDir = resolve(opts.cacheDir ?? '.muster/releases')
-  const files = listTree(source, exclude)
-  const hash = treeHash(source, files)
-  const time = sourceTime(source, files)
+  const { hash, time } = describeTree(source, exclude)
   const id = releaseId(time, hash)
   // hosts of one run share one Release, so the tarball is built once
   const key = JSON.stringify([source, id, [...exclude].sort(), build, cacheDir])
@@ -82,6 +80,65 @@ export function buildRelease(opts: ReleaseOptions): Release {
   }
   built.set(key, rel)
   return rel
+}
+
+/** A source's hash and time, kept while nothing under it (nor its git checkout's index and HEAD) changed. */
+const described = new Map<string, { fingerprint: string; hash: string; time: Date }>()
+
+/**
+ * The source's content hash and time. Roles call buildRelease while they are
+ * expanded, for every host of the play: hashing every file and asking git
+ * twice (two blocking spawns) each time cost a 4-host check 85-270 ms with
+ * the event loop blocked. Now a walk with lstat (sizes, times, modes, and the
+ * git index and HEAD of the checkout) says whether anything changed since the
+ * last call in this process; only then are the files hashed and git asked.
+ */
+function describeTree(source: string, exclude: ReadonlySet<string>): { hash: string; time: Date } {
+  const files = listTree(source, exclude)
+  const fingerprint = treeFingerprint(source, files)
+  const key = JSON.stringify([source, [...exclude].sort()])
+  const known = described.get(key)
+  if (known && known.fingerprint === fingerprint) return known
+  const fresh = { fingerprint, hash: treeHash(source, files), time: sourceTime(source, files) }
+  described.set(key, fresh)
+  return fresh
+}
+
+function treeFingerprint(root: string, files: readonly string[]): string {
+  const parts: string[] = []
+  for (const rel of files) {
+    const st = lstatSync(join(root, rel))
+    parts.push(`${rel}\0${st.mode}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}`)
+  }
+  for (const f of gitStateFiles(root)) {
+    try {
+      const st = statSync(f)
+      parts.push(`${f}\0${st.size}\0${st.mtimeMs}`)
+    } catch {
+      parts.push(`${f}\0-`)
+    }
+  }
+  return parts.join('\n')
+}
+
+/** The files a commit or checkout rewrites (index, HEAD, its log) of the git checkout holding `dir`, if any. */
+function gitStateFiles(dir: string): string[] {
+  for (let d = dir; ; d = resolve(d, '..')) {
+    const dotGit = join(d, '.git')
+    try {
+      const st = lstatSync(dotGit)
+      let gitDir = dotGit
+      if (st.isFile()) {
+        // a worktree: ".git" names its own git dir
+        const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, 'utf8'))
+        if (m) gitDir = resolve(d, m[1]!.trim())
+      }
+      return [join(gitDir, 'index'), join(gitDir, 'HEAD'), join(gitDir, 'logs', 'HEAD')]
+    } catch {
+      // no .git here: try the parent
+    }
+    if (resolve(d, '..') === d) return []
+  }
 }
 
 export function releaseId(time: Date, hash: string): string {
