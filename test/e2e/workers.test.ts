@@ -40,10 +40,10 @@ describe('e2e: --workers splits a run over threads and gives the one-thread resu
     tmp.removeAll()
   })
 
-  const run = (mode: 'apply' | 'check', workers: number, ...extra: string[]) => muster([mode, PB, '-i', INV, '--json', '--workers', String(workers), ...extra], env)
+  const runWith = (mode: 'apply' | 'check', workers: number, ...extra: string[]) => muster([mode, PB, '-i', INV, '--json', '--workers', String(workers), ...extra], env)
 
   it('apply on 3 workers converges the same hosts as one thread would, with one run:start naming every host in the run order', async () => {
-    const r = await run('apply', 3, '--limit', '!gone')
+    const r = await runWith('apply', 3, '--limit', '!gone')
     expect(r.code, r.stderr + r.stdout.slice(0, 2000)).to.equal(0)
     const starts = r.events.filter((e) => e.type === 'run:start')
     expect(starts).to.have.length(1)
@@ -57,7 +57,7 @@ describe('e2e: --workers splits a run over threads and gives the one-thread resu
     writeFileSync(join(root, 'w2/etc/app.conf'), '# rendered by muster\ngreeting = hi there\nworkers = 4\n')
     rmSync(join(root, 'w5/etc/motd'))
     writeFileSync(join(root, 'w9/etc/secret.conf'), 'token=abc\n', { mode: 0o644 })
-    const one = await run('check', 1)
+    const one = await runWith('check', 1)
     expect(one.code, one.stderr).to.equal(3) // unreachable outranks drift
     const base = perHost(one)
     expect(base.gone!.results).to.deep.equal(['unreachable'])
@@ -75,13 +75,13 @@ describe('e2e: --workers splits a run over threads and gives the one-thread resu
   })
 
   it('a converged check exits 0 on several workers; --workers with --watch is refused (exit 64)', async () => {
-    const fix = await run('apply', 2, '--limit', '!gone')
+    const fix = await runWith('apply', 2, '--limit', '!gone')
     expect(fix.code, fix.stderr).to.equal(0)
-    const c = await run('check', 4, '--limit', '!gone')
+    const c = await runWith('check', 4, '--limit', '!gone')
     expect(c.code, c.stderr).to.equal(0)
     expect(Object.values(c.recap!.hosts).every((h) => h.ok === 7 && h.changed === 0)).to.equal(true)
     // --workers with --watch is refused (exit 64)
-    const w = await run('check', 2, '--watch', '1', '--watch-count', '1')
+    const w = await runWith('check', 2, '--watch', '1', '--watch-count', '1')
     expect(w.code).to.equal(64)
     expect(w.stderr).to.contain('--workers and --watch')
   })
