@@ -85,6 +85,28 @@ describe('release', () => {
       expect(buildRelease({ source: src(), build: false, cacheDir: cache() }).time.toISOString()).to.equal('2026-04-01T00:00:00.000Z')
     })
 
+    it('a later run (a new process) finds the description in the cache: no hashing, no git, the same id; a changed file is seen', async () => {
+      await app(src(), { 'server.js': 'one' })
+      const bin = join(tmp.path, 'bin')
+      const calls = join(tmp.path, 'git-calls')
+      await mkdir(bin)
+      await writeFile(join(bin, 'git'), `#!/bin/sh\necho "$*" >> ${calls}\nexec ${execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()} "$@"\n`, { mode: 0o755 })
+      const moduleUrl = new URL('../../../src/resources/release.ts', import.meta.url).href
+      const runOnce = (): string =>
+        execFileSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', `const m = await import(${JSON.stringify(moduleUrl)}); console.log(m.buildRelease({ source: ${JSON.stringify(src())}, build: false }).id)`], {
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, MUSTER_CACHE_DIR: join(tmp.path, 'muster-cache') },
+        }).trim()
+      const gitCalls = async (): Promise<number> => (await readFile(calls, 'utf8').catch(() => '')).split('\n').filter(Boolean).length
+      const first = runOnce()
+      const afterFirst = await gitCalls()
+      expect(afterFirst).to.be.greaterThan(0)
+      expect(runOnce()).to.equal(first)
+      expect(await gitCalls(), 'no git in the second run').to.equal(afterFirst)
+      await writeFile(join(src(), 'server.js'), 'two')
+      expect(runOnce()).to.not.equal(first)
+    })
+
     it('refuses a source that is not a directory', () => {
       expect(() => buildRelease({ source: join(tmp.path, 'nope') })).to.throw(/not a directory/)
     })
