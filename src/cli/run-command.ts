@@ -122,6 +122,7 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
     mode,
     limit,
     limitLabel: limit ? limitLabel(args, limit) : '--limit',
+    shard,
     tags: args.tags,
     skipTags: args.skipTags,
     allowUnmatched: args.allowUnmatched ?? false,

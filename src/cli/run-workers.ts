@@ -80,7 +80,9 @@ export interface WorkerRunOptions {
  * worker (at least two non-empty parts). Thrown: the selection errors a
  * single thread would throw (exit 64), so they are said once.
  */
-export function workerPlan(o: Pick<WorkerRunOptions, 'playbook' | 'inventory' | 'mode' | 'limit' | 'limitLabel' | 'tags' | 'skipTags' | 'allowUnmatched' | 'workers' | 'acceptNewHostKeys'>): { parts: string[][]; selected: string[] } | { single: string } {
+export function workerPlan(
+  o: Pick<WorkerRunOptions, 'playbook' | 'inventory' | 'mode' | 'limit' | 'limitLabel' | 'shard' | 'tags' | 'skipTags' | 'allowUnmatched' | 'workers' | 'acceptNewHostKeys'>,
+): { parts: string[][]; selected: string[] } | { single: string } {
   if (o.workers <= 1) return { single: 'one worker asked for' }
   if (o.acceptNewHostKeys) throw new UsageError('--workers and --accept-new-host-keys do not go together: record the new keys in a run on one thread first')
   const why = unshardable(o.playbook, o.mode)
@@ -88,9 +90,10 @@ export function workerPlan(o: Pick<WorkerRunOptions, 'playbook' | 'inventory' | 
   // a tag that is not a role name is judged over every host's expanded resources, which no one worker sees
   const roleNames = new Set(o.playbook.plays.flatMap((p) => p.roles.map((r) => r.name)))
   if ([...(o.tags ?? []), ...(o.skipTags ?? [])].some((t) => !roleNames.has(t))) return { single: '--tags or --skip-tags name a tag that is not a role name' }
-  const selection = playHostsOf(o.playbook, o.inventory, o.limit, o.limitLabel)
+  // a --shard process judges the selection over the whole run's hosts (as runPlaybook does) and runs its own
+  const selection = playHostsOf(o.playbook, o.inventory, o.shard ? new Set(o.shard.selected) : o.limit, o.limitLabel)
   if (selection.unmatched.length > 0 && !o.allowUnmatched) throw new SelectionError(selection.unmatched)
-  const selected = [...new Set(selection.hosts.flat())]
+  const selected = [...new Set(selection.hosts.flat())].filter((h) => !o.shard || !o.limit || o.limit.has(h))
   const parts = partitionAll(selected, Math.min(o.workers, selected.length)).filter((p) => p.length > 0)
   if (parts.length < 2) return { single: 'fewer than two hosts' }
   return { parts, selected }

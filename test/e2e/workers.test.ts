@@ -5,6 +5,7 @@ import { scratchDirs } from '../support/scratch.ts'
 import { startSshd, type SshdHandle } from '../support/sshd.ts'
 import { muster, type CliResult } from '../support/cli.ts'
 import type { HostRecap } from '../../src/engine/events.ts'
+import { shardOf } from '../../src/engine/shard.ts'
 
 const PB = 'test/fixtures/e2e/playbook.ts'
 const INV = 'test/fixtures/e2e/workers-inventory.ts'
@@ -74,12 +75,23 @@ describe('e2e: --workers splits a run over threads and gives the one-thread resu
     }
   })
 
-  it('a converged check exits 0 on several workers; --workers with --watch is refused (exit 64)', async () => {
+  it('a converged check exits 0 on several workers; a --shard process split over threads gives the shard's result (an empty one too); --workers with --watch is refused (exit 64)', async () => {
     const fix = await runWith('apply', 2, '--limit', '!gone')
     expect(fix.code, fix.stderr).to.equal(0)
     const c = await runWith('check', 4, '--limit', '!gone')
     expect(c.code, c.stderr).to.equal(0)
     expect(Object.values(c.recap!.hosts).every((h) => h.ok === 7 && h.changed === 0)).to.equal(true)
+    // one --shard process of several, split again over threads: the shard's own result; an empty shard stays no verdict
+    const hosts = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8', 'w9', 'gone']
+    const alone = await runWith('check', 1, '--limit', '!gone', '--shard', '0/2')
+    const split = await runWith('check', 2, '--limit', '!gone', '--shard', '0/2')
+    expect(split.code, split.stderr).to.equal(alone.code)
+    expect(perHost(split)).to.deep.equal(perHost(alone))
+    const empty = Array.from({ length: 12 }, (_, k) => k).find((k) => hosts.every((h) => shardOf(h, 12) !== k))!
+    const none = await runWith('check', 2, '--shard', `${empty}/12`)
+    const noneAlone = await runWith('check', 1, '--shard', `${empty}/12`)
+    expect(none.code, none.stderr).to.equal(noneAlone.code)
+    expect(none.stderr).to.equal(noneAlone.stderr)
     // --workers with --watch is refused (exit 64)
     const w = await runWith('check', 2, '--watch', '1', '--watch-count', '1')
     expect(w.code).to.equal(64)
