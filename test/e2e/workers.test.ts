@@ -75,7 +75,7 @@ describe('e2e: --workers splits a run over threads and gives the one-thread resu
     }
   })
 
-  it('a converged check exits 0 on several workers; a --shard process split over threads gives the shard's result (an empty one too); --workers with --watch is refused (exit 64)', async () => {
+  it('a converged check exits 0 on several workers; a --shard process split over threads gives the shard result (an empty one too); --workers with --watch is refused (exit 64)', async () => {
     const fix = await runWith('apply', 2, '--limit', '!gone')
     expect(fix.code, fix.stderr).to.equal(0)
     const c = await runWith('check', 4, '--limit', '!gone')

@@ -27,7 +27,7 @@ export function runOptions<T>(y: Argv<T>) {
       type: 'number',
       default: 1,
       describe:
-        'threads that split the selected hosts between them (their SSH handshakes and probes use more than one core); the output is one run\'s. A playbook --shard would refuse, --tags naming a resource\'s own tag, and --watch stay on one thread',
+        'threads that split the selected hosts between them (their SSH handshakes and probes use more than one core); the output is one run\'s. A playbook --shard would refuse, or --tags naming a resource\'s own tag, stays on one thread; with --watch or --accept-new-host-keys: exit 64',
     })
     .option('shard', {
       type: 'string',
