@@ -10,7 +10,7 @@
  * path with forks = host count, so every host's connection is open at once.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,6 +21,7 @@ import type { DriveConfig, DriveResult } from './controller/drive.ts'
 import { convergedProblems } from './controller/converged.ts'
 import { knownHostsCost, type KnownHostsCost } from './controller/known-hosts-cost.ts'
 import { linearFit, summarize, type Summary } from './lib/stats.ts'
+import { summarise, formatSummary, type CpuProfile, type ProfileSummary } from './controller/profile-summary.ts'
 import { formatTable, num, secs, spreadSecs } from './lib/table.ts'
 import type { Mode } from '../src/engine/events.ts'
 
@@ -36,8 +37,10 @@ export interface ControllerBenchOptions {
   shards?: number
   knownHosts: KnownHostsStyle
   port: number
-  /** Write a V8 CPU profile of every measured controller run into this directory. */
+  /** Write a V8 CPU profile of every measured controller run into this directory (a subdirectory per run). */
   cpuProfileDir?: string
+  /** The controller's `--workers` (threads in its one process); default 1. */
+  workers?: number
   log: (line: string) => void
 }
 
@@ -54,6 +57,10 @@ export interface ControllerRow {
   serverCpuMs: Summary
   execsPerHost: number
   probeBatchesPerHost: number
+  /** The controller's threads (--workers). */
+  workers: number
+  /** With --cpu-prof: the first run's profile by self time (the controller's threads, not the TypeScript loader's). */
+  profile?: ProfileSummary
   runs: DriveResult[]
 }
 
@@ -245,9 +252,15 @@ export async function runControllerBench(opts: ControllerBenchOptions): Promise<
         const forks = opts.forks ?? n
         const runs: DriveResult[] = []
         const serverMs: number[] = []
+        let profile: ProfileSummary | undefined
         for (let r = 0; r < opts.runs; r++) {
           const before = await serverCpu(servers)
-          const res = await drive({ playbook: PLAYBOOK, inventory, mode, forks, resources: RESOURCES, hosts: n }, env, opts.cpuProfileDir)
+          const profDir = opts.cpuProfileDir ? join(opts.cpuProfileDir, `${n}-${mode}-w${opts.workers ?? 1}-${r + 1}`) : undefined
+          const res = await drive({ playbook: PLAYBOOK, inventory, mode, forks, resources: RESOURCES, hosts: n, ...(opts.workers && opts.workers > 1 ? { workers: opts.workers } : {}) }, env, profDir)
+          if (profDir && r === 0) {
+            profile = controllerProfile(profDir)
+            if (profile) opts.log(`controller: ${n} hosts ${mode}, where the time goes (V8 profile, self time):\n${formatSummary({ ...profile, functions: profile.functions.slice(0, 15) }, n)}`)
+          }
           const after = await serverCpu(servers)
           if (res.notConverged.length > 0 || res.hosts !== n) {
             throw new Error(
@@ -272,6 +285,8 @@ export async function runControllerBench(opts: ControllerBenchOptions): Promise<
           serverCpuMs: summarize(serverMs),
           execsPerHost: runs[0]!.execsPerHost.max,
           probeBatchesPerHost: runs[0]!.probeBatchesPerHost.max,
+          workers: opts.workers ?? 1,
+          ...(profile ? { profile } : {}),
           runs,
         })
       }
@@ -332,6 +347,22 @@ async function shardFigure(opts: ControllerBenchOptions, rows: readonly Controll
   return figure
 }
 
+/**
+ * The profiles of one controller run's threads summed (main thread and
+ * --workers threads: those that ran muster's engine), without the thread of
+ * the bench's TypeScript loader, which a user's muster (compiled) has not.
+ */
+function controllerProfile(dir: string): ProfileSummary | undefined {
+  let files: string[]
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
+  } catch {
+    return undefined
+  }
+  const profiles = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile).filter((p) => p.nodes.some((n) => /\/src\/engine\//.test(n.callFrame.url)))
+  return profiles.length ? summarise(profiles, 25) : undefined
+}
+
 function machine(): { cpus: number; node: string } {
   return { cpus: availableParallelism(), node: process.version }
 }
@@ -377,7 +408,7 @@ function controllerTargets(rows: readonly ControllerRow[]): ControllerBenchResul
 
 export function controllerTable(r: ControllerBenchResult): string {
   const rows = r.rows.map((x) => [
-    `${x.hosts} ${x.mode}`,
+    `${x.hosts} ${x.mode}${x.workers > 1 ? ` w${x.workers}` : ''}`,
     String(x.forks),
     spreadSecs(x.wallMs),
     secs(x.cpuMs.median),

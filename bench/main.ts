@@ -4,8 +4,8 @@
  * min/max and ratios, and writes bench/results/latest.json. Benchmarks, not
  * tests: nothing here asserts a time; targets missed are reported as missed.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { availableParallelism, loadavg } from 'node:os'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { BenchUsageError, parseBenchArgs, USAGE, type BenchArgs } from './lib/args.ts'
 import { formatTable, num, secs } from './lib/table.ts'
@@ -16,7 +16,9 @@ import { runFleetBench, type FleetBenchResult } from './fleet.ts'
 import { releasesTable, runReleaseBench, type ReleaseBenchResult } from './releases.ts'
 import { runScenarioBench, scenarioTable as musterTestTable, type ScenarioBenchResult } from './scenario.ts'
 import { labSuites } from '../src/lab/suite.ts'
-import { repoRoot } from './tools/muster.ts'
+import { repoRoot, runMuster, warmMuster } from './tools/muster.ts'
+import { floorLine, runFloor, type FloorResult } from './floor.ts'
+import { ensureFleet } from './lib/lab.ts'
 
 interface Target {
   figure: string
@@ -94,6 +96,7 @@ async function main(args: BenchArgs): Promise<number> {
     fleet?: Omit<FleetBenchResult, 'raw'> & { runs: unknown }
     releases?: ReleaseBenchResult
     scenario?: ScenarioBenchResult
+    floor?: FloorResult
     targets: Target[]
     errors: string[]
     /** The machine's 1-minute load average before and after each part: a busy machine makes wall times noisy. */
@@ -104,7 +107,7 @@ async function main(args: BenchArgs): Promise<number> {
   if (existsSync(out)) {
     try {
       const prev = JSON.parse(readFileSync(out, 'utf8')) as typeof results
-      for (const part of ['controller', 'stack', 'fleet', 'releases', 'scenario'] as const) {
+      for (const part of ['controller', 'stack', 'fleet', 'releases', 'scenario', 'floor'] as const) {
         if (args.only.includes(part) || !prev[part]) continue
         ;(results as Record<string, unknown>)[part] = prev[part]
         results.keptFrom = { ...results.keptFrom, [part]: prev.keptFrom?.[part] ?? prev.startedAt }
@@ -131,7 +134,8 @@ async function main(args: BenchArgs): Promise<number> {
       const r = await measureLoad('controller', () => runControllerBench({
         sizes: args.sizes,
         runs: args.runs,
-        modes: ['apply', 'check'],
+        modes: args.modes,
+        workers: args.workers,
         ...(args.forks ? { forks: args.forks } : {}),
         ...(args.cpuProfileDir ? { cpuProfileDir: resolve(args.cpuProfileDir) } : {}),
         servers: args.servers,
@@ -156,6 +160,7 @@ async function main(args: BenchArgs): Promise<number> {
       const prereq = r.ansiblePrereqMs.length ? `${secs(Math.min(...r.ansiblePrereqMs))}-${secs(Math.max(...r.ansiblePrereqMs))} s` : '-'
       tables.push(`  Ansible's prerequisites (python3, python3-pymysql on bare hosts, untimed, not in its figures): ${prereq} per cold run`)
       tables.push(`  After both converged, changes each still made: ${r.crossCheck.map((c) => `${c.tool} ${Object.values(c.changed).reduce((s, n) => s + n, 0)}`).join(', ')}`)
+      if (r.floor) tables.push(`  ${floorLine(r.floor)}`)
     } catch (e) {
       results.errors.push(`stack: ${(e as Error).message}`)
       log(`stack bench failed: ${(e as Error).stack}`)
@@ -183,6 +188,28 @@ async function main(args: BenchArgs): Promise<number> {
     } catch (e) {
       results.errors.push(`scenario: ${(e as Error).message}`)
       log(`scenario bench failed: ${(e as Error).stack}`)
+    }
+  }
+
+  // the floor alone: the reference stack converged by muster on the bench's lab, then --runs alternating pairs
+  if (args.only.includes('floor')) {
+    try {
+      const r = await measureLoad('floor', async () => {
+        await ensureFleet(4, log)
+        const playbook = join(repoRoot, 'playbooks/site.ts')
+        const inventory = join(repoRoot, 'inventory/lab.ts')
+        const stateDir = mkdtempSync(join(tmpdir(), 'muster-bench-floor-state-'))
+        await warmMuster(playbook)
+        const converge = await runMuster({ mode: 'apply', playbook, inventory, stateDir })
+        if (converge.code !== 0) throw new Error(`converging the stack failed (exit ${converge.code}): ${converge.problems.join('; ')}${converge.tail ? `\n${converge.tail}` : ''}`)
+        log(`floor: stack converged in ${secs(converge.wallMs)} s`)
+        return runFloor({ playbook, inventory, stateDir, pairs: Math.max(args.runs, 3), log })
+      })
+      results.floor = r
+      tables.push(floorLine(r))
+    } catch (e) {
+      results.errors.push(`floor: ${(e as Error).message}`)
+      log(`floor bench failed: ${(e as Error).stack}`)
     }
   }
 

@@ -19,6 +19,7 @@ import { writeStackProject } from './ansible/stack-project.ts'
 import { ensureFleet, installForAnsible, resetHosts } from './lib/lab.ts'
 import { expectRun, summarizeScenario, type ScenarioResult, type ScenarioSummary } from './lib/scenario.ts'
 import { secs } from './lib/table.ts'
+import { runFloor, type FloorResult } from './floor.ts'
 
 export interface StackBenchOptions {
   runs: number
@@ -36,6 +37,8 @@ export interface StackBenchResult {
   resetMs: number[]
   /** After both tools converged the fleet: what each still changed (0 = the projects are equivalent). */
   crossCheck: { tool: string; changed: Record<string, number> }[]
+  /** muster's converged check against a minimal ssh2 client sending its probe scripts (floor.ts). */
+  floor?: FloorResult
   notes: string[]
 }
 
@@ -136,6 +139,8 @@ export async function runStackBench(opts: StackBenchOptions): Promise<StackBench
       check.ansible.push(a)
       say(`check ${i + 1}/${opts.runs}`, a)
     }
+    // muster's own overhead: its converged check against the floor, in pairs
+    const floor = await runFloor({ playbook: PLAYBOOK, inventory: INVENTORY, stateDir, pairs: Math.max(opts.runs, 3), log })
     // Ansible's SSH executions, counted from -vvv in runs of their own (verbose output slows it: never timed)
     noChange.ansibleExecs = (await ansible(false, true)).execs
     check.ansibleExecs = (await ansible(true, true)).execs
@@ -168,6 +173,7 @@ export async function runStackBench(opts: StackBenchOptions): Promise<StackBench
       ansiblePrereqMs: prereqMs,
       resetMs,
       crossCheck,
+      floor,
       notes: [
         'Ansible: the controller\'s Debian package, pipelining on, ControlMaster per run (fresh ControlPath dir per run), forks = hosts, facts gathered (its default).',
         'muster: `node bin/muster.js apply|check --json`, a new process per run, type-check verdict cached.',

@@ -24,7 +24,8 @@ export async function buildDist({ types = false } = {}) {
   rmSync(outdir, { recursive: true, force: true })
   await build({
     absWorkingDir: root,
-    entryPoints: { cli: 'src/cli/main.ts', ...entries },
+    // the worker threads of --workers start from a file of their own
+    entryPoints: { cli: 'src/cli/main.ts', 'run-worker': 'src/cli/run-worker.ts', ...entries },
     outdir,
     bundle: true,
     splitting: true,

@@ -25,6 +25,8 @@ export interface DriveConfig {
   hosts: number
   /** `K/N`: run one shard of the inventory (the shard figure). */
   shard?: string
+  /** `--workers N`: threads in the controller process (default 1). */
+  workers?: number
 }
 
 export interface DriveResult {
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
       typecheck: false,
       timeout: 60,
       ...(cfg.shard ? { shard: cfg.shard } : {}),
+      ...(cfg.workers ? { workers: cfg.workers } : {}),
     },
     out,
   )

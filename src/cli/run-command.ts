@@ -16,6 +16,7 @@ import { interruptible } from './interrupt.ts'
 import { parseShard, planShard } from '../engine/shard.ts'
 import type { ShardInfo } from '../engine/events.ts'
 import { outputClosed } from './output.ts'
+import { runInWorkers, workerPlan } from './run-workers.ts'
 
 export interface RunArgs {
   playbook: string
@@ -34,6 +35,8 @@ export interface RunArgs {
   timeout: number
   /** `K/N`: run only shard K (from 0) of N of the selected hosts */
   shard?: string | undefined
+  /** Threads that split the selected hosts between them (run-workers.ts); default 1 */
+  workers?: number | undefined
   /** a selection that matches nothing is a warning, not exit 64 */
   allowUnmatched?: boolean
   /** check only: seconds between checks */
@@ -111,13 +114,58 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
       onEvent,
       ...(interrupt ? { signal: interrupt.signal, stopBetweenResources: true } : {}),
     })
+  // --workers: the same run over threads (never with --watch, whose later checks reuse this thread's connections)
+  if ((args.workers ?? 1) > 1 && args.watch !== undefined) throw new UsageError('--workers and --watch do not go together: a watch keeps one set of connections open between checks')
+  const split = workerPlan({
+    playbook,
+    inventory,
+    mode,
+    limit,
+    limitLabel: limit ? limitLabel(args, limit) : '--limit',
+    shard,
+    tags: args.tags,
+    skipTags: args.skipTags,
+    allowUnmatched: args.allowUnmatched ?? false,
+    workers: args.workers ?? 1,
+    acceptNewHostKeys: args.acceptNewHostKeys,
+  })
+  if ('single' in split && (args.workers ?? 1) > 1) trace(`--workers ${args.workers}: one thread (${split.single})`)
+  if ('parts' in split) trace(`--workers ${args.workers}: ${split.parts.length} threads over ${split.parts.map((p) => p.length).join(' + ')} hosts`)
   let recap: Recap
   try {
     const firstEvents: MusterEvent[] = []
-    recap = await runOnce((e) => {
+    const onFirst = (e: MusterEvent): void => {
       reporter.on(e)
       if (args.watch !== undefined) firstEvents.push(e)
-    })
+    }
+    recap =
+      'parts' in split
+        ? await runInWorkers(
+            {
+              mode,
+              playbookFile: args.playbook,
+              playbook,
+              inventoryFile: args.inventory,
+              inventory,
+              extraVars: args.extraVars ?? [],
+              limit,
+              limitLabel: limit ? limitLabel(args, limit) : '--limit',
+              shard,
+              tags: args.tags,
+              skipTags: args.skipTags,
+              allowUnmatched: args.allowUnmatched ?? false,
+              forks: args.forks,
+              diff: args.diff,
+              timeoutSeconds: args.timeout,
+              acceptNewHostKeys: args.acceptNewHostKeys,
+              workers: args.workers ?? 1,
+              onEvent: onFirst,
+              signal: interrupt?.signal,
+            },
+            split.parts,
+            split.selected,
+          )
+        : await runOnce(onFirst)
     trace('run done')
     const interruptCode = interrupt?.exitCode()
     if (interruptCode !== undefined) recap = { ...recap, exitCode: interruptCode }

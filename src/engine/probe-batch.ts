@@ -69,14 +69,17 @@ export function parseBatch(batch: ProbeBatch, stdout: string): Map<string, unkno
   let current: number | null = null
   let buf: string[] = []
   const done = new Set<number>()
+  // a marker line starts with the batch's marker: only those are tried against the patterns
+  const head = batch.marker.charCodeAt(0)
   for (const line of lines) {
-    const s = startRe.exec(line)
+    const markerLine = line.charCodeAt(0) === head && line.startsWith(batch.marker)
+    const s = markerLine ? startRe.exec(line) : null
     if (s) {
       current = Number(s[1])
       buf = []
       continue
     }
-    const e = endRe.exec(line)
+    const e = markerLine ? endRe.exec(line) : null
     if (e && current !== null) {
       const section = batch.sections[current]
       if (!section) throw new ProbeParseError(`unexpected section ${current}`)

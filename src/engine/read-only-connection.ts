@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs'
 import type { Connection, ExecOptions, ExecResult } from '../ssh/connection.ts'
 import { READ_ONLY_HEADER } from './probe-batch.ts'
 
@@ -16,6 +17,7 @@ export class CheckModeViolation extends Error {
  * else (an apply, an upload, a handler) is refused here.
  */
 export function readOnly(conn: Connection): Connection {
+  const record = recorder(conn.host)
   return {
     host: conn.host,
     get stats() {
@@ -26,10 +28,27 @@ export function readOnly(conn: Connection): Connection {
       if (command !== 'sh -s' || !script.startsWith(READ_ONLY_HEADER)) {
         return Promise.reject(new CheckModeViolation(conn.host, `run \`${command === 'sh -s' ? script.split('\n')[0] : command.slice(0, 80)}\``))
       }
+      record?.({ kind: 'exec', command, script })
       return conn.exec(command, opts)
     },
     put: (_c, remotePath) => Promise.reject(new CheckModeViolation(conn.host, `upload ${remotePath}`)),
-    get: (remotePath) => conn.get(remotePath),
+    get: (remotePath) => {
+      record?.({ kind: 'get', path: remotePath })
+      return conn.get(remotePath)
+    },
     close: () => conn.close(),
   }
+}
+
+/**
+ * For `npm run bench`'s floor (bench/floor.ts) only: with MUSTER_RECORD_PROBES
+ * set to a file, a check appends each host's probe scripts and reads to it,
+ * one JSON line each, in the order it sends them, so a minimal ssh2 client can
+ * send the very same ones. Check mode only: what passes here is read-only
+ * probes, never an apply's content.
+ */
+function recorder(host: string): ((op: { kind: 'exec'; command: string; script: string } | { kind: 'get'; path: string }) => void) | undefined {
+  const file = process.env.MUSTER_RECORD_PROBES
+  if (!file) return undefined
+  return (op) => appendFileSync(file, JSON.stringify({ host, ...op }) + '\n', { mode: 0o600 })
 }

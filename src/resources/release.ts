@@ -9,6 +9,7 @@ import { promisify } from 'node:util'
 import { predict } from '../contract/fact.ts'
 import { change, ok, resource, type ApplyContext, type Plan, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { sh } from '../core/sh.ts'
+import { cacheDir } from '../core/cache-dir.ts'
 import { pathState, assertHostPath, type PathState } from '../facts/path.ts'
 import { symlink } from './symlink.ts'
 
@@ -62,9 +63,7 @@ export function buildRelease(opts: ReleaseOptions): Release {
   const exclude = new Set(opts.exclude ?? ['node_modules', '.git'])
   const build = opts.build ?? (existsSync(join(source, 'package-lock.json')) ? ['npm', 'ci', '--omit=dev', '--no-audit', '--no-fund'] : false)
   const cacheDir = resolve(opts.cacheDir ?? '.muster/releases')
-  const files = listTree(source, exclude)
-  const hash = treeHash(source, files)
-  const time = sourceTime(source, files)
+  const { hash, time } = describeTree(source, exclude)
   const id = releaseId(time, hash)
   // hosts of one run share one Release, so the tarball is built once
   const key = JSON.stringify([source, id, [...exclude].sort(), build, cacheDir])
@@ -82,6 +81,102 @@ export function buildRelease(opts: ReleaseOptions): Release {
   }
   built.set(key, rel)
   return rel
+}
+
+/** A source's hash and time, kept while nothing under it (nor its git checkout's index and HEAD) changed. */
+const described = new Map<string, { fingerprint: string; hash: string; time: Date }>()
+
+/**
+ * The source's content hash and time. Roles call buildRelease while they are
+ * expanded, for every host of the play: hashing every file and asking git
+ * twice (two blocking spawns) each time cost a 4-host check 85-270 ms with
+ * the event loop blocked. Now a walk with lstat (sizes, times, modes, and the
+ * git index and HEAD of the checkout) says whether anything changed since the
+ * last call in this process; only then are the files hashed and git asked.
+ */
+function describeTree(source: string, exclude: ReadonlySet<string>): { hash: string; time: Date } {
+  const files = listTree(source, exclude)
+  const fingerprint = treeFingerprint(source, files)
+  const key = JSON.stringify([source, [...exclude].sort()])
+  const known = described.get(key) ?? readDescribed(key)
+  if (known && known.fingerprint === fingerprint) {
+    described.set(key, known)
+    return known
+  }
+  const fresh = { fingerprint, hash: treeHash(source, files), time: sourceTime(source, files) }
+  described.set(key, fresh)
+  writeDescribed(key, fresh)
+  return fresh
+}
+
+/**
+ * The last description of a source, kept between runs in muster's cache
+ * (cacheDir): a converged run then neither hashes the app nor spawns git
+ * (~150 ms of a 4-host check on a loaded machine). The fingerprint (every
+ * file's size, times and mode, and the checkout's index, HEAD and its log)
+ * is stored as a sha256; anything that changes it describes the tree afresh.
+ */
+function describedFile(key: string): string {
+  return join(cacheDir(), 'releases', `${createHash('sha256').update(key).digest('hex').slice(0, 20)}.json`)
+}
+
+function readDescribed(key: string): { fingerprint: string; hash: string; time: Date } | undefined {
+  try {
+    const d = JSON.parse(readFileSync(describedFile(key), 'utf8')) as { key: string; fingerprint: string; hash: string; time: string }
+    if (d.key !== key || typeof d.hash !== 'string' || typeof d.time !== 'string') return undefined
+    return { fingerprint: d.fingerprint, hash: d.hash, time: new Date(d.time) }
+  } catch {
+    return undefined // none yet, or unreadable: describe afresh
+  }
+}
+
+function writeDescribed(key: string, d: { fingerprint: string; hash: string; time: Date }): void {
+  const file = describedFile(key)
+  try {
+    mkdirSync(join(file, '..'), { recursive: true })
+    const tmp = `${file}.${process.pid}.tmp`
+    writeFileSync(tmp, JSON.stringify({ key, fingerprint: d.fingerprint, hash: d.hash, time: d.time.toISOString() }))
+    renameSync(tmp, file)
+  } catch {
+    // a cache that cannot be written costs the next run the hashing, nothing else
+  }
+}
+
+function treeFingerprint(root: string, files: readonly string[]): string {
+  const parts: string[] = [root]
+  for (const rel of files) {
+    const st = lstatSync(join(root, rel))
+    parts.push(`${rel}\0${st.mode}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}`)
+  }
+  for (const f of gitStateFiles(root)) {
+    try {
+      const st = statSync(f)
+      parts.push(`${f}\0${st.size}\0${st.mtimeMs}`)
+    } catch {
+      parts.push(`${f}\0-`)
+    }
+  }
+  return createHash('sha256').update(parts.join('\n')).digest('hex')
+}
+
+/** The files a commit or checkout rewrites (index, HEAD, its log) of the git checkout holding `dir`, if any. */
+function gitStateFiles(dir: string): string[] {
+  for (let d = dir; ; d = resolve(d, '..')) {
+    const dotGit = join(d, '.git')
+    try {
+      const st = lstatSync(dotGit)
+      let gitDir = dotGit
+      if (st.isFile()) {
+        // a worktree: ".git" names its own git dir
+        const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, 'utf8'))
+        if (m) gitDir = resolve(d, m[1]!.trim())
+      }
+      return [join(gitDir, 'index'), join(gitDir, 'HEAD'), join(gitDir, 'logs', 'HEAD')]
+    } catch {
+      // no .git here: try the parent
+    }
+    if (resolve(d, '..') === d) return []
+  }
 }
 
 export function releaseId(time: Date, hash: string): string {

@@ -23,6 +23,12 @@ export function runOptions<T>(y: Argv<T>) {
         'run even when a --tags, --skip-tags or --limit, or a play\'s hosts pattern, matches nothing (a warning instead of exit 64); a check that checks no resource still never exits 0',
     })
     .option('timeout', { type: 'number', default: 10, describe: 'seconds to connect to a host' })
+    .option('workers', {
+      type: 'number',
+      default: 1,
+      describe:
+        'threads that split the selected hosts between them (their SSH handshakes and probes use more than one core); the output is one run\'s. A playbook --shard would refuse, or --tags naming a resource\'s own tag, stays on one thread; with --watch or --accept-new-host-keys: exit 64',
+    })
     .option('shard', {
       type: 'string',
       describe: 'K/N: run only shard K (from 0) of N of the selected hosts (rendezvous hashing of host names); combine the shards\' --json outputs with `muster merge`',
@@ -45,5 +51,6 @@ export interface ParsedRunArgs {
   typecheck: boolean
   timeout: number
   shard?: string
+  workers: number
   allowUnmatched: boolean
 }

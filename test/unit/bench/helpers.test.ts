@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { summarise } from '../../../bench/controller/profile-summary.ts'
 import { ProbeReplayer } from '../../../bench/controller/replay.ts'
 import { countExecLines, parseAnsibleRecap } from '../../../bench/tools/ansible.ts'
 import { linearFit, summarize } from '../../../bench/lib/stats.ts'
@@ -51,5 +52,33 @@ describe('bench: pure helpers', () => {
     expect(parseBenchArgs([]).only).to.deep.equal(['stack', 'fleet', 'controller', 'releases', 'scenario'])
     expect(() => parseBenchArgs(['--only', 'nope'])).to.throw(BenchUsageError)
     expect(() => parseBenchArgs(['--runs', '0'])).to.throw(BenchUsageError)
+    const c = parseBenchArgs(['--only', 'controller', '--hosts', '1000,2000,5000,10000', '--modes', 'check', '--workers', '2'])
+    expect([c.sizes, c.modes, c.workers]).to.deep.equal([[1000, 2000, 5000, 10000], ['check'], 2])
+    expect(parseBenchArgs(['--only', 'floor']).only).to.deep.equal(['floor'])
+    expect(() => parseBenchArgs(['--modes', 'deploy'])).to.throw(BenchUsageError)
+  })
+
+  it('sums V8 profiles by self time, per area and function, idle left out', () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 })
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', '') },
+        { id: 2, callFrame: frame('(idle)', '') },
+        { id: 3, callFrame: frame('(garbage collector)', '') },
+        { id: 4, callFrame: frame('onKEXPayload', 'file:///x/node_modules/ssh2/lib/protocol/kex.js') },
+        { id: 5, callFrame: frame('runHostPlay', 'file:///x/src/engine/host-play.ts') },
+      ],
+      samples: [2, 3, 4, 4, 5],
+      timeDeltas: [5000, 1000, 2000, 2000, 1000],
+      startTime: 0,
+      endTime: 11000,
+    }
+    const s = summarise([profile, profile])
+    expect(s.totalMs).to.equal(12)
+    expect(s.areas.map((a) => [a.name, a.selfMs])).to.deep.equal([
+      ['ssh2 crypto, kex, keys', 8],
+      ['GC', 2],
+      ['muster engine', 2],
+    ])
   })
 })

@@ -50,6 +50,63 @@ describe('release', () => {
       expect(e.hash).not.to.equal(d.hash)
     })
 
+    it('called again for every host, it hashes again only when a file changed, even one rewritten to the same size and time; a commit moves the time', async () => {
+      await app(src(), { 'server.js': 'one' })
+      const when = new Date('2026-03-01T10:00:00Z')
+      await utimes(join(src(), 'server.js'), when, when)
+      // git, counted: a wrapper first on PATH that logs each call and runs the real one
+      const bin = join(tmp.path, 'bin')
+      const calls = join(tmp.path, 'git-calls')
+      await mkdir(bin)
+      await writeFile(join(bin, 'git'), `#!/bin/sh\necho "$*" >> ${calls}\nexec ${execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()} "$@"\n`, { mode: 0o755 })
+      const path = process.env.PATH
+      process.env.PATH = `${bin}:${path}`
+      let first: ReturnType<typeof buildRelease>
+      try {
+        first = buildRelease({ source: src(), build: false, cacheDir: cache() })
+        for (let i = 0; i < 20; i++) expect(buildRelease({ source: src(), build: false, cacheDir: cache() }).id).to.equal(first.id)
+      } finally {
+        process.env.PATH = path
+      }
+      const gitCalls = (await readFile(calls, 'utf8')).trim().split('\n')
+      expect(gitCalls.length, gitCalls.join('; ')).to.be.at.most(2) // the first call's status (and log), none after
+      // same size, time put back: the change time still says it was written
+      await writeFile(join(src(), 'server.js'), 'two')
+      await utimes(join(src(), 'server.js'), when, when)
+      expect(buildRelease({ source: src(), build: false, cacheDir: cache() }).hash).not.to.equal(first.hash)
+      // not yet committed: the newest file's time; committed (no file of the source changed): the commit's
+      const dirty = buildRelease({ source: src(), build: false, cacheDir: cache() }).time.toISOString()
+      expect(dirty).to.equal('2026-03-01T10:00:00.000Z')
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-C', src(), '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { stdio: 'ignore', env: { ...process.env, GIT_COMMITTER_DATE: '2026-04-01T00:00:00Z' } })
+      git('init', '-q')
+      git('add', '.')
+      git('commit', '-q', '-m', 'one')
+      expect(buildRelease({ source: src(), build: false, cacheDir: cache() }).time.toISOString()).to.equal('2026-04-01T00:00:00.000Z')
+    })
+
+    it('a later run (a new process) finds the description in the cache: no hashing, no git, the same id; a changed file is seen', async () => {
+      await app(src(), { 'server.js': 'one' })
+      const bin = join(tmp.path, 'bin')
+      const calls = join(tmp.path, 'git-calls')
+      await mkdir(bin)
+      await writeFile(join(bin, 'git'), `#!/bin/sh\necho "$*" >> ${calls}\nexec ${execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()} "$@"\n`, { mode: 0o755 })
+      const moduleUrl = new URL('../../../src/resources/release.ts', import.meta.url).href
+      const runOnce = (): string =>
+        execFileSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', `const m = await import(${JSON.stringify(moduleUrl)}); console.log(m.buildRelease({ source: ${JSON.stringify(src())}, build: false }).id)`], {
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, MUSTER_CACHE_DIR: join(tmp.path, 'muster-cache') },
+        }).trim()
+      const gitCalls = async (): Promise<number> => (await readFile(calls, 'utf8').catch(() => '')).split('\n').filter(Boolean).length
+      const first = runOnce()
+      const afterFirst = await gitCalls()
+      expect(afterFirst).to.be.greaterThan(0)
+      expect(runOnce()).to.equal(first)
+      expect(await gitCalls(), 'no git in the second run').to.equal(afterFirst)
+      await writeFile(join(src(), 'server.js'), 'two')
+      expect(runOnce()).to.not.equal(first)
+    })
+
     it('refuses a source that is not a directory', () => {
       expect(() => buildRelease({ source: join(tmp.path, 'nope') })).to.throw(/not a directory/)
     })

@@ -108,4 +108,24 @@ describe('ssh auth', () => {
     const uncached = await planAuth(hostInfo({ ssh: { identityFile: file } }), { home }).then(() => undefined, (e: unknown) => e)
     expect((uncached as Error).message).to.contain('cannot read identity file')
   })
+
+  it('a key file signs from a key parsed once, giving what ssh2 itself signs and verifies (ed25519, ecdsa, rsa, with and without a hash named)', async () => {
+    const data = Buffer.from('session id and userauth request')
+    for (const [type, opts] of [['ed25519', {}], ['ecdsa', { bits: 256 }], ['ecdsa', { bits: 521 }], ['rsa', { bits: 2048 }]] as const) {
+      const pair = ssh2.utils.generateKeyPairSync(type, opts as never)
+      const file = join(home, `key_${type}_${Object.values(opts).join('')}`)
+      await writeFile(file, pair.private)
+      const plan = await planAuth(hostInfo({ ssh: { identityFile: file } }), { home })
+      const key = (plan.candidates[0] as { key: ssh2.ParsedKey }).key
+      const reference = ssh2.utils.parseKey(pair.private) as ssh2.ParsedKey
+      const pub = ssh2.utils.parseKey(pair.public) as ssh2.ParsedKey
+      for (const algo of type === 'rsa' ? [undefined, 'sha256', 'sha512'] : [undefined]) {
+        const sig = key.sign(data, algo)
+        expect(sig, `${type} ${algo}`).to.be.instanceOf(Buffer)
+        expect(pub.verify(data, sig as Buffer, algo), `${type} ${algo ?? 'default'} verifies`).to.equal(true)
+        // deterministic signatures (ed25519, RSA PKCS#1 v1.5) are byte for byte ssh2's own
+        if (type !== 'ecdsa') expect((sig as Buffer).equals(reference.sign(data, algo) as Buffer), `${type} ${algo}`).to.equal(true)
+      }
+    }
+  })
 })

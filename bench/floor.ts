@@ -1,0 +1,95 @@
+/**
+ * muster's own overhead on a converged run, against a floor: a minimal Node +
+ * ssh2 client (floor/client.mjs) sending muster's own probe scripts and reads
+ * to the same hosts. The scripts are recorded from a real `muster check` of the
+ * converged fleet (MUSTER_RECORD_PROBES, check mode only); then muster's check
+ * and the floor run alternately, each a new process timed from spawn to exit,
+ * and each pair gives a ratio (muster / floor). The median of the paired ratios
+ * is the figure: pairs taken back to back share the machine's load, so a busy
+ * machine shifts both sides of a pair alike.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadInventory } from '../src/inventory/load.ts'
+import { repoRoot, runMuster } from './tools/muster.ts'
+import { runTimed } from './lib/proc.ts'
+import { summarize, type Summary } from './lib/stats.ts'
+import { secs, num } from './lib/table.ts'
+
+export interface FloorResult {
+  hosts: string[]
+  /** Probe scripts and reads per host that muster sent and the floor sends. */
+  opsPerHost: Record<string, number>
+  musterMs: Summary
+  floorMs: Summary
+  /** muster / floor, pair by pair. */
+  ratio: Summary
+  pairs: { musterMs: number; floorMs: number }[]
+}
+
+export interface FloorOptions {
+  playbook: string
+  inventory: string
+  stateDir: string
+  pairs: number
+  log: (line: string) => void
+}
+
+export async function runFloor(o: FloorOptions): Promise<FloorResult> {
+  const work = mkdtempSync(join(tmpdir(), 'muster-bench-floor-'))
+  try {
+    // 1. what muster's converged check sends, host by host
+    const recordFile = join(work, 'probes.jsonl')
+    writeFileSync(recordFile, '', { mode: 0o600 })
+    const recorded = await runTimed(process.execPath, [join(repoRoot, 'bin/muster.js'), 'check', o.playbook, '-i', o.inventory, '--json'], {
+      cwd: repoRoot,
+      env: { ...process.env, MUSTER_STATE_DIR: o.stateDir, CI: '1', MUSTER_RECORD_PROBES: recordFile },
+      timeoutMs: 10 * 60_000,
+    })
+    if (recorded.code !== 0) throw new Error(`floor: the recording check did not find a converged fleet (exit ${recorded.code}): ${recorded.stderr.slice(-500)}`)
+    const ops: Record<string, unknown[]> = {}
+    for (const line of readFileSync(recordFile, 'utf8').split('\n')) {
+      if (!line) continue
+      const { host, ...op } = JSON.parse(line) as { host: string }
+      ;(ops[host] ??= []).push(op)
+    }
+    const inventory = await loadInventory(o.inventory)
+    const hosts = Object.keys(ops).map((name) => {
+      const h = inventory.hosts.get(name)!
+      if (!h.ssh.identityFile || !h.ssh.knownHosts) throw new Error(`floor: ${name} needs ssh.identityFile and ssh.knownHosts in the inventory`)
+      return { name, address: h.address, port: h.port, user: h.user, keyFile: h.ssh.identityFile, knownHosts: h.ssh.knownHosts }
+    })
+    const planFile = join(work, 'plan.json')
+    writeFileSync(planFile, JSON.stringify({ hosts, ops }), { mode: 0o600 })
+    const client = join(repoRoot, 'bench/floor/client.mjs')
+
+    // 2. alternating pairs
+    const pairs: FloorResult['pairs'] = []
+    for (let i = 0; i < o.pairs; i++) {
+      const m = await runMuster({ mode: 'check', playbook: o.playbook, inventory: o.inventory, stateDir: o.stateDir })
+      if (m.code !== 0) throw new Error(`floor: muster's check ${i + 1} exited ${m.code}: ${m.problems.join('; ')}`)
+      const f = await runTimed(process.execPath, [client, planFile], { cwd: repoRoot, timeoutMs: 5 * 60_000 })
+      if (f.code !== 0) throw new Error(`floor: the floor client failed (exit ${f.code}): ${f.stderr.slice(-500)}`)
+      pairs.push({ musterMs: m.wallMs, floorMs: f.wallMs })
+      o.log(`floor: pair ${i + 1}/${o.pairs}: muster check ${secs(m.wallMs)} s, floor ${secs(f.wallMs)} s, ratio ${num(m.wallMs / f.wallMs, 2)}`)
+    }
+    return {
+      hosts: hosts.map((h) => h.name),
+      opsPerHost: Object.fromEntries(Object.entries(ops).map(([h, list]) => [h, list.length])),
+      musterMs: summarize(pairs.map((p) => p.musterMs)),
+      floorMs: summarize(pairs.map((p) => p.floorMs)),
+      ratio: summarize(pairs.map((p) => p.musterMs / p.floorMs)),
+      pairs,
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+export function floorLine(f: FloorResult): string {
+  return (
+    `Floor: muster's converged check ${secs(f.musterMs.median)} s vs a minimal ssh2 client sending its probe scripts ${secs(f.floorMs.median)} s ` +
+    `(${f.hosts.length} hosts, ${Object.values(f.opsPerHost).join('/')} scripts/reads per host), paired ratio ${num(f.ratio.median, 2)} (${num(f.ratio.min, 2)}-${num(f.ratio.max, 2)} over ${f.pairs.length} pairs; target 1.05)`
+  )
+}
