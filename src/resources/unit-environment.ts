@@ -53,6 +53,10 @@ export function probeScript(unit: string, plain: readonly string[], secrets: rea
   const lines = [
     `pid=$(systemctl show -p MainPID --value ${unit} 2>/dev/null)`,
     `if [ -z "$pid" ] || [ "$pid" = 0 ] || [ ! -r "/proc/$pid/environ" ]; then echo '${DOWN}'; exit 0; fi`,
+    // just started (Type=simple: systemctl returns after the fork), systemd's child is systemd-executor
+    // (systemd 255+), then named "(node)" until it execs the service, its environ still systemd's own:
+    // wait for that exec (up to 5 s), or the read says every variable is unset
+    `n=0; while [ "$n" -lt 50 ] && case "$(cat "/proc/$pid/comm" 2>/dev/null)" in '('*|systemd-execut*) true;; *) false;; esac; do sleep 0.1; n=$((n + 1)); done`,
     `e=$(tr '\\0' '\\n' < "/proc/$pid/environ")`,
   ]
   if (plain.length > 0) lines.push(`printf '%s\\n' "$e" | grep -E '^(${plain.join('|')})=' || :`)
