@@ -1,4 +1,4 @@
-import pLimit from 'p-limit'
+import pLimit, { type LimitFunction } from 'p-limit'
 import { runHostPlay, messageOf } from './host-play.ts'
 import { flattenItems, MissingVarError, type HostContext, type Play, type PlannedItem, type Playbook, type Serial } from './playbook.ts'
 import { gatherFacts, type HostFacts } from './host-facts.ts'
@@ -97,135 +97,144 @@ export class ExpansionError extends Error {
  * one still takes part in `always` plays, which run however the run ends).
  */
 export async function runPlaybook(opts: RunOptions): Promise<Recap> {
-  const started = Date.now()
-  // plays whose hosts are made of vars (hostsFrom) take this inventory's group names
-  opts = { ...opts, playbook: bindPlaybook(opts.playbook, opts.inventory) }
-  // a shard that checked nothing (no host, or its hosts lack the tags) is no verdict on the run: `muster merge` makes it
-  const recap = new RecapCollector(opts.mode, { checkedNothingIsError: !(opts.shard && opts.shard.count > 1) })
-  const emit = (e: MusterEvent): void => {
-    recap.on(e)
-    opts.onEvent(e)
-    if ((e.type === 'resource:result' || e.type === 'handler:result') && e.status === 'changed') fleetChanges++
-  }
+  return new PlaybookRun(opts).run()
+}
+
+type HostStatus = 'ok' | 'failed' | 'unreachable'
+
+/** One run of a playbook: what it selected, each host's state across plays, and what has happened so far. */
+class PlaybookRun {
+  private readonly started = Date.now()
+  private readonly opts: RunOptions
+  private readonly recap: RecapCollector
   /** Changes made anywhere so far: a host's facts probed before another host changed something may be stale. */
-  let fleetChanges = 0
-  const out = new Set<string>() // failed or unreachable: sits out later plays
-  const hostRuns = new Map<string, HostRun>()
-  const probeBatches = new Map<string, number>()
-  const limit = pLimit(Math.max(1, opts.forks))
+  private fleetChanges = 0
+  /** Failed or unreachable: sits out later plays. */
+  private readonly out = new Set<string>()
+  /** Unreachable: not even `always` plays try again. */
+  private readonly lost = new Set<string>()
+  /** A play stopped the rollout, or the run was interrupted: only `always` plays run on. */
+  private stopped = false
+  private readonly hostRuns = new Map<string, HostRun>()
+  private readonly probeBatches = new Map<string, number>()
+  private readonly limit: LimitFunction
+  private readonly selection: ReturnType<typeof playHostsOf>
+  /** Each play's hosts in this process (a shard's own). */
+  private readonly playHosts: string[][]
+  private readonly allHosts: Set<string>
 
-  // a shard judges selections over the whole run's hosts (the other shards run the rest), and runs its own
-  const judged = opts.shard ? new Set(opts.shard.selected) : opts.limit
-  const selection = playHostsOf(opts.playbook, opts.inventory, judged, opts.limitLabel ?? '--limit')
-  const playHosts = opts.shard ? selection.hosts.map((hs) => hs.filter((h) => !opts.limit || opts.limit.has(h))) : selection.hosts
-  const allHosts = new Set(playHosts.flat())
-  const unmatched = [...selection.unmatched]
-  if (unmatched.length > 0 && !opts.allowUnmatched) throw new SelectionError(unmatched)
-  // Every host is connected and probed now, in parallel, for all its plays at once: a converged
-  // run then costs one round trip per host, and a host first needed in the last play does not
-  // pay for its handshake and probe there. A change anywhere later makes the next play re-probe.
-  for (const name of allHosts) hostRun(name).warm = limit(() => warm(opts.inventory.hosts.get(name)!))
-  const tagProblems = await unmatchedTagsOfRun()
-  if (tagProblems.length > 0 && !opts.allowUnmatched) throw new SelectionError(tagProblems)
-  unmatched.push(...tagProblems)
-  emit({ type: 'run:start', mode: opts.mode, playbook: opts.playbookName, hosts: [...allHosts], ...(opts.shard ? { shard: opts.shard } : {}) })
-  for (const message of unmatched) emit({ type: 'warning', message: `${message} (--allow-unmatched: running anyway)` })
-
-  const connectTo = async (name: string): Promise<Connection> => {
-    const h = opts.inventory.hosts.get(name)
-    if (!h) throw new Error(`no host ${name} in the inventory`)
-    const c = await opts.connect(h)
-    return opts.mode === 'check' ? readOnly(c) : c
+  constructor(opts: RunOptions) {
+    // plays whose hosts are made of vars (hostsFrom) take this inventory's group names
+    this.opts = opts = { ...opts, playbook: bindPlaybook(opts.playbook, opts.inventory) }
+    // a shard that checked nothing (no host, or its hosts lack the tags) is no verdict on the run: `muster merge` makes it
+    this.recap = new RecapCollector(opts.mode, { checkedNothingIsError: !(opts.shard && opts.shard.count > 1) })
+    this.limit = pLimit(Math.max(1, opts.forks))
+    // a shard judges selections over the whole run's hosts (the other shards run the rest), and runs its own
+    const judged = opts.shard ? new Set(opts.shard.selected) : opts.limit
+    this.selection = playHostsOf(opts.playbook, opts.inventory, judged, opts.limitLabel ?? '--limit')
+    this.playHosts = opts.shard ? this.selection.hosts.map((hs) => hs.filter((h) => !opts.limit || opts.limit.has(h))) : this.selection.hosts
+    this.allHosts = new Set(this.playHosts.flat())
   }
 
-  const lost = new Set<string>() // unreachable: not even `always` plays try again
-  let stopped = false // a play stopped the rollout, or the run was interrupted: only `always` plays run on
-  plays: for (const [index, play] of opts.playbook.plays.entries()) {
-    if (stopped && !play.always) continue
-    const hosts = playHosts[index]!.filter((h) => (play.always ? !lost.has(h) : !out.has(h)))
-    emit({ type: 'play:start', play: play.name, index, hosts })
-    if (play.onlyIfNoFailures && opts.mode === 'apply' && out.size > 0) {
-      for (const name of hosts) emit({ type: 'host:start', play: play.name, host: name, resources: 0 })
-      emit({ type: 'play:end', play: play.name, stopped: `not run (onlyIfNoFailures): earlier plays failed on ${[...out].join(', ')}; not started: ${hosts.join(', ') || 'none'}` })
-      continue
+  private readonly emit = (e: MusterEvent): void => {
+    this.recap.on(e)
+    this.opts.onEvent(e)
+    if ((e.type === 'resource:result' || e.type === 'handler:result') && e.status === 'changed') this.fleetChanges++
+  }
+
+  private readonly connectTo = async (name: string): Promise<Connection> => {
+    const h = this.opts.inventory.hosts.get(name)
+    if (!h) throw new Error(`no host ${name} in the inventory`)
+    const c = await this.opts.connect(h)
+    return this.opts.mode === 'check' ? readOnly(c) : c
+  }
+
+  async run(): Promise<Recap> {
+    const { opts } = this
+    const unmatched = [...this.selection.unmatched]
+    if (unmatched.length > 0 && !opts.allowUnmatched) throw new SelectionError(unmatched)
+    // Every host is connected and probed now, in parallel, for all its plays at once: a converged
+    // run then costs one round trip per host, and a host first needed in the last play does not
+    // pay for its handshake and probe there. A change anywhere later makes the next play re-probe.
+    for (const name of this.allHosts) this.hostRun(name).warm = this.limit(() => this.warm(opts.inventory.hosts.get(name)!))
+    const tagProblems = await this.unmatchedTagsOfRun()
+    if (tagProblems.length > 0 && !opts.allowUnmatched) throw new SelectionError(tagProblems)
+    unmatched.push(...tagProblems)
+    this.emit({ type: 'run:start', mode: opts.mode, playbook: opts.playbookName, hosts: [...this.allHosts], ...(opts.shard ? { shard: opts.shard } : {}) })
+    for (const message of unmatched) this.emit({ type: 'warning', message: `${message} (--allow-unmatched: running anyway)` })
+    for (const [index, play] of opts.playbook.plays.entries()) {
+      if (this.stopped && !play.always) continue
+      await this.runPlay(index, play)
+    }
+    return this.recap.recap(Date.now() - this.started)
+  }
+
+  /** One play: its hosts in serial batches, stopped by an interrupt or maxFailPercentage, skipped by onlyIfNoFailures. */
+  private async runPlay(index: number, play: Play): Promise<void> {
+    const { opts } = this
+    const hosts = this.playHosts[index]!.filter((h) => (play.always ? !this.lost.has(h) : !this.out.has(h)))
+    this.emit({ type: 'play:start', play: play.name, index, hosts })
+    if (play.onlyIfNoFailures && opts.mode === 'apply' && this.out.size > 0) {
+      return this.stopPlay(play, hosts, `not run (onlyIfNoFailures): earlier plays failed on ${[...this.out].join(', ')}`)
     }
     const batches = splitBatches(hosts, play.serial)
     let failedInPlay = 0
     for (const [b, batch] of batches.entries()) {
       if (!play.always && opts.signal?.aborted) {
-        const rest = batches.slice(b).flat()
-        for (const name of rest) emit({ type: 'host:start', play: play.name, host: name, resources: 0 })
-        emit({ type: 'play:end', play: play.name, stopped: `interrupted; not started: ${rest.join(', ') || 'none'}` })
-        stopped = true
-        continue plays
+        this.stopped = true
+        return this.stopPlay(play, batches.slice(b).flat(), 'interrupted')
       }
-      if (play.serial !== undefined) emit({ type: 'batch:start', play: play.name, batch: b + 1, batches: batches.length, hosts: batch })
-      const results = await Promise.all(
-        batch.map((name) =>
-          limit(async () => {
-            const host = opts.inventory.hosts.get(name)!
-            const status = await runHost(host, play)
-            if (status !== 'ok') out.add(name)
-            if (status === 'unreachable') lost.add(name)
-            return status
-          }),
-        ),
-      )
+      if (play.serial !== undefined) this.emit({ type: 'batch:start', play: play.name, batch: b + 1, batches: batches.length, hosts: batch })
+      const results = await Promise.all(batch.map((name) => this.limit(() => this.runHostOfPlay(name, play))))
       failedInPlay += results.filter((s) => s !== 'ok').length
       if (play.maxFailPercentage !== undefined && hosts.length > 0 && (failedInPlay / hosts.length) * 100 > play.maxFailPercentage) {
-        const rest = batches.slice(b + 1).flat()
-        for (const name of rest) emit({ type: 'host:start', play: play.name, host: name, resources: 0 })
-        emit({
-          type: 'play:end',
-          play: play.name,
-          stopped: `${failedInPlay} of ${hosts.length} hosts failed (more than maxFailPercentage ${play.maxFailPercentage}%); not started: ${rest.join(', ') || 'none'}`,
-        })
-        stopped = true
-        continue plays
+        this.stopped = true
+        return this.stopPlay(play, batches.slice(b + 1).flat(), `${failedInPlay} of ${hosts.length} hosts failed (more than maxFailPercentage ${play.maxFailPercentage}%)`)
       }
     }
-    emit({ type: 'play:end', play: play.name })
+    this.emit({ type: 'play:end', play: play.name })
   }
 
-  async function runHost(host: HostInfo, play: Play): Promise<'ok' | 'failed' | 'unreachable'> {
+  /** The play ends before these hosts start: each is said to have started nothing, then why. */
+  private stopPlay(play: Play, notStarted: readonly string[], why: string): void {
+    for (const name of notStarted) this.emit({ type: 'host:start', play: play.name, host: name, resources: 0 })
+    this.emit({ type: 'play:end', play: play.name, stopped: `${why}; not started: ${notStarted.join(', ') || 'none'}` })
+  }
+
+  private async runHostOfPlay(name: string, play: Play): Promise<HostStatus> {
+    const status = await this.runHost(this.opts.inventory.hosts.get(name)!, play)
+    if (status !== 'ok') this.out.add(name)
+    if (status === 'unreachable') this.lost.add(name)
+    return status
+  }
+
+  private async runHost(host: HostInfo, play: Play): Promise<HostStatus> {
+    const { opts } = this
     let conn: Connection
     try {
       conn = await opts.connect(host)
       trace(`${host.name}: connected`)
       if (opts.mode === 'check') conn = readOnly(conn)
     } catch (err) {
-      emit({ type: 'host:start', play: play.name, host: host.name, resources: 0 })
-      emit({ type: 'host:unreachable', play: play.name, host: host.name, message: maskSecrets(messageOf(err)) })
+      this.emit({ type: 'host:start', play: play.name, host: host.name, resources: 0 })
+      this.emit({ type: 'host:unreachable', play: play.name, host: host.name, message: maskSecrets(messageOf(err)) })
       return 'unreachable'
     }
-    const hr = hostRun(host.name)
+    const hr = this.hostRun(host.name)
     await hr.warm
     const index = opts.playbook.plays.indexOf(play)
     let items: PlannedItem[]
     let prefetch: FactQuery<unknown>[]
     try {
-      items = await itemsFor(host, hr, index, conn)
-      prefetch = await laterQueries(host, hr, index, conn)
+      items = await this.itemsFor(host, hr, index, conn)
+      prefetch = await this.laterQueries(host, hr, index, conn)
     } catch (err) {
-      emit({ type: 'host:start', play: play.name, host: host.name, resources: 0 })
-      if (err instanceof UnreachableError) {
-        emit({ type: 'host:unreachable', play: play.name, host: host.name, message: maskSecrets(err.message) })
-        return 'unreachable'
-      }
-      if (!(err instanceof ExpansionError)) {
-        emit({ type: 'host:failed', play: play.name, host: host.name, resource: 'facts', message: maskSecrets(messageOf(err)) })
-        return 'failed'
-      }
-      recap.inputErrors++
-      const frames = err.frames.length > 0 ? { frames: err.frames } : {}
-      emit({ type: 'host:failed', play: play.name, host: host.name, resource: 'expand', message: maskSecrets(messageOf(err)), ...frames })
-      recap.host(host.name).failed++
-      return 'failed'
+      return this.expansionFailed(host, play, err)
     }
     // facts probed before a change anywhere in the fleet may be stale; a converged run keeps them all run long
-    if (hr.epoch !== fleetChanges) hr.cache.clear()
-    hr.epoch = fleetChanges
-    emit({ type: 'host:start', play: play.name, host: host.name, resources: items.length })
+    if (hr.epoch !== this.fleetChanges) hr.cache.clear()
+    hr.epoch = this.fleetChanges
+    this.emit({ type: 'host:start', play: play.name, host: host.name, resources: items.length })
     const outcome = await runHostPlay({
       play: play.name,
       host,
@@ -234,22 +243,40 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
       selected: (it) => selectedByTags(it, opts.tags, opts.skipTags),
       mode: opts.mode,
       wantDiff: opts.diff,
-      emit,
-      connectTo,
+      emit: this.emit,
+      connectTo: this.connectTo,
       cache: hr.cache,
       prefetch,
       ...(opts.stopBetweenResources && opts.signal && !play.always ? { interrupted: () => (opts.signal!.aborted ? abortReason(opts.signal!) : undefined) } : {}),
       ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
     })
     trace(`${host.name}: play done`)
-    probeBatches.set(host.name, (probeBatches.get(host.name) ?? 0) + outcome.probeBatches + hr.warmBatches)
+    this.probeBatches.set(host.name, (this.probeBatches.get(host.name) ?? 0) + outcome.probeBatches + hr.warmBatches)
     hr.warmBatches = 0
-    const r = recap.host(host.name)
-    r.probeBatches = probeBatches.get(host.name)!
+    const r = this.recap.host(host.name)
+    r.probeBatches = this.probeBatches.get(host.name)!
     Object.assign(r.stats, conn.stats)
     if (outcome.status === 'failed' && r.failed === 0) r.failed++
-    emit({ type: 'host:done', play: play.name, host: host.name })
+    this.emit({ type: 'host:done', play: play.name, host: host.name })
     return outcome.status
+  }
+
+  /** A host whose play could not be expanded (or its facts read): said once, as unreachable, failed or an input error. */
+  private expansionFailed(host: HostInfo, play: Play, err: unknown): HostStatus {
+    this.emit({ type: 'host:start', play: play.name, host: host.name, resources: 0 })
+    if (err instanceof UnreachableError) {
+      this.emit({ type: 'host:unreachable', play: play.name, host: host.name, message: maskSecrets(err.message) })
+      return 'unreachable'
+    }
+    if (!(err instanceof ExpansionError)) {
+      this.emit({ type: 'host:failed', play: play.name, host: host.name, resource: 'facts', message: maskSecrets(messageOf(err)) })
+      return 'failed'
+    }
+    this.recap.inputErrors++
+    const frames = err.frames.length > 0 ? { frames: err.frames } : {}
+    this.emit({ type: 'host:failed', play: play.name, host: host.name, resource: 'expand', message: maskSecrets(messageOf(err)), ...frames })
+    this.recap.host(host.name).failed++
+    return 'failed'
   }
 
   /**
@@ -258,34 +285,37 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
    * warm() anyway; in a shard, only role names are judged). A host whose expansion failed (or that cannot be reached)
    * could carry any tag: then nothing is judged, and that host reports its own error.
    */
-  async function unmatchedTagsOfRun(): Promise<string[]> {
+  private async unmatchedTagsOfRun(): Promise<string[]> {
+    const { opts } = this
     const asked = [...(opts.tags ?? []), ...(opts.skipTags ?? [])]
     if (asked.length === 0) return []
     // role names count over the whole run, other shards' hosts included
-    const roleNames = new Set(opts.playbook.plays.flatMap((p, i) => (selection.hosts[i]!.length > 0 ? p.roles.map((r) => r.name) : [])))
+    const roleNames = new Set(opts.playbook.plays.flatMap((p, i) => (this.selection.hosts[i]!.length > 0 ? p.roles.map((r) => r.name) : [])))
     if (asked.every((t) => roleNames.has(t))) return []
     // a resource's own tag may be on another shard's hosts only, which this process does not expand: not judged
     if (opts.shard && opts.shard.count > 1) return []
-    await Promise.all([...allHosts].map((h) => hostRun(h).warm))
-    const complete = [...allHosts].every((h) => playHosts.every((hosts, i) => !hosts.includes(h) || hostRun(h).expanded.has(i)))
+    const all = [...this.allHosts]
+    await Promise.all(all.map((h) => this.hostRun(h).warm))
+    const complete = all.every((h) => this.playHosts.every((hosts, i) => !hosts.includes(h) || this.hostRun(h).expanded.has(i)))
     if (!complete) return []
-    const known = tagsOf([...allHosts].flatMap((h) => [...hostRun(h).expanded.values()]))
+    const known = tagsOf(all.flatMap((h) => [...this.hostRun(h).expanded.values()]))
     return unmatchedTags(opts, new Set([...known, ...roleNames]))
   }
 
-  function hostRun(name: string): HostRun {
-    let hr = hostRuns.get(name)
-    if (!hr) hostRuns.set(name, (hr = { cache: new FactCache(), epoch: 0, expanded: new Map(), warmBatches: 0 }))
+  private hostRun(name: string): HostRun {
+    let hr = this.hostRuns.get(name)
+    if (!hr) this.hostRuns.set(name, (hr = { cache: new FactCache(), epoch: 0, expanded: new Map(), warmBatches: 0 }))
     return hr
   }
 
   /** Probe everything the host's plays will read, in one batch. Errors surface later, in the play that meets them. */
-  async function warm(host: HostInfo): Promise<void> {
+  private async warm(host: HostInfo): Promise<void> {
+    const { opts } = this
     try {
       let conn = await opts.connect(host)
       if (opts.mode === 'check') conn = readOnly(conn)
-      const hr = hostRun(host.name)
-      const queries = await laterQueries(host, hr, -1, conn)
+      const hr = this.hostRun(host.name)
+      const queries = await this.laterQueries(host, hr, -1, conn)
       if (queries.length === 0) return
       const batch = buildBatch(queries)
       const res = await conn.exec('sh -s', { stdin: batch.script, ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}) })
@@ -298,17 +328,17 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
   }
 
   /** A play's resources for a host, expanded once per run; facts are gathered only if a role reads them. */
-  async function itemsFor(host: HostInfo, hr: HostRun, index: number, conn: Connection): Promise<PlannedItem[]> {
+  private async itemsFor(host: HostInfo, hr: HostRun, index: number, conn: Connection): Promise<PlannedItem[]> {
     const done = hr.expanded.get(index)
     if (done) return done
-    const play = opts.playbook.plays[index]!
+    const play = this.opts.playbook.plays[index]!
     let items: PlannedItem[]
     try {
-      items = expand(play, host, hr.facts ? await hr.facts : undefined)
+      items = expandPlay(play, host, hr.facts ? await hr.facts : undefined, this.opts.inventory)
     } catch (err) {
       if (!(err instanceof FactsNeeded)) throw err
       hr.facts ??= gatherFacts(conn)
-      items = expand(play, host, await hr.facts)
+      items = expandPlay(play, host, await hr.facts, this.opts.inventory)
       trace(`${host.name}: facts`)
     }
     hr.expanded.set(index, items)
@@ -316,13 +346,14 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
   }
 
   /** What the host's later plays will probe, so the first round trip fetches it all. */
-  async function laterQueries(host: HostInfo, hr: HostRun, index: number, conn: Connection): Promise<FactQuery<unknown>[]> {
+  private async laterQueries(host: HostInfo, hr: HostRun, index: number, conn: Connection): Promise<FactQuery<unknown>[]> {
+    const { opts } = this
     const queries: FactQuery<unknown>[] = []
     for (let j = index + 1; j < opts.playbook.plays.length; j++) {
-      if (!playHosts[j]!.includes(host.name)) continue
+      if (!this.playHosts[j]!.includes(host.name)) continue
       let items: PlannedItem[]
       try {
-        items = await itemsFor(host, hr, j, conn)
+        items = await this.itemsFor(host, hr, j, conn)
       } catch (err) {
         if (err instanceof UnreachableError) throw err
         continue // that play reports its own error when it runs
@@ -331,47 +362,46 @@ export async function runPlaybook(opts: RunOptions): Promise<Recap> {
     }
     return queries
   }
+}
 
-  function expand(play: Play, host: HostInfo, hostFacts: HostFacts | undefined): PlannedItem[] {
-    const ctx: HostContext = {
-      host,
-      name: host.name,
-      vars: host.vars,
-      need<T>(name: string): T {
-        if (!(name in host.vars) || host.vars[name] === undefined) throw new MissingVarError(host.name, name)
-        return host.vars[name] as T
-      },
-      get facts(): HostFacts {
-        if (hostFacts) return hostFacts
-        if (!play.gatherFacts) throw new Error(`play "${play.name}" has gatherFacts: false, so facts are not available`)
-        throw new FactsNeeded()
-      },
-      inventory: opts.inventory,
-      hostsOf: (pattern: string) => selectHosts(opts.inventory, pattern).map((n) => opts.inventory.hosts.get(n)!),
-    }
-    const items: PlannedItem[] = []
-    const ids = new Map<string, string>()
-    for (const role of play.roles) {
-      let resources
-      try {
-        resources = flattenItems(role.build(ctx))
-      } catch (err) {
-        if (err instanceof FactsNeeded) throw err
-        throw new ExpansionError(host.name, role.name, err)
-      }
-      for (const r of resources) {
-        const other = ids.get(r.id)
-        if (other !== undefined) {
-          throw new ExpansionError(host.name, role.name, `resource ${r.id} is declared twice (also in role ${other}); each resource must be managed in one place`)
-        }
-        ids.set(r.id, role.name)
-        items.push({ resource: r, role: role.name, tags: [role.name, ...r.tags] })
-      }
-    }
-    return items
+/** A play's roles built for one host: its resources, each declared once, tagged with its role. Pure: roles read only ctx. */
+function expandPlay(play: Play, host: HostInfo, hostFacts: HostFacts | undefined, inventory: Inventory): PlannedItem[] {
+  const ctx: HostContext = {
+    host,
+    name: host.name,
+    vars: host.vars,
+    need<T>(name: string): T {
+      if (!(name in host.vars) || host.vars[name] === undefined) throw new MissingVarError(host.name, name)
+      return host.vars[name] as T
+    },
+    get facts(): HostFacts {
+      if (hostFacts) return hostFacts
+      if (!play.gatherFacts) throw new Error(`play "${play.name}" has gatherFacts: false, so facts are not available`)
+      throw new FactsNeeded()
+    },
+    inventory,
+    hostsOf: (pattern: string) => selectHosts(inventory, pattern).map((n) => inventory.hosts.get(n)!),
   }
-
-  return recap.recap(Date.now() - started)
+  const items: PlannedItem[] = []
+  const ids = new Map<string, string>()
+  for (const role of play.roles) {
+    let resources
+    try {
+      resources = flattenItems(role.build(ctx))
+    } catch (err) {
+      if (err instanceof FactsNeeded) throw err
+      throw new ExpansionError(host.name, role.name, err)
+    }
+    for (const r of resources) {
+      const other = ids.get(r.id)
+      if (other !== undefined) {
+        throw new ExpansionError(host.name, role.name, `resource ${r.id} is declared twice (also in role ${other}); each resource must be managed in one place`)
+      }
+      ids.set(r.id, role.name)
+      items.push({ resource: r, role: role.name, tags: [role.name, ...r.tags] })
+    }
+  }
+  return items
 }
 
 /** What stopped the run, as the CLI said it when aborting ('Ctrl-C', 'output closed'). */
