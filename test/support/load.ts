@@ -49,6 +49,8 @@ export interface LoadReport {
   /** Requests per second over the whole run, and the lowest count in any whole second. */
   rate: number
   minPerSecond: number
+  /** The longest time, from start to stop, with no request in flight: how well the requests covered the run. */
+  longestIdleMs: number
   /** Time-ordered (ms since start, release) of every 200 answer, for "after the deploy, only the new release". */
   answers: { at: number; release: string }[]
   /** The slowest answer, and the first answers that took over a second (sent at, ms taken). */
@@ -94,11 +96,14 @@ export function startLoad(opts: LoadOptions): RunningLoad {
     durationMs: 0,
     rate: 0,
     minPerSecond: 0,
+    longestIdleMs: 0,
     answers: [],
     maxLatencyMs: 0,
     slow: [],
   }
   const perSecond: number[] = []
+  // each request's [sent, settled] (ms since start), in the order sent, for the coverage figure
+  const spans: [number, number][] = []
   let inFlight = 0
   let stopping = false
   let finish!: (r: LoadReport) => void
@@ -114,6 +119,12 @@ export function startLoad(opts: LoadOptions): RunningLoad {
     const sec = Math.floor(t / 1000)
     perSecond[sec] = (perSecond[sec] ?? 0) + 1
     inFlight++
+    const span: [number, number] = [t, Number.POSITIVE_INFINITY]
+    spans.push(span)
+    const settleThis = (): void => {
+      span[1] = Date.now() - started
+      settle()
+    }
     const req = https.request(
       url,
       {
@@ -142,18 +153,18 @@ export function startLoad(opts: LoadOptions): RunningLoad {
             r.last = at
             report.answers.push({ at, release })
           } else fail(`HTTP ${status} ${body.slice(0, 120)}`)
-          settle()
+          settleThis()
         })
         res.on('error', (err) => {
           fail(`response: ${err.message}`)
-          settle()
+          settleThis()
         })
       },
     )
     req.on('timeout', () => req.destroy(new Error(`no answer within ${opts.timeoutMs ?? 5000} ms`)))
     req.on('error', (err) => {
       fail(`${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`.trim())
-      settle()
+      settleThis()
     })
     req.end()
   }
@@ -167,6 +178,7 @@ export function startLoad(opts: LoadOptions): RunningLoad {
     report.rate = report.sent / (report.durationMs / 1000)
     const whole = perSecond.slice(0, Math.floor(report.durationMs / 1000))
     report.minPerSecond = whole.length ? Math.min(...Array.from(whole, (n) => n ?? 0)) : report.sent
+    report.longestIdleMs = longestIdleMs(spans, report.durationMs)
     agent?.destroy()
     finish(report)
   }
@@ -202,7 +214,7 @@ export function describeLoad(r: LoadReport): string {
   const releases = Object.entries(r.releases)
     .map(([id, v]) => `${id || '(none)'}: ${v.count}`)
     .join(', ')
-  return `${r.keepAlive ? 'keep-alive' : 'new connection per request'}: ${r.sent} requests in ${(r.durationMs / 1000).toFixed(1)} s (${r.rate.toFixed(1)}/s, lowest ${r.minPerSecond} in a second, slowest answer ${r.maxLatencyMs} ms), ${r.ok} ok, ${r.failed} failed, ${r.skipped} skipped; statuses ${JSON.stringify(r.statuses)}; releases ${releases}`
+  return `${r.keepAlive ? 'keep-alive' : 'new connection per request'}: ${r.sent} requests in ${(r.durationMs / 1000).toFixed(1)} s (${r.rate.toFixed(1)}/s, lowest ${r.minPerSecond} in a second, slowest answer ${r.maxLatencyMs} ms, longest with none in flight ${r.longestIdleMs} ms), ${r.ok} ok, ${r.failed} failed, ${r.skipped} skipped; statuses ${JSON.stringify(r.statuses)}; releases ${releases}`
 }
 
 /**
@@ -227,13 +239,36 @@ export async function underLoad<T>(fn: () => Promise<T>): Promise<{ value: T; lo
   return { value, loads, windowMs }
 }
 
-/** Every request answered 200, at 50 a second or more over the window. */
+/**
+ * Every request answered 200, and the requests covered the whole window: never
+ * 1 s without one in flight. Coverage, not a rate, is what makes "0 failed"
+ * mean something: on a machine at load 18 the site answers slower, so fewer
+ * requests complete (CI once saw 15/s against the 90/s offered), yet a change
+ * that dropped requests would still have met one of those in flight. The rate
+ * is kept as a sanity floor well under what a quiet machine serves (90/s).
+ */
 export function expectNoFailures(loads: LoadReport[], windowMs: number): void {
   for (const l of loads) {
-    expect(l.failed, `${l.keepAlive ? 'keep-alive' : 'close'}: ${JSON.stringify(l.failures.slice(0, 5))}`).to.equal(0)
+    const which = l.keepAlive ? 'keep-alive' : 'close'
+    expect(l.failed, `${which}: ${JSON.stringify(l.failures.slice(0, 5))}`).to.equal(0)
     expect(Object.keys(l.statuses), JSON.stringify(l.statuses)).to.deep.equal(['200'])
-    expect(l.sent / ((windowMs + 3000) / 1000), `${l.keepAlive ? 'keep-alive' : 'close'} rate`).to.be.at.least(50)
+    expect(l.longestIdleMs, `${which}: longest time with no request in flight (ms)`).to.be.below(1000)
+    expect(l.sent / ((windowMs + 3000) / 1000), `${which} rate`).to.be.at.least(10)
   }
+}
+
+/**
+ * The longest stretch of [0, end] (ms) in which none of the spans ([sent,
+ * settled], in the order sent) was in flight.
+ */
+export function longestIdleMs(spans: readonly (readonly [number, number])[], end: number): number {
+  let longest = 0
+  let coveredTo = 0
+  for (const [from, to] of spans) {
+    if (from > coveredTo) longest = Math.max(longest, from - coveredTo)
+    coveredTo = Math.max(coveredTo, to)
+  }
+  return Math.max(longest, end - coveredTo)
 }
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
