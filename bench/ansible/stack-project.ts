@@ -320,6 +320,9 @@ export async function writeStackProject(dir: string, input: StackProjectInput): 
     'mysql-server': [mysqlServerTasks, mysqlHandlers],
     'mysql-primary': [mysqlPrimaryTasks, []],
     'mysql-replication': [mysqlReplicationTasks, []],
+    // muster's role checks both accounts' passwords again once every copy has them (after a rotation it drops
+    // the old ones); with nothing rotated, the same password tasks again are its equivalent
+    'mysql-retire-passwords': [mysqlPrimaryTasks.filter((t) => 'community.mysql.mysql_user' in t).map((t) => ({ ...t, name: `${t.name}: password only`, 'community.mysql.mysql_user': omitPriv(t['community.mysql.mysql_user']!) })), []],
     app: [appTasks, appHandlers],
     nginx: [nginxTasks, nginxHandlers],
     haproxy: [haproxyTasks, haproxyHandlers],
@@ -344,6 +347,11 @@ export async function writeStackProject(dir: string, input: StackProjectInput): 
   writeFile(dir, 'ansible.cfg', ansibleCfg(input.connection))
   writeFile(dir, 'hosts.ini', inventoryIni(hosts, groups, input.connection))
   return { dir, playbook: 'site.yml', hosts: hosts.map((h) => h.name) }
+}
+
+function omitPriv(args: Record<string, unknown>): Record<string, unknown> {
+  const { priv: _priv, ...rest } = args
+  return rest
 }
 
 function hasRole(h: ExpandedHost, firstId: string): boolean {
