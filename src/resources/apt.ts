@@ -130,7 +130,10 @@ export function apt(names: string | readonly string[], opts: AptOptions = {}): R
             predict(aptPackage(i.name), { state: 'installed', version: i.version, arch: i.name.split(':')[1] ?? null, held: false }),
             ...(wantsInstallable ? [predict(aptInstallable(i.name), { state: 'installed' })] : []),
             ...(pkg(i.name).state === 'installed' ? [] : installPredictions(i.name, { states: before, ...versionHint(i.version, observed[`avail:${i.name}`], observed['pkg:base-files']) })),
-          ]),
+          ]).concat(
+            // read for the edition only: an install leaves the release as it was (unpredicted, it would read unknown after)
+            releaseHint ? [predict(aptPackage('base-files'), observed['pkg:base-files'])] : [],
+          ),
         },
       )
     },

@@ -182,6 +182,8 @@ forEachRelease('apt resource', () => {
     const exact = byKey(p.predicts ?? [])
     expect(exact.get('apt-package nginx')).to.deep.equal({ state: 'installed', version: null, arch: null, held: false })
     expect(exact.get('apt-package nginx-common')).to.deep.include({ state: 'installed' })
+    // base-files, read for the edition, stays as probed: unpredicted, every later apt() would read it unknown
+    expect(exact.get('apt-package base-files')).to.deep.equal(observed(['nginx'], 'web-01-bare')['pkg:base-files'])
     // the edition of the candidate each release's recording has (nginx 1.22 on Debian 12, 1.26 on 13)
     expect(exact.get('path /etc/nginx/nginx.conf')).to.deep.include({ type: 'file', mode: '0644', size: fixtureRelease() === 'debian12' ? 1446 : 1545 })
     expect(exact.get('path /etc/nginx/sites-enabled/default')).to.deep.include({ type: 'symlink', target: '/etc/nginx/sites-available/default' })
