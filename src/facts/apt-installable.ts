@@ -10,7 +10,11 @@ import { parsePolicy } from './apt-candidate.ts'
  * only ever a check-mode prediction: an earlier aptUpdate would refresh the
  * lists first, so a name the current lists lack may exist after it.
  */
-export type AptInstallable = { state: 'installed' } | { state: 'missing'; candidate: string | null } | { state: 'lists-refreshing' }
+export type AptInstallable =
+  | { state: 'installed' }
+  | { state: 'missing'; candidate: string | null }
+  /** `offeredBy`: the apt repository (muster's name for it) whose lists will offer it. */
+  | { state: 'lists-refreshing'; offeredBy?: string }
 
 /**
  * In the same probe as everything else: one dpkg-query for the batch, and

@@ -4,7 +4,7 @@ import { sh } from '../core/sh.ts'
 import { aptPackage, assertPackageName, type AptPackageState } from '../facts/apt-package.ts'
 import { aptCandidate, type AptCandidate } from '../facts/apt-candidate.ts'
 import { aptInstallable, type AptInstallable } from '../facts/apt-installable.ts'
-import { installPredictions, packageClosure, removePredictions } from './package-provides.ts'
+import { inPackageTable, installPredictions, packageClosure, removePredictions, type VersionHint } from './package-provides.ts'
 
 /** Options of `apt()`: present (optionally at a version, without recommends) or absent. */
 export type AptOptions = (
@@ -63,6 +63,10 @@ export function apt(names: string | readonly string[], opts: AptOptions = {}): R
   // not done again, so check mode must not predict it.
   const companions = state === 'absent' ? [] : [...new Set(list.flatMap((n) => packageClosure(n).slice(1)))].filter((c) => !list.includes(c))
   for (const c of companions) probe[`pkg:${c}`] = aptPackage(c)
+  // which edition of the package table describes an install: the host's release, for when apt cannot say
+  // the version yet (no lists before the first update); read in the same dpkg-query as the packages
+  const releaseHint = state !== 'absent' && list.some(inPackageTable) && !list.includes('base-files')
+  if (releaseHint) probe['pkg:base-files'] = aptPackage('base-files')
   const id = `apt:${list.join(',')}`
 
   return resource({
@@ -82,7 +86,7 @@ export function apt(names: string | readonly string[], opts: AptOptions = {}): R
         return change(`remove ${remove.join(', ')}`, (ctx) => runApt(ctx, `${APT_GET} remove ${sh`${remove}`}`), {
           predicts: remove.flatMap((n): Prediction[] => [
             predict(aptPackage(n), removedState(pkg(n))),
-            ...removePredictions(n),
+            ...removePredictions(n, versionOf(pkg(n))),
           ]),
         })
       }
@@ -125,12 +129,24 @@ export function apt(names: string | readonly string[], opts: AptOptions = {}): R
           predicts: installs.flatMap((i): Prediction[] => [
             predict(aptPackage(i.name), { state: 'installed', version: i.version, arch: i.name.split(':')[1] ?? null, held: false }),
             ...(wantsInstallable ? [predict(aptInstallable(i.name), { state: 'installed' })] : []),
-            ...(pkg(i.name).state === 'installed' ? [] : installPredictions(i.name, { states: before })),
-          ]),
+            ...(pkg(i.name).state === 'installed' ? [] : installPredictions(i.name, { states: before, ...versionHint(i.version, observed[`avail:${i.name}`], observed['pkg:base-files']) })),
+          ]).concat(
+            // read for the edition only: an install leaves the release as it was (unpredicted, it would read unknown after)
+            releaseHint ? [predict(aptPackage('base-files'), observed['pkg:base-files'])] : [],
+          ),
         },
       )
     },
   })
+}
+
+/** What the host says of the version an install brings: the one asked for, else apt's candidate; and its release. */
+function versionHint(asked: string | null, avail: AptInstallable | undefined, baseFiles: AptPackageState | undefined): VersionHint {
+  const release = baseFiles?.state === 'installed' ? baseFiles.version : null
+  if (asked !== null) return { candidate: asked, baseFiles: release }
+  if (avail?.state === 'missing') return { candidate: avail.candidate, baseFiles: release }
+  if (avail?.state === 'lists-refreshing' && avail.offeredBy !== undefined) return { candidate: null, offeredBy: avail.offeredBy, baseFiles: release }
+  return { candidate: null, baseFiles: release }
 }
 
 /**

@@ -54,11 +54,9 @@ describe('muster test: scenarios on lab hosts (issue 17)', function () {
     const failed = lines(r).filter((l): l is Step => l.type === 'step' && !l.ok)
     expect(failed, `${r.stdout}\n${r.stderr}`).to.deep.equal([])
     expect(r.code, r.stderr).to.equal(0)
-    expect(scenarios.map((s) => s.scenario).sort()).to.include.members(['app default', 'firewall balancer', 'haproxy default', 'monitoring node-exporter', 'mysql primary', 'nginx default'])
-    // every role in roles/ has at least one scenario: a role added without one fails here. roles/baseline came from
-    // another branch without one: it is left out until it has its own (remove it from this list then)
-    const noScenarioYet = ['baseline']
-    const roles = readdirSync('roles', { withFileTypes: true }).filter((d) => d.isDirectory() && !noScenarioYet.includes(d.name)).map((d) => d.name)
+    expect(scenarios.map((s) => s.scenario).sort()).to.include.members(['app default', 'baseline default', 'firewall balancer', 'haproxy default', 'monitoring node-exporter', 'mysql primary', 'nginx default'])
+    // every role in roles/ has at least one scenario: a role added without one fails here
+    const roles = readdirSync('roles', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)
     const files = lines(r).filter((l): l is ScenarioLine => l.type === 'scenario').map((l) => l.file ?? '')
     for (const role of roles) expect(files.some((f) => f.startsWith(`roles/${role}/`)), `roles/${role} has no scenario`).to.equal(true)
     for (const s of scenarios) console.log(`      ${s.scenario}: ${(s.durationMs / 1000).toFixed(1)} s`)

@@ -1,13 +1,15 @@
 /**
- * Checks src/resources/package-provides.ts against the real Debian 12
- * packages, so the table stays facts rather than guesses:
+ * Checks the package table's editions (src/resources/packages/debian12.ts,
+ * debian13.ts) against the real Debian packages, so they stay facts rather
+ * than guesses. `--edition 12|13` picks the edition (default: this machine's
+ * release; with --lab, the host's):
  *
  *   npx tsx test/support/verify-package-provides.ts            # verify every entry
  *   npx tsx test/support/verify-package-provides.ts prometheus-node-exporter
  *                                                              # only the entries named (and their companions)
  *   npx tsx test/support/verify-package-provides.ts --suite bookworm/main
  *                                                              # against the versions in that suite
- *   npx tsx test/support/verify-package-provides.ts --host root@10.77.0.11 --identity KEY --known-hosts FILE nginx
+ *   npx tsx test/support/verify-package-provides.ts --edition 13 --host root@10.77.0.11 --identity KEY --known-hosts FILE nginx
  *                                                              # predictions vs a host where it is installed (read-only)
  *   MUSTER_LAB_ID=N npx tsx test/support/verify-package-provides.ts --lab web-01
  *                                                              # against the candidates of a lab host's release
@@ -28,7 +30,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { PACKAGE_TABLE, installPredictions } from '../../src/resources/package-provides.ts'
+import { PACKAGE_EDITIONS, installPredictions, baseFilesRelease, type PackageEdition } from '../../src/resources/package-provides.ts'
 import type { PathState } from '../../src/facts/path.ts'
 import { factId, isUnknown, type FactQuery } from '../../src/contract/fact.ts'
 import { buildBatch, parseBatch } from '../../src/engine/probe-batch.ts'
@@ -197,7 +199,7 @@ function verify(suite?: string, only: readonly string[] = [], onHost?: string): 
     }
     console.log(`${pkg} ${versionOf(pkg, facts)}: checked`)
   }
-  console.log(`${checked} entries checked, ${bad} wrong${notes ? `, ${notes} with version-specific content` : ''}`)
+  console.log(`${edition.name}: ${checked} entries checked, ${bad} wrong${notes ? `, ${notes} with version-specific content` : ''}`)
   return bad
 }
 
@@ -207,7 +209,7 @@ function verify(suite?: string, only: readonly string[] = [], onHost?: string): 
  * changed some files on purpose: the differences are printed for a person to judge.
  */
 function compareWithHost(target: string, sshOpts: string[], pkgs: string[]): number {
-  const preds = pkgs.flatMap((p) => installPredictions(p)).filter((p) => 'query' in p)
+  const preds = pkgs.flatMap((p) => installPredictions(p, { baseFiles: `${edition.baseFiles}` })).filter((p) => 'query' in p)
   const queries = preds.map((p) => p.query as FactQuery<unknown>)
   const batch = buildBatch(queries)
   const res = spawnSync('ssh', ['-o', 'BatchMode=yes', ...sshOpts, target, 'sh -s'], { input: batch.script, encoding: 'utf8' })
@@ -229,6 +231,14 @@ function compareWithHost(target: string, sshOpts: string[], pkgs: string[]): num
 }
 
 const args = process.argv.slice(2)
+const editionAt = args.indexOf('--edition')
+const editionOf = (release: string): PackageEdition => {
+  const e = PACKAGE_EDITIONS.find((x) => x.baseFiles === release)
+  if (!e) throw new Error(`no edition of the package table for Debian ${release} (have ${PACKAGE_EDITIONS.map((x) => x.baseFiles).join(', ')})`)
+  return e
+}
+let edition = editionOf(editionAt >= 0 ? args.splice(editionAt, 2)[1]! : baseFilesRelease(execFileSync('dpkg-query', ['-W', '-f=${Version}', 'base-files'], { encoding: 'utf8' })))
+let PACKAGE_TABLE = edition.table
 if (args[0] === '--host') {
   const target = args[1]!
   const rest = args.slice(2)
@@ -254,7 +264,9 @@ if (args[0] === '--print') {
     return r.stdout
   }
   const os = (await remote('. /etc/os-release; echo "$PRETTY_NAME"')).trim()
-  console.log(`against ${host}: ${os}`)
+  if (editionAt < 0) edition = editionOf(baseFilesRelease((await remote("dpkg-query -W -f='${Version}' base-files")).trim()))
+  PACKAGE_TABLE = edition.table
+  console.log(`against ${host}: ${os}; edition ${edition.name}`)
   await remote('DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null')
   const candidates = new Map<string, string>()
   const debs = new Map<string, Buffer>()

@@ -113,7 +113,7 @@ export function planAptRepository(name: string, spec: RepoSpec, key: PathState, 
   // as aptUpdate predicts: the lists will be refreshed, so apt() after it plans "install" instead of "no such package"
   const offered: Prediction[] = spec.packages.flatMap((p) => [
     predict(aptCandidate(p), unknown(`offered by apt repository ${name} once its lists are fetched`)),
-    predict(aptInstallable(p), { state: 'lists-refreshing' as const }),
+    predict(aptInstallable(p), { state: 'lists-refreshing' as const, offeredBy: name }),
   ])
   return change(parts.join(', '), (ctx) => applyRepository(ctx, name, spec, keyPlan.kind === 'change', sourcesPlan.kind === 'change'), {
     ...(sourcesPlan.kind === 'change' && sourcesPlan.diff !== undefined ? { diff: sourcesPlan.diff } : {}),

@@ -6,13 +6,15 @@ import { aptInstallableFact, type AptInstallable } from '../../../src/facts/apt-
 import { isUnknown, type Prediction } from '../../../src/contract/fact.ts'
 import type { UnitState } from '../../../src/facts/systemd-unit.ts'
 import { fixtureValue, parseFixture, planOf, commandsOf } from '../../support/system-probe-fixture.ts'
-import { forEachRelease } from '../../support/fixture-release.ts'
+import { fixtureRelease, forEachRelease } from '../../support/fixture-release.ts'
 
 const pkg = (fixture: string, name: string): AptPackageState => fixtureValue(aptPackageFact, fixture, name)
 const cand = (name: string): AptCandidate => fixtureValue(aptCandidateFact, 'mix', name)
 /** apt-installable/mix: recorded on the controller, where nginx, haproxy are not installed and nosuchpkg-muster does not exist */
 const installable = (name: string): AptInstallable => fixtureValue(aptInstallableFact, 'mix', name)
 const DUMMY = 'muster-fixture-dummy'
+/** The host's release, as apt() reads it beside the packages (the recordings predate that read): Debian 12's base-files. */
+const BASE_FILES = { 'pkg:base-files': { state: 'installed', version: '12.4+deb12u13', arch: 'amd64', held: false } }
 
 /**
  * Facts for a resource's probe keys, from fixtures: pkg:<name> from `fixture`, cand:<name> from
@@ -111,8 +113,9 @@ forEachRelease('apt resource', () => {
   })
 
   it('`latest` reads the candidate; `present` asks apt only about packages not installed (apt-installable); an install reads its companions in the same dpkg-query', () => {
-    expect(Object.keys(apt('nginx').probe)).to.deep.equal(['pkg:nginx', 'avail:nginx', 'pkg:nginx-common'])
-    expect(Object.keys(apt('nginx', { state: 'latest' }).probe)).to.deep.equal(['pkg:nginx', 'cand:nginx', 'pkg:nginx-common'])
+    // base-files: the release, for the package table's edition when apt cannot say the version yet
+    expect(Object.keys(apt('nginx').probe)).to.deep.equal(['pkg:nginx', 'avail:nginx', 'pkg:nginx-common', 'pkg:base-files'])
+    expect(Object.keys(apt('nginx', { state: 'latest' }).probe)).to.deep.equal(['pkg:nginx', 'cand:nginx', 'pkg:nginx-common', 'pkg:base-files'])
     expect(Object.keys(apt('nginx', { state: 'absent' }).probe)).to.deep.equal(['pkg:nginx'])
     expect(Object.keys(apt('curl').probe)).to.deep.equal(['pkg:curl', 'avail:curl'])
     // a companion named in the list is read once
@@ -125,11 +128,12 @@ forEachRelease('apt resource', () => {
       'pkg:mariadb-client-core',
       'pkg:mariadb-common',
       'pkg:mysql-common',
+      'pkg:base-files',
     ])
   })
 
   it('nginx installed again beside the nginx-common it left: nothing of nginx-common is predicted again (not its default site)', () => {
-    const removed = { 'pkg:nginx': { state: 'not-installed' }, 'avail:nginx': installable('nginx'), 'pkg:nginx-common': { state: 'installed', version: '1.22.1-9+deb12u9', arch: 'all', held: false } }
+    const removed = { ...BASE_FILES, 'pkg:nginx': { state: 'not-installed' }, 'avail:nginx': installable('nginx'), 'pkg:nginx-common': { state: 'installed', version: '1.22.1-9+deb12u9', arch: 'all', held: false } }
     const p = planOf(apt('nginx'), removed)
     if (p.kind !== 'change') throw new Error('expected a change')
     expect(p.summary).to.equal('install nginx')
@@ -149,7 +153,7 @@ forEachRelease('apt resource', () => {
     expect(rcExact.has('path /etc/nginx/sites-enabled/default')).to.equal(false)
     expect(rcExact.get('path /etc/nginx/sites-available')).to.deep.include({ type: 'directory' })
     // on a bare host, nginx-common's first install does make it
-    const bare = planOf(apt('nginx'), { 'pkg:nginx': { state: 'not-installed' }, 'avail:nginx': installable('nginx'), 'pkg:nginx-common': { state: 'not-installed' } })
+    const bare = planOf(apt('nginx'), { ...BASE_FILES, 'pkg:nginx': { state: 'not-installed' }, 'avail:nginx': installable('nginx'), 'pkg:nginx-common': { state: 'not-installed' } })
     if (bare.kind !== 'change') throw new Error('expected a change')
     expect(byKey(bare.predicts ?? []).get('path /etc/nginx/sites-enabled/default')).to.deep.include({ type: 'symlink' })
   })
@@ -178,7 +182,10 @@ forEachRelease('apt resource', () => {
     const exact = byKey(p.predicts ?? [])
     expect(exact.get('apt-package nginx')).to.deep.equal({ state: 'installed', version: null, arch: null, held: false })
     expect(exact.get('apt-package nginx-common')).to.deep.include({ state: 'installed' })
-    expect(exact.get('path /etc/nginx/nginx.conf')).to.deep.include({ type: 'file', mode: '0644', size: 1446 })
+    // base-files, read for the edition, stays as probed: unpredicted, every later apt() would read it unknown
+    expect(exact.get('apt-package base-files')).to.deep.equal(observed(['nginx'], 'web-01-bare')['pkg:base-files'])
+    // the edition of the candidate each release's recording has (nginx 1.22 on Debian 12, 1.26 on 13)
+    expect(exact.get('path /etc/nginx/nginx.conf')).to.deep.include({ type: 'file', mode: '0644', size: fixtureRelease() === 'debian12' ? 1446 : 1545 })
     expect(exact.get('path /etc/nginx/sites-enabled/default')).to.deep.include({ type: 'symlink', target: '/etc/nginx/sites-available/default' })
     expect(exact.get('path /var/www/html')).to.deep.include({ type: 'directory' })
     expect(exact.get('path /usr/sbin/nginx')).to.deep.include({ type: 'file', mode: '0755' })
@@ -205,7 +212,7 @@ forEachRelease('apt resource', () => {
   })
 
   it('conffiles kept from an earlier install are not predicted at their default content', () => {
-    const p = planOf(apt('haproxy'), { 'pkg:haproxy': { state: 'config-files', version: '2.6.12-1+deb12u4' }, 'avail:haproxy': installable('haproxy') })
+    const p = planOf(apt('haproxy'), { ...BASE_FILES, 'pkg:haproxy': { state: 'config-files', version: '2.6.12-1+deb12u4' }, 'avail:haproxy': installable('haproxy') })
     if (p.kind !== 'change') throw new Error('expected a change')
     const exact = byKey(p.predicts ?? [])
     expect(isUnknown(exact.get('path /etc/haproxy/haproxy.cfg'))).to.equal(true)

@@ -27,7 +27,8 @@ describe('unitEnvironment probe: a process caught before its exec', function () 
 
   it('waits for the exec, then reads the environment the service runs with', async () => {
     // named "(node)" for 0.6 s with an environment without PORT, as systemd's child is, then exec'd with PORT
-    const child = spawn('sh', ['-c', 'printf "(node)" > /proc/self/comm; sleep 0.6; exec env PORT=3000 sleep 10'], { env: { PATH: '/usr/bin:/bin' }, stdio: 'ignore' })
+    // (`PORT=3000 exec sleep`, not `exec env PORT=3000 sleep`: env would be a second exec, whose own environ lacks PORT)
+    const child = spawn('sh', ['-c', 'printf "(node)" > /proc/self/comm; sleep 0.6; PORT=3000 exec sleep 10'], { env: { PATH: '/usr/bin:/bin' }, stdio: 'ignore' })
     try {
       await new Promise((r) => setTimeout(r, 100))
       expect(execFileSync('cat', [`/proc/${child.pid}/comm`], { encoding: 'utf8' }).trim()).to.equal('(node)')
