@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { cacheDir } from './cache-dir.ts'
+import { registerBundle } from './user-frames.ts'
 import { selfEntries, selfIndex, selfModule, type SelfSpecifier } from './self.ts'
 
 /**
@@ -63,8 +64,8 @@ export async function compileTsModule(file: string): Promise<CompiledModule> {
 }
 
 export async function importCompiled(m: CompiledModule): Promise<Record<string, unknown>> {
-  // only modules loaded from now on are mapped: the user's bundle, not muster itself (no cost there)
-  process.setSourceMapsEnabled(true)
+  // its frames are mapped to the user's .ts files when an error is shown (user-frames.ts), not on every stack
+  registerBundle(m.out)
   return (await import(`${pathToFileURL(m.out).href}?v=${m.stamp}`)) as Record<string, unknown>
 }
 
@@ -108,7 +109,7 @@ async function compile(path: string, out: string, indexFile: string): Promise<Ca
       target: 'node20',
       write: true,
       metafile: true,
-      // errors thrown in the user's code point at their .ts file and line (Node maps the stack: importCompiled)
+      // errors thrown in the user's code point at their .ts file and line (user-frames.ts maps the stack)
       sourcemap: 'linked',
       sourcesContent: false,
       logLevel: 'silent',

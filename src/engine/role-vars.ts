@@ -141,12 +141,13 @@ export function withDefaults(decls: VarDecls, vars: Vars): Vars {
 export function closestName(name: string, declared: Iterable<string>): string | undefined {
   let best: string | undefined
   let bestDistance = Infinity
+  const limit = name.length >= 8 ? 2 : 1
   for (const d of declared) {
     if (d === name) return undefined
-    const distance = d.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, d)
+    // every run asks this of each host's vars against its roles' declarations: the lengths alone rule out most pairs
+    const distance = d.toLowerCase() === name.toLowerCase() ? 0 : Math.abs(d.length - name.length) > limit ? Infinity : editDistance(name, d)
     if (distance < bestDistance) [best, bestDistance] = [d, distance]
   }
-  const limit = name.length >= 8 ? 2 : 1
   return bestDistance <= limit ? best : undefined
 }
 

@@ -62,10 +62,23 @@ export function renderTemplate(source: string | URL, vars: Record<string, unknow
   }
   const data = revealDeep(vars) as Record<string, unknown>
   try {
-    return ejs.render(text, data, { ...EJS_OPTIONS, filename: file })
+    return compiled(file, text)(data)
   } catch (err) {
     throw toTemplateError(err, file, text)
   }
+}
+
+// a template renders once per host (twice when it holds secrets): compile each text once per process
+const compiledTemplates = new Map<string, ejs.TemplateFunction>()
+
+function compiled(file: string, text: string): ejs.TemplateFunction {
+  const key = `${file}\0${text}`
+  let fn = compiledTemplates.get(key)
+  if (!fn) {
+    fn = ejs.compile(text, { ...EJS_OPTIONS, filename: file })
+    compiledTemplates.set(key, fn)
+  }
+  return fn
 }
 
 const EJS_OPTIONS = {
