@@ -312,11 +312,15 @@ class PlaybookRun {
   private async warm(host: HostInfo): Promise<void> {
     const { opts } = this
     try {
-      let conn = await opts.connect(host)
-      if (opts.mode === 'check') conn = readOnly(conn)
+      // the handshake is round trips and the host's own work (sshd forks, key exchange): the roles are expanded
+      // meanwhile. The other hosts' connections start first (setImmediate), so no expansion delays them.
+      const connecting = opts.connect(host).then((c) => (opts.mode === 'check' ? readOnly(c) : c))
+      connecting.catch(() => {}) // awaited below, or by the host's first play, which reports it
+      await new Promise<void>((resolve) => setImmediate(resolve))
       const hr = this.hostRun(host.name)
-      const queries = await this.laterQueries(host, hr, -1, conn)
+      const queries = await this.laterQueries(host, hr, -1, connecting)
       if (queries.length === 0) return
+      const conn = await connecting
       const batch = buildBatch(queries)
       const res = await conn.exec('sh -s', { stdin: batch.script, ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}) })
       hr.cache.setAll(parseBatch(batch, res.stdout))
@@ -328,7 +332,7 @@ class PlaybookRun {
   }
 
   /** A play's resources for a host, expanded once per run; facts are gathered only if a role reads them. */
-  private async itemsFor(host: HostInfo, hr: HostRun, index: number, conn: Connection): Promise<PlannedItem[]> {
+  private async itemsFor(host: HostInfo, hr: HostRun, index: number, conn: Connection | Promise<Connection>): Promise<PlannedItem[]> {
     const done = hr.expanded.get(index)
     if (done) return done
     const play = this.opts.playbook.plays[index]!
@@ -337,7 +341,11 @@ class PlaybookRun {
       items = expandPlay(play, host, hr.facts ? await hr.facts : undefined, this.opts.inventory)
     } catch (err) {
       if (!(err instanceof FactsNeeded)) throw err
-      hr.facts ??= gatherFacts(conn)
+      // a connection that failed is not a fact: the host's play connects again and says so
+      hr.facts ??= Promise.resolve(conn).then(gatherFacts, (err: unknown) => {
+        hr.facts = undefined
+        throw err
+      })
       items = expandPlay(play, host, await hr.facts, this.opts.inventory)
       trace(`${host.name}: facts`)
     }
@@ -346,7 +354,7 @@ class PlaybookRun {
   }
 
   /** What the host's later plays will probe, so the first round trip fetches it all. */
-  private async laterQueries(host: HostInfo, hr: HostRun, index: number, conn: Connection): Promise<FactQuery<unknown>[]> {
+  private async laterQueries(host: HostInfo, hr: HostRun, index: number, conn: Connection | Promise<Connection>): Promise<FactQuery<unknown>[]> {
     const { opts } = this
     const queries: FactQuery<unknown>[] = []
     for (let j = index + 1; j < opts.playbook.plays.length; j++) {
