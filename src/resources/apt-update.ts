@@ -12,14 +12,17 @@ export interface AptUpdateOptions extends ResourceMeta {
 }
 
 /**
- * apt-get update writes its downloads through lists/partial on every run, so
- * that directory's mtime is the time of the last update; the apply touches it
- * as well, to be sure. pkgcache.bin (absent where apt's cache is disabled, as
- * in containers) counts too. Both are read without hashing (pathStat): only
- * their mtimes matter, and hashing pkgcache.bin cost ~100 ms a probe.
+ * apt-get update writes its downloads through lists/partial and renames them
+ * into lists/, so the newer of those two directories' mtimes is the time of
+ * the last update that fetched anything; the apply touches partial/ as well,
+ * for an update that found every index unchanged. pkgcache.bin does not count:
+ * any apt-cache or apt-get call rebuilds it when it is missing or older than
+ * the lists, check's own probe included, so its mtime says when apt last read
+ * the lists, not when they were fetched (a host whose lists were two days old
+ * looked fresh to the apply right after check had read them).
  */
 const STAMP = '/var/lib/apt/lists/partial'
-const CACHE = '/var/cache/apt/pkgcache.bin'
+const LISTS = '/var/lib/apt/lists'
 /** The host's clock, not the controller's: the stamp's mtime is the host's. */
 const NOW = 'date +%s'
 
@@ -33,12 +36,12 @@ export function aptUpdate(opts: AptUpdateOptions = {}): Resource {
   return resource({
     id: 'apt-update',
     type: 'apt-update',
-    probe: { stamp: pathStat(STAMP), cache: pathStat(CACHE), now: shell(NOW) },
+    probe: { stamp: pathStat(STAMP), lists: pathStat(LISTS), now: shell(NOW) },
     meta: opts,
-    plan({ stamp, cache, now }) {
+    plan({ stamp, lists, now }) {
       const clock = Number(now.stdout.trim())
       if (now.code !== 0 || !Number.isFinite(clock)) throw new Error(`apt-update: cannot read the host's clock (\`${NOW}\` exited ${now.code})`)
-      const last = Math.max(mtimeOf(stamp), mtimeOf(cache))
+      const last = Math.max(mtimeOf(stamp), mtimeOf(lists))
       const age = Math.round(clock - last)
       const update = (why: string) =>
         change(`update package lists (${why})`, async (ctx) => {
@@ -47,7 +50,8 @@ export function aptUpdate(opts: AptUpdateOptions = {}): Resource {
           predicts: [
             // apt creates partial/ as 0700 _apt:root; one that exists keeps its mode and owner
             predict(pathStat(STAMP), stamp.type === 'directory' ? { ...stamp, mtime: clock } : { type: 'directory', mode: '0700', owner: '_apt', group: 'root', mtime: clock }),
-            predict(pathStat(CACHE), cache),
+            // lists/ is newer only if the mirror's indexes changed; either way the touched partial/ is the newer of the two
+            predict(pathStat(LISTS), lists),
             predict(shell(NOW), now),
             // fresh lists may bring other candidates: every `latest` after this is unknown until applied
             predictUnder(aptCandidateFact, '', 'the package lists are refreshed first'),
@@ -57,7 +61,8 @@ export function aptUpdate(opts: AptUpdateOptions = {}): Resource {
             ),
           ],
         })
-      if (last === 0) return update('no package lists yet')
+      // `rm -rf /var/lib/apt/lists/*` (as slim images do) takes partial/ with it and leaves lists/ freshly modified
+      if (stamp.type === 'absent' || last === 0) return update('no package lists yet')
       if (age > maxAge) return update(`last updated ${age}s ago, max ${maxAge}s`)
       return ok(`updated ${Math.max(age, 0)}s ago`)
     },

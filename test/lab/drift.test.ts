@@ -165,11 +165,17 @@ describe('drift checks on the reference stack (issue 8)', function () {
     return { c, a, row }
   }
 
-  it('bare fleet: check predicts exactly what the cold apply then changes', async function () {
+  it('bare fleet (two hosts with days-old package lists): check predicts exactly what the cold apply then changes', async function () {
     this.timeout(30 * MINUTE)
     await resetFleet()
+    // A rented server's lists are as old as its image; the lab's are as old as its cached base image, fresh or not.
+    // Both cases run every time: web-02 and db-03 get lists two days old (lists/ after partial/: the overlay's
+    // copy-up of partial/ touches lists/), web-01 and lb-01 keep the image's.
+    const stale = ['web-02', 'db-03']
+    for (const h of stale) await onHost(h, "touch -d '2 days ago' /var/lib/apt/lists/partial && touch -d '2 days ago' /var/lib/apt/lists")
     const { c, row } = await checkThenApply('bare fleet')
     expect(c.code, explain(c)).to.equal(2)
+    for (const h of stale) expect(steps(c, 'would-change'), `${h}'s two-day-old lists`).to.include(`${h} apt-update`)
     expect(row.unknown, 'a bare host is fully predictable from the package table').to.deep.equal([])
     expect(row.changed.length).to.be.greaterThan(40)
   })
