@@ -87,13 +87,29 @@ function systemctlHandler(verb: 'reload' | 'restart', name: string): Handler {
   const key = `${verb} ${unit}`
   let h = systemctlHandlers.get(key)
   if (!h) {
-    h = handler(key, sh`systemctl ${verb} ${unit}`)
+    h = handler(key, verb === 'reload' ? reloadAndSettle(unit) : sh`systemctl ${verb} ${unit}`)
     systemctlHandlers.set(key, h)
   }
   return h
 }
 
-/** `systemctl reload <unit>`, as a handler named "reload <unit>" (fails if the unit is not running, as systemctl does). */
+/**
+ * `systemctl reload` returns once ExecReload has run, and a Type=notify
+ * service (HAProxy's) stays "reloading" until it says READY=1 again; a reload
+ * that went wrong can leave the unit failed. So the handler waits for the
+ * unit to settle (up to 60 s) and fails unless it is active then: a run ends
+ * on hosts that are done changing, and never reports a reload that did not take.
+ */
+function reloadAndSettle(unit: string): string {
+  const state = sh`systemctl show --value -p ActiveState ${unit}`
+  return [
+    sh`systemctl reload ${unit} || exit $?`,
+    `i=0; while [ "$(${state})" = reloading ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done`,
+    `s=$(${state}); [ "$s" = active ] || { echo ${sh`${unit}`} "is $s after its reload" >&2; exit 1; }`,
+  ].join('; ')
+}
+
+/** `systemctl reload <unit>`, as a handler named "reload <unit>" (fails if the unit is not running, as systemctl does, or is not active once the reload has settled). */
 export function reload(name: string): Handler {
   return systemctlHandler('reload', name)
 }

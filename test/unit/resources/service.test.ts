@@ -1,4 +1,8 @@
 import { expect } from 'chai'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { service, reload, restart, handler, type ServiceOptions } from '../../../src/resources/service.ts'
 import { systemdUnitFact, type UnitState } from '../../../src/facts/systemd-unit.ts'
 import { installedUnit } from '../../../src/resources/package-provides.ts'
@@ -97,7 +101,9 @@ describe('service handlers', () => {
     const ran: string[] = []
     await reload('nginx').run(ctx(ran))
     await restart('haproxy.service').run(ctx(ran))
-    expect(ran).to.deep.equal(['systemctl reload nginx.service', 'systemctl restart haproxy.service'])
+    expect(ran).to.have.length(2)
+    expect(ran[0]).to.match(/^systemctl reload nginx\.service \|\| exit \$\?; /)
+    expect(ran[1]).to.equal('systemctl restart haproxy.service')
     expect(reload('nginx').name).to.equal('reload nginx.service')
     // the engine queues a handler once by identity: two roles notifying reload('nginx') must share it
     expect(reload('nginx')).to.equal(reload('nginx.service'))
@@ -110,8 +116,52 @@ describe('service handlers', () => {
     await handler('reload web', reload('nginx')).run(ctx(ran))
     let called = false
     await handler('custom', async () => void (called = true)).run(ctx(ran))
-    expect(ran).to.deep.equal(['nft -f /etc/nftables.conf', 'systemctl reload nginx.service'])
+    expect(ran[0]).to.equal('nft -f /etc/nftables.conf')
+    expect(ran[1]).to.match(/^systemctl reload nginx\.service /)
     expect(called).to.equal(true)
     expect(handler('reload web', reload('nginx')).name).to.equal('reload web')
+  })
+
+  // the reload handler's script under a real sh, with a systemctl that answers from a list of states
+  describe('reload waits for the unit to settle (HAProxy is "reloading" after systemctl reload returns)', () => {
+    const script = async (): Promise<string> => {
+      const ran: string[] = []
+      await reload('haproxy').run(ctx(ran))
+      return ran[0]!
+    }
+    const runWith = async (reloadExit: number, states: string[]): Promise<{ code: number; stderr: string; asked: number }> => {
+      const dir = mkdtempSync(join(tmpdir(), 'muster-reload-'))
+      try {
+        writeFileSync(join(dir, 'states'), states.join('\n') + '\n')
+        // reload exits as told; show prints the next state, the last one forever
+        writeFileSync(join(dir, 'systemctl'), `#!/bin/sh
+d=${dir}
+case "$1" in
+  reload) exit ${reloadExit} ;;
+  show) n=$(cat $d/n 2>/dev/null || echo 0); echo $((n + 1)) > $d/n
+        s=$(sed -n "$((n + 1))p" $d/states); [ -n "$s" ] || s=$(tail -n 1 $d/states); echo "$s" ;;
+esac
+`, { mode: 0o755 })
+        const r = spawnSync('sh', ['-c', await script()], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' })
+        return { code: r.status ?? -1, stderr: r.stderr, asked: existsSync(join(dir, 'n')) ? Number(readFileSync(join(dir, 'n'), 'utf8').trim()) : 0 }
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }
+
+    it('active at once: done after one look', async () => {
+      expect(await runWith(0, ['active'])).to.deep.include({ code: 0, asked: 2 })
+    })
+    it('reloading, then active: waits, then succeeds', async () => {
+      expect(await runWith(0, ['reloading', 'reloading', 'reloading', 'active'])).to.deep.include({ code: 0, asked: 5 })
+    })
+    it('reloading, then failed: the handler fails and says so', async () => {
+      const r = await runWith(0, ['reloading', 'failed'])
+      expect(r.code).to.equal(1)
+      expect(r.stderr).to.contain('haproxy.service is failed after its reload')
+    })
+    it('systemctl reload itself fails: its exit code, and no wait', async () => {
+      expect(await runWith(5, ['active'])).to.deep.include({ code: 5, asked: 0 })
+    })
   })
 })
