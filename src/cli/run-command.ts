@@ -17,6 +17,8 @@ import { parseShard, planShard } from '../engine/shard.ts'
 import type { ShardInfo } from '../engine/events.ts'
 import { outputClosed } from './output.ts'
 import { runInWorkers, workerPlan } from './run-workers.ts'
+import { preconnectKey, preconnectOn, readPreconnect, writePreconnect } from './preconnect.ts'
+import { compiledInputs } from '../core/ts-module.ts'
 
 export interface RunArgs {
   playbook: string
@@ -50,6 +52,20 @@ export const stateDir = (): string => resolve(process.env.MUSTER_STATE_DIR ?? '.
 /** apply and check share everything but the mode. */
 export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) => void = defaultWrite): Promise<number> {
   trace('start')
+  const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
+  // the last identical run's hosts: their handshakes overlap loading the playbook and inventory (preconnect.ts)
+  const preconnect = preconnectOn() && args.rerun === undefined && (args.workers ?? 1) <= 1 ? preconnectKey(args) : undefined
+  if (preconnect !== undefined) pool.preconnect(readPreconnect(stateDir(), preconnect))
+  try {
+    return await runWithPool(mode, args, out, pool, preconnect)
+  } finally {
+    // also when loading failed: connections opened early must not hold the process open
+    await pool.closeAll()
+    if (pool.preconnected.opened > 0) trace(`preconnect: ${pool.preconnected.used} of ${pool.preconnected.opened} early connections used`)
+  }
+}
+
+async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => void, pool: ConnectionPool, preconnect: string | undefined): Promise<number> {
   const loaded = await loadPlaybook(args.playbook, { typecheck: args.typecheck })
   trace('playbook loaded')
   const inventory = await loadInventory(args.inventory, { extraVars: parseExtraVars(args.extraVars ?? []) })
@@ -83,7 +99,6 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
   }
 
   const reporter = await chooseReporter({ json: args.json, verbose: args.verbose > 0, diff: args.diff || mode === 'check', write: out })
-  const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
   // Ctrl-C in apply: never leave a resource half done. Each host finishes the one in
   // flight and runs the handlers of what changed (a changed config must take effect);
   // nothing else starts. A second Ctrl-C exits at once. stdout closing (`| head`) is the
@@ -172,10 +187,10 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
     reporter.on({ type: 'run:end', recap })
     await reporter.close()
     writeRunLog(stateDir(), args.playbook, args.inventory, recap, { interrupted: interrupted(), ...(shardSpec ? { shard: shardSpec } : {}) })
+    if (preconnect !== undefined) writePreconnect(stateDir(), preconnect, [...compiledInputs(), args.playbook, args.inventory], pool.connectedHosts())
     if (mode === 'check' && args.watch !== undefined) recap = (await watch(runOnce, driftOf(firstEvents), pool, args, out)) ?? recap
   } finally {
     interrupt?.stop()
-    await pool.closeAll()
   }
   return recap.exitCode
 }

@@ -44,6 +44,14 @@ export interface CompiledModule {
   stamp: string
 }
 
+/** The source files of every module this process compiled or found compiled, with mtime and size. */
+const loadedInputs = new Map<string, [string, number, number]>()
+
+/** What the user's modules loaded so far were built from: a change to any of these may change what a run does. */
+export function compiledInputs(): [string, number, number][] {
+  return [...loadedInputs.values()]
+}
+
 /** Compile (or find in the cache) a TypeScript module and everything it imports relatively. */
 export async function compileTsModule(file: string): Promise<CompiledModule> {
   const path = resolve(file)
@@ -53,6 +61,7 @@ export async function compileTsModule(file: string): Promise<CompiledModule> {
   const indexFile = join(dir, `${key}.json`)
   let entry = readEntry(indexFile)
   if (!entry || !fresh(entry)) entry = await compile(path, join(dir, `${key}.mjs`), indexFile)
+  for (const input of entry.inputs) loadedInputs.set(input[0], input)
   let self = ''
   try {
     self = String(statSync(selfIndex).mtimeMs)

@@ -1,3 +1,5 @@
+import type { HostInfo } from '../inventory/types.ts'
+
 /**
  * The one interface the engine uses to talk to a host. The real one is an ssh2
  * connection (ssh2-connection.ts); tests use a scripted fake.
@@ -35,6 +37,12 @@ export interface Connection {
   get(remotePath: string): Promise<Buffer>
   close(): Promise<void>
   readonly stats: ConnectionStats
+  /**
+   * Take the run's own view of the host (its become settings) for a
+   * connection opened before the run knew it: see ConnectionPool.preconnect.
+   * A connection without it is never handed over that way.
+   */
+  rebind?(info: HostInfo): void
 }
 
 /** The host cannot be reached, refused us, or went away mid-run. Exit code 3 territory. */

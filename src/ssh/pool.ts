@@ -1,7 +1,8 @@
 import pLimit, { type LimitFunction } from 'p-limit'
 import type { HostInfo } from '../inventory/types.ts'
-import { emptyStats, UnreachableError, type Connection, type ConnectionStats } from './connection.ts'
+import { emptyStats, HostKeyError, UnreachableError, type Connection, type ConnectionStats } from './connection.ts'
 import { connect, type ConnectOptions, type Tunneller } from './ssh2-connection.ts'
+import { endpointOf, hostOfEndpoint, sameEndpoint, type Endpoint } from './endpoint.ts'
 
 export interface PoolOptions extends ConnectOptions {
   /** SSH handshakes in flight at once (default 10): each costs the controller CPU, and sshd's MaxStartups drops the excess. */
@@ -18,6 +19,10 @@ export interface PoolOptions extends ConnectOptions {
 export class ConnectionPool {
   readonly #connections = new Map<string, Promise<Connection>>()
   readonly #open = new Map<string, Connection>()
+  /** The run's own view of each host it asked for, as connections were opened. */
+  readonly #hosts = new Map<string, HostInfo>()
+  /** Connections opened ahead of the run (preconnect), not yet asked for. */
+  readonly #early = new Map<string, { endpoint: Endpoint; conn: Promise<Connection> }>()
   readonly #handshakes: LimitFunction
   readonly #connect: (host: HostInfo, opts: ConnectOptions) => Promise<Connection>
 
@@ -32,9 +37,8 @@ export class ConnectionPool {
   get(host: HostInfo): Promise<Connection> {
     let conn = this.#connections.get(host.name)
     if (!conn) {
-      // the bastion first, outside the handshake limit: hosts waiting for it must not hold every slot it needs
-      const via = host.jump ? this.#bastion(host, host.jump) : Promise.resolve(undefined)
-      conn = via.then((v) => this.#handshakes(() => this.#connect(host, v ? { ...this.opts, via: v } : this.opts))).then(
+      this.#hosts.set(host.name, host)
+      conn = (this.#adopt(host) ?? this.#open1(host)).then(
         (c) => {
           this.#open.set(host.name, c)
           return c
@@ -48,6 +52,65 @@ export class ConnectionPool {
       this.#connections.set(host.name, conn)
     }
     return conn
+  }
+
+  #open1(host: HostInfo): Promise<Connection> {
+    // the bastion first, outside the handshake limit: hosts waiting for it must not hold every slot it needs
+    const via = host.jump ? this.#bastion(host, host.jump) : Promise.resolve(undefined)
+    return via.then((v) => this.#handshakes(() => this.#connect(host, v ? { ...this.opts, via: v } : this.opts)))
+  }
+
+  /**
+   * Start connecting to these hosts now, before the run asks for them: the
+   * handshakes then overlap loading the playbook and inventory (the CLI's
+   * preconnect.ts names them from the last identical run). Nothing runs on
+   * these connections. get() takes one over only if the run's host has the
+   * very same endpoint; the rest are closed unused by closeAll(). A host key
+   * not yet in known_hosts is never accepted here, whatever acceptNewHostKeys
+   * says: get() then connects again as the run asked.
+   */
+  preconnect(endpoints: readonly Endpoint[]): void {
+    for (const endpoint of endpoints) {
+      if (this.#connections.has(endpoint.name) || this.#early.has(endpoint.name)) continue
+      const conn = this.#handshakes(() => this.#connect(hostOfEndpoint(endpoint), { ...this.opts, acceptNewHostKeys: false }))
+      conn.catch(() => undefined) // judged when the run asks for the host, or never
+      this.#early.set(endpoint.name, { endpoint, conn })
+      this.preconnected.opened++
+    }
+  }
+
+  /** How many preconnected hosts the run has taken over so far, of how many opened. */
+  readonly preconnected = { opened: 0, used: 0 }
+
+  /** The preconnected connection for this host, if it is one the run may use. */
+  #adopt(host: HostInfo): Promise<Connection> | undefined {
+    const early = this.#early.get(host.name)
+    if (!early) return undefined
+    this.#early.delete(host.name)
+    const wanted = endpointOf(host)
+    if (!wanted || !sameEndpoint(wanted, early.endpoint)) {
+      void early.conn.then((c) => c.close(), () => undefined)
+      return undefined
+    }
+    return early.conn.then(
+      (c) => {
+        const lost = (c as { lost?: unknown }).lost
+        if (!c.rebind || lost) {
+          void c.close()
+          return this.#open1(host)
+        }
+        c.rebind(host)
+        this.preconnected.used++
+        return c
+      },
+      // a key the early connection refused to learn: connect again, as the run asked (acceptNewHostKeys)
+      (e: unknown) => (e instanceof HostKeyError ? this.#open1(host) : Promise.reject(e)),
+    )
+  }
+
+  /** The hosts this pool has connected, as the run described them (for the next run's preconnect). */
+  connectedHosts(): HostInfo[] {
+    return [...this.#open.keys()].map((name) => this.#hosts.get(name)!).filter(Boolean)
   }
 
   /** Bastions by how many hops from here they are (1: reached directly). */
@@ -94,8 +157,9 @@ export class ConnectionPool {
    * left open behind the caller. Stats stay readable; a later get() reconnects.
    */
   async closeAll(): Promise<void> {
-    const all = [...this.#connections.entries()]
+    const all = [...this.#connections.entries(), ...[...this.#early].map(([name, e]) => [name, e.conn] as const)]
     this.#connections.clear()
+    this.#early.clear()
     const settled = await Promise.allSettled(all.map(([, c]) => c))
     const open = settled.flatMap((r, i) => (r.status === 'fulfilled' ? [{ name: all[i]![0], conn: r.value }] : []))
     // the hosts behind a bastion first, then bastions from the farthest in: closing a bastion

@@ -234,7 +234,7 @@ export class Ssh2Connection implements Connection {
   readonly #closed: Promise<void>
 
   constructor(
-    readonly info: HostInfo,
+    public info: HostInfo,
     private readonly client: Client,
     private readonly socket: Duplex,
     private readonly opts: ConnectOptions = {},
@@ -254,6 +254,11 @@ export class Ssh2Connection implements Connection {
     })
     client.on('error', (e: SshError) => this.#lose(lossReason(e, opts)))
     client.on('close', () => this.#lose('the connection was closed'))
+  }
+
+  rebind(info: HostInfo): void {
+    if (info.name !== this.host) throw new Error(`a connection to ${this.host} cannot be handed to ${info.name}`)
+    this.info = info
   }
 
   /** Why this connection can no longer be used, if it cannot. */

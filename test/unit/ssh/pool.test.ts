@@ -1,14 +1,18 @@
 import { expect } from 'chai'
-import { emptyStats, UnreachableError, type Connection } from '../../../src/ssh/connection.ts'
-import { ConnectionPool } from '../../../src/ssh/pool.ts'
+import { emptyStats, HostKeyError, UnreachableError, type Connection } from '../../../src/ssh/connection.ts'
+import { ConnectionPool, type PoolOptions } from '../../../src/ssh/pool.ts'
+import { endpointOf, type Endpoint } from '../../../src/ssh/endpoint.ts'
 import type { HostInfo } from '../../../src/inventory/types.ts'
 import { hostInfo } from './host-info.ts'
 
-/** A connection that only records whether it was closed. */
-function fakeConnection(host: string): Connection & { closed: boolean } {
+/** A connection that only records whether it was closed, and whom it was handed to. */
+function fakeConnection(host: string): Connection & { closed: boolean; boundTo?: HostInfo } {
   return {
     host,
     closed: false,
+    rebind(info: HostInfo) {
+      this.boundTo = info
+    },
     stats: { ...emptyStats(), execs: 3 },
     exec: async () => ({ code: 0, stdout: '', stderr: '' }),
     put: async () => undefined,
@@ -95,5 +99,87 @@ describe('ConnectionPool', () => {
       ['slow', true],
     ])
     expect(pool.statsOf('fast').execs).to.equal(3)
+  })
+})
+
+describe('ConnectionPool.preconnect: connections opened before the run asks', () => {
+  /** A pool whose connects are recorded with the options each was given. */
+  function recordingPool(fail?: (h: HostInfo, opts: PoolOptions) => Error | undefined) {
+    const calls: { host: HostInfo; acceptNew: boolean }[] = []
+    const made: ReturnType<typeof fakeConnection>[] = []
+    const pool = new ConnectionPool({
+      acceptNewHostKeys: true,
+      connect: async (h, opts) => {
+        calls.push({ host: h, acceptNew: Boolean(opts.acceptNewHostKeys) })
+        await tick(2)
+        const err = fail?.(h, opts)
+        if (err) throw err
+        const c = fakeConnection(h.name)
+        made.push(c)
+        return c
+      },
+    })
+    return { pool, calls, made }
+  }
+  const web1 = hostInfo({ name: 'web1', address: '10.0.0.1', become: true, ssh: { identityFile: '/k', knownHosts: '/kh', becomePassword: undefined } })
+  const early = (h: HostInfo): Endpoint => endpointOf(h)!
+
+  it('hands the early connection to the run when the endpoint is the same: one handshake, rebound to the run\'s host', async () => {
+    const { pool, calls, made } = recordingPool()
+    pool.preconnect([early(web1)])
+    const c = await pool.get(web1)
+    expect(calls).to.have.length(1)
+    expect(calls[0]!.acceptNew, 'an early connection never learns a host key').to.equal(false)
+    expect(c).to.equal(made[0])
+    expect((c as ReturnType<typeof fakeConnection>).boundTo).to.equal(web1)
+    expect(pool.preconnected).to.deep.equal({ opened: 1, used: 1 })
+    expect(pool.connectedHosts()).to.deep.equal([web1])
+  })
+
+  it('closes an early connection whose endpoint differs from the run\'s host and connects as the run asks', async () => {
+    const { pool, calls, made } = recordingPool()
+    pool.preconnect([early(hostInfo({ name: 'web1', address: '10.0.0.1', port: 2222, ssh: { identityFile: '/k', knownHosts: '/kh' } }))])
+    const c = await pool.get(web1)
+    await tick(5)
+    expect(calls.map((x) => [x.host.port, x.acceptNew])).to.deep.equal([
+      [2222, false],
+      [22, true],
+    ])
+    expect(made[0]!.closed, 'the early one').to.equal(true)
+    expect(c).to.equal(made[1])
+    expect(pool.preconnected).to.deep.equal({ opened: 1, used: 0 })
+  })
+
+  it('connects again when the early connection refused an unknown host key; any other failure is the host\'s result', async () => {
+    const keyPool = recordingPool((h, opts) => (opts.acceptNewHostKeys ? undefined : new HostKeyError(h.name, 'not in known_hosts', 'SHA256:x')))
+    keyPool.pool.preconnect([early(web1)])
+    expect(await keyPool.pool.get(web1)).to.equal(keyPool.made[0])
+    expect(keyPool.calls.map((x) => x.acceptNew)).to.deep.equal([false, true])
+
+    const downPool = recordingPool((h) => new UnreachableError(h.name, 'connection refused'))
+    downPool.pool.preconnect([early(web1)])
+    const err = await downPool.pool.get(web1).catch((e: unknown) => e)
+    expect((err as Error).message).to.equal('web1: unreachable: connection refused')
+    expect(downPool.calls, 'one attempt, not two').to.have.length(1)
+  })
+
+  it('closeAll closes early connections the run never asked for', async () => {
+    const { pool, made } = recordingPool()
+    pool.preconnect([early(web1), early(hostInfo({ name: 'web2', address: '10.0.0.2' }))])
+    await pool.get(web1)
+    await pool.closeAll()
+    expect(made.map((c) => [c.host, c.closed])).to.have.deep.members([
+      ['web1', true],
+      ['web2', true],
+    ])
+    expect(pool.preconnected).to.deep.equal({ opened: 2, used: 1 })
+  })
+
+  it('never opens early what needs a secret or a bastion', () => {
+    const secret = { reveal: () => 'x' } as never
+    expect(endpointOf(hostInfo({ ssh: { password: secret } }))).to.equal(undefined)
+    expect(endpointOf(hostInfo({ ssh: { identityFile: '/k', passphrase: secret } }))).to.equal(undefined)
+    expect(endpointOf({ ...hostInfo(), jump: hostInfo({ name: 'bastion' }) })).to.equal(undefined)
+    expect(endpointOf(hostInfo({ name: 'a', ssh: { identityFile: '/k', becomePassword: secret } }))).to.deep.equal({ name: 'a', address: '127.0.0.1', port: 22, user: 'root', identityFile: '/k' })
   })
 })

@@ -1,0 +1,82 @@
+import { expect } from 'chai'
+import { appendFileSync, cpSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { scratchDirs } from '../support/scratch.ts'
+import { startSshd, type SshdHandle } from '../support/sshd.ts'
+import { muster, repoRoot, results, type CliResult } from '../support/cli.ts'
+
+/**
+ * A run connects to the last identical run's hosts before its playbook loads
+ * (src/cli/preconnect.ts). What it reports must not depend on that: the same
+ * results with it off, nothing early once a file changed, an early connection
+ * to a host that moved is closed unused, and a run that fails before it
+ * connects still exits at once.
+ */
+describe('e2e: connections opened before the playbook loads (preconnect)', function () {
+  this.timeout(120_000)
+  const tmp = scratchDirs()
+  let sshd: SshdHandle
+  let moved: SshdHandle
+  let project: string
+  let env: Record<string, string>
+
+  before(async () => {
+    sshd = await startSshd()
+    moved = await startSshd()
+    // the playbook and inventory in a directory of their own: the test edits them
+    project = tmp.make('muster-e2e-preconnect-')
+    cpSync(join(repoRoot, 'test/fixtures/e2e'), project, { recursive: true })
+    writeFileSync(join(project, 'package.json'), '{ "type": "module" }\n')
+    const root = tmp.make('muster-e2e-preconnect-root-')
+    env = { E2E_PORT: String(sshd.port), E2E_KEY: sshd.clientKeyFile, E2E_KNOWN_HOSTS: sshd.knownHostsFile, MUSTER_STATE_DIR: tmp.make('muster-e2e-preconnect-state-'), MUSTER_TRACE: '1', ROOT: root }
+    const first = await runMuster('apply')
+    expect(first.code, first.stderr).to.equal(0)
+  })
+  after(async () => {
+    await sshd?.stop()
+    await moved?.stop()
+    tmp.removeAll()
+  })
+
+  const runMuster = (mode: 'apply' | 'check', more: Record<string, string> = {}, extra: string[] = []): Promise<CliResult> =>
+    muster([mode, join(project, 'playbook.ts'), '-i', join(project, 'inventory.ts'), '--limit', 'box', '-e', `root=${env.ROOT}`, '--json', ...extra], { ...env, ...more }, 60_000)
+  const early = (r: CliResult): string | undefined => /preconnect: (\d+ of \d+) early connections used/.exec(r.stderr)?.[1]
+  const outcome = (r: CliResult) => results(r).map((e) => [e.host, e.resource, e.status])
+
+  it('the next identical run takes over its early connection and reports exactly what a run without it does', async () => {
+    const withIt = await runMuster('check')
+    const without = await runMuster('check', { MUSTER_PRECONNECT: '0' })
+    expect(withIt.code, withIt.stderr).to.equal(0)
+    expect(early(withIt)).to.equal('1 of 1')
+    expect(early(without)).to.equal(undefined)
+    expect(without.code).to.equal(0)
+    expect(outcome(withIt)).to.deep.equal(outcome(without)).and.to.have.length(7)
+    expect(withIt.recap!.hosts.box!.probeBatches).to.equal(1)
+  })
+
+  it('a changed inventory or playbook file means no early connection', async () => {
+    appendFileSync(join(project, 'inventory.ts'), '// edited\n')
+    const r = await runMuster('check')
+    expect(r.code, r.stderr).to.equal(0)
+    expect(early(r)).to.equal(undefined)
+    appendFileSync(join(project, 'playbook.ts'), '// edited\n')
+    expect(early(await runMuster('check'))).to.equal(undefined)
+    expect(early(await runMuster('check')), 'recorded again by the run before').to.equal('1 of 1')
+  })
+
+  it('a host that moved (same files, another port from the environment): the early connection is closed unused and the run reaches the new one', async () => {
+    const r = await runMuster('check', { E2E_PORT: String(moved.port), E2E_KEY: moved.clientKeyFile, E2E_KNOWN_HOSTS: moved.knownHostsFile })
+    expect(early(r)).to.equal('0 of 1')
+    expect(r.code, r.stdout + r.stderr).to.equal(0) // the same machine behind another sshd: still converged
+    expect(results(r)).to.have.length(7)
+    expect(r.recap!.hosts.box!.unreachable).to.equal(false)
+  })
+
+  it('a run that fails before it connects still exits at once, closing its early connections', async () => {
+    expect(early(await runMuster('check')), 'recorded for the original host again').to.equal('0 of 1')
+    const r = await runMuster('check', {}, ['-e', '{not json'])
+    expect(r.code, r.stderr).to.equal(64)
+    expect(r.stderr).to.contain('not valid JSON')
+    expect(early(r)).to.equal('0 of 1')
+  })
+})

@@ -1,0 +1,71 @@
+import { expect } from 'chai'
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { preconnectKey, readPreconnect, writePreconnect } from '../../../src/cli/preconnect.ts'
+import { scratchDirs } from '../../support/scratch.ts'
+import { hostInfo } from '../ssh/host-info.ts'
+
+describe('preconnect hints: which hosts a run may connect to before its playbook loads', () => {
+  const tmp = scratchDirs()
+  after(() => tmp.removeAll())
+
+  const key = (over: Partial<Parameters<typeof preconnectKey>[0]> = {}, env: NodeJS.ProcessEnv = {}) =>
+    preconnectKey({ playbook: 'playbooks/site.ts', inventory: 'inventory/lab.ts', ...over }, '/project', env)
+
+  it('is keyed by what selects the hosts: directory, playbook, inventory, --limit, --shard and the lab', () => {
+    const base = key()
+    expect(key()).to.equal(base)
+    expect(preconnectKey({ playbook: '/project/playbooks/site.ts', inventory: '/project/inventory/lab.ts' }, '/project', {}), 'absolute or relative paths alike').to.equal(base)
+    for (const other of [key({ limit: 'web-01' }), key({ shard: '0/2' }), key({ inventory: 'inventory/prod.ts' }), key({ playbook: 'playbooks/other.ts' }), key({}, { MUSTER_LAB_ID: '5' }), preconnectKey({ playbook: 'playbooks/site.ts', inventory: 'inventory/lab.ts' }, '/elsewhere', {})]) {
+      expect(other).to.not.equal(base)
+    }
+  })
+
+  it('gives the last run\'s endpoints while its files are unchanged, and nothing once one changes or goes', () => {
+    const dir = tmp.make('muster-preconnect-')
+    const pb = join(dir, 'site.ts')
+    const inv = join(dir, 'hosts.ini')
+    writeFileSync(pb, 'export default 1\n')
+    writeFileSync(inv, 'web-01\n')
+    const st = statSync(pb)
+    const web = hostInfo({ name: 'web-01', address: '10.0.0.1', ssh: { identityFile: '/k', knownHosts: '/kh' } })
+    writePreconnect(dir, 'k1', [[pb, st.mtimeMs, st.size], inv], [web])
+    expect(readPreconnect(dir, 'k1')).to.deep.equal([{ name: 'web-01', address: '10.0.0.1', port: 22, user: 'root', identityFile: '/k', knownHosts: '/kh' }])
+    expect(readPreconnect(dir, 'other key')).to.deep.equal([])
+    expect(statSync(join(dir, 'preconnect.json')).mode & 0o777).to.equal(0o600)
+
+    utimesSync(inv, new Date(), new Date(Date.now() + 5_000))
+    expect(readPreconnect(dir, 'k1'), 'the inventory was touched').to.deep.equal([])
+
+    writePreconnect(dir, 'k1', [pb, inv], [web])
+    expect(readPreconnect(dir, 'k1')).to.have.length(1)
+    writeFileSync(pb, 'export default 2\n')
+    expect(readPreconnect(dir, 'k1'), 'the playbook was edited').to.deep.equal([])
+  })
+
+  it('never records a host that needs a secret or a bastion, nor the secret itself', () => {
+    const dir = tmp.make('muster-preconnect-')
+    const inv = join(dir, 'hosts.ini')
+    writeFileSync(inv, 'x\n')
+    const secret = { reveal: () => 'hunter2-secret' } as never
+    writePreconnect(dir, 'k', [inv], [
+      hostInfo({ name: 'pw', ssh: { password: secret } }),
+      hostInfo({ name: 'pp', ssh: { identityFile: '/k', passphrase: secret } }),
+      { ...hostInfo({ name: 'behind' }), jump: hostInfo({ name: 'bastion' }) },
+      hostInfo({ name: 'plain', ssh: { becomePassword: secret } }),
+    ])
+    const text = readFileSync(join(dir, 'preconnect.json'), 'utf8')
+    expect(readPreconnect(dir, 'k').map((e) => e.name)).to.deep.equal(['plain'])
+    expect(text).to.not.contain('hunter2')
+  })
+
+  it('keeps the newest eight selections', () => {
+    const dir = tmp.make('muster-preconnect-')
+    const inv = join(dir, 'hosts.ini')
+    writeFileSync(inv, 'x\n')
+    for (let i = 0; i < 10; i++) writePreconnect(dir, `k${i}`, [inv], [hostInfo({ name: `h${i}` })])
+    expect(readPreconnect(dir, 'k9').map((e) => e.name)).to.deep.equal(['h9'])
+    expect(readPreconnect(dir, 'k2').map((e) => e.name)).to.deep.equal(['h2'])
+    expect(readPreconnect(dir, 'k1')).to.deep.equal([])
+  })
+})
