@@ -59,8 +59,9 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
   try {
     return await runWithPool(mode, args, out, pool, preconnect)
   } finally {
-    // also when loading failed: connections opened early must not hold the process open
-    await pool.closeAll()
+    // also when loading failed: connections opened early must not hold the process open. Every
+    // command has finished by now: the hosts' answers to our goodbyes are not worth waiting for
+    await pool.closeAll({ wait: false })
     if (pool.preconnected.opened > 0) trace(`preconnect: ${pool.preconnected.used} of ${pool.preconnected.opened} early connections used`)
   }
 }

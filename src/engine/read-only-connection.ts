@@ -36,7 +36,7 @@ export function readOnly(conn: Connection): Connection {
       record?.({ kind: 'get', path: remotePath })
       return conn.get(remotePath)
     },
-    close: () => conn.close(),
+    close: (opts) => conn.close(opts),
   }
 }
 

@@ -35,7 +35,12 @@ export interface Connection {
   put(content: Buffer | string, remotePath: string, opts?: { mode?: number }): Promise<void>
   /** Download by SFTP. */
   get(remotePath: string): Promise<Buffer>
-  close(): Promise<void>
+  /**
+   * Say goodbye to the host. By default resolves once the host has closed its
+   * side (nothing is left open behind the caller); `wait: false` only lets
+   * the process exit without waiting for that answer (a CLI run at its end).
+   */
+  close(opts?: { wait?: boolean }): Promise<void>
   readonly stats: ConnectionStats
   /**
    * Take the run's own view of the host (its become settings) for a

@@ -155,8 +155,10 @@ export class ConnectionPool {
   /**
    * Close every connection, waiting for handshakes still in flight so none is
    * left open behind the caller. Stats stay readable; a later get() reconnects.
+   * `wait: false` (the CLI, once a run is over): goodbyes are sent but the
+   * hosts' answers are not waited for, so the process can exit at once.
    */
-  async closeAll(): Promise<void> {
+  async closeAll(opts: { wait?: boolean } = {}): Promise<void> {
     const all = [...this.#connections.entries(), ...[...this.#early].map(([name, e]) => [name, e.conn] as const)]
     this.#connections.clear()
     this.#early.clear()
@@ -166,6 +168,6 @@ export class ConnectionPool {
     // first would cut the tunnels of what is behind it mid-goodbye
     const depth = (name: string): number => this.#bastions.get(name) ?? Infinity
     const waves = [...new Set(open.map((o) => depth(o.name)))].sort((a, b) => b - a)
-    for (const d of waves) await Promise.all(open.filter((o) => depth(o.name) === d).map((o) => o.conn.close()))
+    for (const d of waves) await Promise.all(open.filter((o) => depth(o.name) === d).map((o) => o.conn.close(opts)))
   }
 }

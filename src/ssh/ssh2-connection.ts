@@ -351,10 +351,12 @@ export class Ssh2Connection implements Connection {
     })
   }
 
-  async close(): Promise<void> {
+  async close(opts: { wait?: boolean } = {}): Promise<void> {
     if (this.#socketClosed) return
     this.#lose(CLOSED_BY_US)
     this.client.end()
+    // the goodbye is in the kernel's buffer; sshd's answer comes after its session teardown (PAM, logind)
+    if (opts.wait === false && this.socket instanceof net.Socket) return void this.socket.unref()
     // A peer that never answers our disconnect must not hold the run open. The wait ends
     // at 2 s whatever the socket does: a tunnel (an ssh2 channel through a bastion) that
     // already closed never says 'close' again, and `destroyed` stays false on it.
