@@ -28,7 +28,11 @@ export function checkPlaybookVars(playbook: Playbook, inventory: Inventory, limi
     }
   }
   const problems: string[] = []
+  // hosts share their group vars and roles: each undeclared name is compared with a role set's names once per run
+  const nearest = new Map<string, string | undefined>()
+  const roleIds = new Map<Role, number>()
   for (const [name, roles] of rolesOf) {
+    const rolesKey = roles.map((r) => roleIds.get(r) ?? roleIds.set(r, roleIds.size).get(r)).join(',')
     const vars = inventory.hosts.get(name)!.vars
     const where = `${inventory.source}: host ${name}`
     const declared = new Map<string, string>() // var -> the first role declaring it
@@ -39,7 +43,9 @@ export function checkPlaybookVars(playbook: Playbook, inventory: Inventory, limi
     }
     for (const v of Object.keys(vars)) {
       if (declared.has(v) || declaredByAnyRole(v) || /^(ansible|muster)_/.test(v)) continue
-      const close = closestName(v, declared.keys())
+      const key = `${rolesKey}\0\0${v}`
+      if (!nearest.has(key)) nearest.set(key, closestName(v, declared.keys()))
+      const close = nearest.get(key)
       if (close) problems.push(`${where}: role ${declared.get(close)}: unknown var "${v}" (did you mean ${close}?)`)
     }
   }

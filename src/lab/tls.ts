@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { isIP } from 'node:net'
+import { ipFamily } from '../core/ip-family.ts'
 import { join } from 'node:path'
 import { secret, type Secret } from '../core/secret.ts'
 import { labDir } from './layout.ts'
@@ -50,7 +50,7 @@ export function labCertificate(host: string, names: readonly string[]): LabCerti
   once(caKey, (tmp) => openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', tmp]))
   once(caFile, (tmp) => openssl(['req', '-x509', '-new', '-key', caKey, '-sha256', '-days', '3650', '-subj', '/CN=muster lab CA', '-out', tmp]))
 
-  const san = [...new Set(names)].map((n) => (isIP(n) ? `IP:${n}` : `DNS:${n}`)).join(',')
+  const san = [...new Set(names)].map((n) => (ipFamily(n) !== 0 ? `IP:${n}` : `DNS:${n}`)).join(',')
   const base = join(dir, host.replace(/[^\w.-]/g, '_'))
   const sanFile = `${base}.san`
   if (!existsSync(`${base}.pem`) || !existsSync(sanFile) || readFileSync(sanFile, 'utf8') !== san) {

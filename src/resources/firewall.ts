@@ -1,4 +1,4 @@
-import { isIP } from 'node:net'
+import { ipFamily } from '../core/ip-family.ts'
 import { change, ok, resource, type Resource, type ResourceMeta } from '../contract/resource.ts'
 import { predict, unknown } from '../contract/fact.ts'
 import type { RoleItem } from '../engine/playbook.ts'
@@ -139,7 +139,7 @@ function portExpr(p: AllowRule['port'], where: string): string {
 /** An address or CIDR; nft needs literal addresses, so a host name is an error naming where it came from. */
 function sourceFamily(a: string, where: string): 4 | 6 {
   const [addr, bits, extra] = String(a).split('/')
-  const family = isIP(addr ?? '')
+  const family = ipFamily(addr ?? '')
   const max = family === 4 ? 32 : 128
   if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
     throw new Error(`firewall ${where}: ${JSON.stringify(a)} is not an IP address or CIDR (nftables cannot filter by host name; give the host an address, e.g. a privateAddress var)`)
