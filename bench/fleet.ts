@@ -16,11 +16,25 @@ import { LAB_FLEET } from './fleet/spec.ts'
 import { currentFleet, ensureFleet, installForAnsible } from './lib/lab.ts'
 import { expectRun, summarizeScenario, type ScenarioResult, type ScenarioSummary } from './lib/scenario.ts'
 import { secs } from './lib/table.ts'
+import { summarize, type Summary } from './lib/stats.ts'
+import type { Recap } from '../src/engine/events.ts'
 
 export interface FleetBenchOptions {
   hosts: number
   runs: number
+  /** Also check the fleet as this many `--shard K/N` processes at once (1: off). */
+  shards?: number
   log: (line: string) => void
+}
+
+/** The converged fleet checked by N shard processes started together, beside one process's check. */
+export interface FleetShardFigure {
+  shards: number
+  hosts: number
+  /** From the first start to the last end, per round. */
+  wallMs: Summary
+  /** The one-process checks of the same bench (the check scenario's muster runs). */
+  oneWallMs: Summary
 }
 
 export interface FleetBenchResult {
@@ -34,6 +48,7 @@ export interface FleetBenchResult {
   firstApply: { wallMs: number; changed: number }
   ansiblePrereqMs: number
   crossCheck: { tool: string; changed: Record<string, number> }[]
+  sharded?: FleetShardFigure
   notes: string[]
 }
 
@@ -100,6 +115,7 @@ export async function runFleetBench(opts: FleetBenchOptions): Promise<FleetBench
         say(`${scenario.name} ${i + 1}/${opts.runs}`, a)
       }
     }
+    const sharded = (opts.shards ?? 1) > 1 ? await fleetShards(opts.shards!, opts.runs, hosts, check.muster, (k) => runMuster({ mode: 'check', playbook: PLAYBOOK, inventory: inventoryFile, stateDir: join(work, `shard-state-${k}`), forks: hosts.length, extraArgs: ['--shard', `${k}/${opts.shards}`] }), log) : undefined
     const one = (e: Record<string, number> | undefined) => (e ? { [hosts[0]!]: e[hosts[0]!] ?? 0 } : undefined)
     noChange.ansibleExecs = one((await ansible(false, true)).execs)
     check.ansibleExecs = one((await ansible(true, true)).execs)
@@ -114,6 +130,7 @@ export async function runFleetBench(opts: FleetBenchOptions): Promise<FleetBench
       firstApply: { wallMs: first.wallMs, changed: Object.values(first.changed).reduce((s, n) => s + n, 0) },
       ansiblePrereqMs,
       crossCheck,
+      ...(sharded ? { sharded } : {}),
       notes: [`forks ${hosts.length} for both; Ansible pipelining on, facts gathered, python3 installed on the hosts beforehand (untimed)`],
     }
   } finally {
@@ -124,4 +141,31 @@ export async function runFleetBench(opts: FleetBenchOptions): Promise<FleetBench
       await ensureFleet(before.length === 4 ? 4 : before.length, log).catch((e: unknown) => log(`fleet: could not restore the lab: ${(e as Error).message}`))
     }
   }
+}
+
+/**
+ * The converged fleet checked as N `--shard K/N` processes started together
+ * (as N machines of a CI matrix would, here sharing this machine): one
+ * untimed round first, so each shard's state directory holds its preconnect
+ * hint as the one-process runs' does, then `runs` timed rounds. Every host
+ * must be in exactly one shard, and every shard in sync.
+ */
+async function fleetShards(n: number, runs: number, hosts: readonly string[], one: readonly ToolRun[], shard: (k: number) => Promise<ToolRun & { recap?: Recap }>, log: (line: string) => void): Promise<FleetShardFigure> {
+  const round = async (): Promise<number> => {
+    const t0 = Date.now()
+    const parts = await Promise.all(Array.from({ length: n }, (_, k) => shard(k)))
+    const wall = Date.now() - t0
+    const seen = parts.flatMap((p) => Object.keys(p.recap?.hosts ?? {}))
+    const problems = parts.flatMap((p, k) => [...p.problems, ...(p.code !== 0 ? [`exit ${p.code}`] : [])].map((x) => `shard ${k}/${n}: ${x}`))
+    if (new Set(seen).size !== seen.length || seen.length !== hosts.length) problems.push(`the shards checked ${seen.length} hosts (${new Set(seen).size} distinct) of ${hosts.length}`)
+    if (problems.length) throw new Error(`fleet: ${n} shards: ${problems.slice(0, 5).join('; ')}`)
+    return wall
+  }
+  await round()
+  const walls: number[] = []
+  for (let i = 0; i < runs; i++) {
+    walls.push(await round())
+    log(`fleet: check as ${n} shard processes ${i + 1}/${runs}: ${secs(walls[i]!)} s`)
+  }
+  return { shards: n, hosts: hosts.length, wallMs: summarize(walls), oneWallMs: summarize(one.map((r) => r.wallMs)) }
 }

@@ -168,11 +168,12 @@ async function main(args: BenchArgs): Promise<number> {
   }
   if (args.only.includes('fleet')) {
     try {
-      const r = await measureLoad('fleet', () => runFleetBench({ hosts: args.fleetHosts, runs: args.runs, log }))
+      const r = await measureLoad('fleet', () => runFleetBench({ hosts: args.fleetHosts, runs: args.runs, shards: args.shards, log }))
       const { raw, ...rest } = r
       results.fleet = { ...rest, runs: slim(raw) }
       tables.push(`Fleet: ${r.hosts} lab hosts, ${r.resourcesPerHost} resources each (${r.ansibleVersion})\n${scenarioTable('fleet', r.scenarios)}`)
       tables.push(`  After both converged, changes each still made: ${r.crossCheck.map((c) => `${c.tool} ${Object.values(c.changed).reduce((s, n) => s + n, 0)}`).join(', ')}`)
+      if (r.sharded) tables.push(`  Shards: the converged fleet checked as ${r.sharded.shards} local --shard processes at once: ${secs(r.sharded.wallMs.median)} s wall (${secs(r.sharded.wallMs.min)}-${secs(r.sharded.wallMs.max)}) vs ${secs(r.sharded.oneWallMs.median)} s in one process; all on this machine's cores, so this shows the cost of splitting, not what N machines gain`)
     } catch (e) {
       results.errors.push(`fleet: ${(e as Error).message}`)
       log(`fleet bench failed: ${(e as Error).stack}`)

@@ -44,7 +44,7 @@ export const USAGE = `npm run bench -- [options]
   --forks N          controller mode: forks (default: the host count)
   --known-hosts S    controller mode: plain | hashed (a line per host) | wildcard (one line) (default plain)
   --servers N        controller mode: processes playing the hosts (default 1; more past 4000 hosts)
-  --shards N         controller mode: also check the largest size as N local shard processes (default 2; 1: off)
+  --shards N         controller and fleet: also check (the largest size; the fleet) as N local shard processes (default 2; 1: off)
   --port N           controller mode: the simulated hosts' SSH port (default 46022)
   --cpu-prof DIR     controller mode: a V8 CPU profile of every measured controller run, into DIR,
                      summarised by self time (where the time goes) on stderr and in the results

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { HostInfo } from '../inventory/types.ts'
 import { endpointOf, type Endpoint } from '../ssh/endpoint.ts'
@@ -71,11 +71,20 @@ export function writePreconnect(dir: string, key: string, files: readonly (strin
   const stamped = [...byPath.values()]
   const entries = readEntries(dir).filter((e) => e.key !== key)
   if (endpoints.length > 0 && stamped.every((s) => s !== undefined)) entries.unshift({ key, files: stamped as [string, number, number][], hosts: endpoints })
-  mkdirSync(dir, { recursive: true })
   const file = join(dir, FILE)
   const tmp = `${file}.${process.pid}.tmp`
-  writeFileSync(tmp, JSON.stringify({ version: 1, entries: entries.slice(0, KEEP) }) + '\n', { mode: 0o600 })
-  renameSync(tmp, file)
+  try {
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(tmp, JSON.stringify({ version: 1, entries: entries.slice(0, KEEP) }) + '\n', { mode: 0o600 })
+    renameSync(tmp, file)
+  } catch {
+    // a hint is only a head start: a run that did its work never fails for want of one
+    try {
+      rmSync(tmp, { force: true })
+    } catch {
+      // nothing was written there either
+    }
+  }
 }
 
 function readEntries(dir: string): Entry[] {

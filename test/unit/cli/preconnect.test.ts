@@ -59,6 +59,14 @@ describe('preconnect hints: which hosts a run may connect to before its playbook
     expect(text).to.not.contain('hunter2')
   })
 
+  it('a state directory that cannot be written costs the hint, never the run', () => {
+    const dir = tmp.make('muster-preconnect-')
+    const notADir = join(dir, 'file')
+    writeFileSync(notADir, 'x')
+    expect(() => writePreconnect(join(notADir, 'state'), 'k', [notADir], [hostInfo({ name: 'a' })])).to.not.throw()
+    expect(readPreconnect(join(notADir, 'state'), 'k')).to.deep.equal([])
+  })
+
   it('keeps the newest eight selections', () => {
     const dir = tmp.make('muster-preconnect-')
     const inv = join(dir, 'hosts.ini')
