@@ -19,6 +19,7 @@ import { outputClosed } from './output.ts'
 import { runInWorkers, workerPlan } from './run-workers.ts'
 import { preconnectKey, preconnectOn, readPreconnect, writePreconnect } from './preconnect.ts'
 import { compiledInputs } from '../core/ts-module.ts'
+import { PROBE_COMMAND } from '../engine/probe-batch.ts'
 
 export interface RunArgs {
   playbook: string
@@ -55,7 +56,8 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
   // the last identical run's hosts: their handshakes overlap loading the playbook and inventory (preconnect.ts)
   const preconnect = preconnectOn() && args.rerun === undefined && (args.workers ?? 1) <= 1 ? preconnectKey(args) : undefined
-  if (preconnect !== undefined) pool.preconnect(readPreconnect(stateDir(), preconnect))
+  // and each one's first probe channel: `sh -s` waits for the script on stdin, so the host's session set-up overlaps too
+  if (preconnect !== undefined) pool.preconnect(readPreconnect(stateDir(), preconnect), { openAhead: PROBE_COMMAND })
   try {
     return await runWithPool(mode, args, out, pool, preconnect)
   } finally {

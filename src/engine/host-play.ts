@@ -1,5 +1,5 @@
 import { FactCache } from './fact-cache.ts'
-import { buildBatch, parseBatch } from './probe-batch.ts'
+import { buildBatch, parseBatch, PROBE_COMMAND } from './probe-batch.ts'
 import { isUnknown, unknown, predict, type FactQuery, type Prediction } from '../contract/fact.ts'
 import { createApplyContext } from './apply-context.ts'
 import type { Change, DiffRequest, Handler, Plan, Resource } from '../contract/resource.ts'
@@ -84,7 +84,7 @@ export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome
   const probe = async (queries: FactQuery<unknown>[]): Promise<Map<string, unknown>> => {
     const batch = buildBatch(queries)
     probeBatches++
-    const res = await conn.exec('sh -s', { stdin: batch.script, ...(input.probeTimeoutMs ? { timeoutMs: input.probeTimeoutMs } : {}) })
+    const res = await conn.exec(PROBE_COMMAND, { stdin: batch.script, ...(input.probeTimeoutMs ? { timeoutMs: input.probeTimeoutMs } : {}) })
     return parseBatch(batch, res.stdout)
   }
 

@@ -8,6 +8,9 @@ import { factId, type FactKind, type FactQuery } from '../contract/fact.ts'
  * a probe prints can be mistaken for a delimiter.
  */
 /** First line of every probe script: the check-mode connection lets only read-only scripts through. */
+/** How every probe script runs: `sh` reading the script from stdin (never in argv). */
+export const PROBE_COMMAND = 'sh -s'
+
 export const READ_ONLY_HEADER = '#!/bin/sh\n# muster: read-only probe\n'
 
 export interface ProbeSection {

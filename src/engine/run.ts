@@ -14,7 +14,7 @@ import { readOnly } from './read-only-connection.ts'
 import { trace } from '../core/trace.ts'
 import { userFrames, userLocation } from '../core/user-frames.ts'
 import { FactCache } from './fact-cache.ts'
-import { buildBatch, parseBatch } from './probe-batch.ts'
+import { buildBatch, parseBatch, PROBE_COMMAND } from './probe-batch.ts'
 import type { FactQuery } from '../contract/fact.ts'
 
 export interface RunOptions {
@@ -322,7 +322,7 @@ class PlaybookRun {
       if (queries.length === 0) return
       const conn = await connecting
       const batch = buildBatch(queries)
-      const res = await conn.exec('sh -s', { stdin: batch.script, ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}) })
+      const res = await conn.exec(PROBE_COMMAND, { stdin: batch.script, ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}) })
       hr.cache.setAll(parseBatch(batch, res.stdout))
       hr.warmBatches = 1
       trace(`${host.name}: probed`)

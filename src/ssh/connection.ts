@@ -48,6 +48,8 @@ export interface Connection {
    * A connection without it is never handed over that way.
    */
   rebind?(info: HostInfo): void
+  /** Open an exec channel for `command` ahead of the exec() that will send its stdin (see Ssh2Connection.openAhead). */
+  openAhead?(command: string): void
 }
 
 /** The host cannot be reached, refused us, or went away mid-run. Exit code 3 territory. */

@@ -67,12 +67,17 @@ export class ConnectionPool {
    * these connections. get() takes one over only if the run's host has the
    * very same endpoint; the rest are closed unused by closeAll(). A host key
    * not yet in known_hosts is never accepted here, whatever acceptNewHostKeys
-   * says: get() then connects again as the run asked.
+   * says: get() then connects again as the run asked. `openAhead`: a command
+   * whose channel each connection opens as soon as it is up, for the run's
+   * first exec of it (the probe's `sh -s`, waiting for its script on stdin).
    */
-  preconnect(endpoints: readonly Endpoint[]): void {
+  preconnect(endpoints: readonly Endpoint[], opts: { openAhead?: string } = {}): void {
     for (const endpoint of endpoints) {
       if (this.#connections.has(endpoint.name) || this.#early.has(endpoint.name)) continue
-      const conn = this.#handshakes(() => this.#connect(hostOfEndpoint(endpoint), { ...this.opts, acceptNewHostKeys: false }))
+      const conn = this.#handshakes(() => this.#connect(hostOfEndpoint(endpoint), { ...this.opts, acceptNewHostKeys: false })).then((c) => {
+        if (opts.openAhead !== undefined) c.openAhead?.(opts.openAhead)
+        return c
+      })
       conn.catch(() => undefined) // judged when the run asks for the host, or never
       this.#early.set(endpoint.name, { endpoint, conn })
       this.preconnected.opened++

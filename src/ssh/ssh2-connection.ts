@@ -1,4 +1,5 @@
 import net from 'node:net'
+import { trace } from '../core/trace.ts'
 import type { Duplex } from 'node:stream'
 import { constants as osConstants } from 'node:os'
 import pLimit, { type LimitFunction } from 'p-limit'
@@ -256,6 +257,50 @@ export class Ssh2Connection implements Connection {
     client.on('close', () => this.#lose('the connection was closed'))
   }
 
+  /** An exec channel opened ahead of the run's first command (openAhead), and whether sshd has closed it since. */
+  #ahead: { command: string; channel: Promise<{ ch: ClientChannel; gone: () => boolean } | undefined> } | undefined
+
+  /**
+   * Open an exec channel for `command` now, to serve the next exec() of
+   * exactly that command, without become: the pool's preconnect opens `sh -s`,
+   * which reads its script from stdin, so nothing runs until that exec()
+   * writes the run's first probe script. The session's set-up on the host
+   * (PAM, logind, the shell's start) then overlaps loading the playbook. Any
+   * other exec() first closes it unused (sh reads end-of-file and exits).
+   */
+  openAhead(command: string): void {
+    if (this.#lost || this.#ahead || usesBecome(this.info, undefined)) return
+    const channel = new Promise<{ ch: ClientChannel; gone: () => boolean } | undefined>((resolve) => {
+      try {
+        this.client.exec(command, (err, ch) => {
+          if (err) return resolve(undefined)
+          let closed = false
+          ch.once('close', () => (closed = true))
+          resolve({ ch, gone: () => closed })
+        })
+      } catch {
+        resolve(undefined) // the socket is no longer writable: exec() will say so
+      }
+    })
+    this.#ahead = { command, channel }
+  }
+
+  /** The channel opened ahead, if this exec may take it; any other exec closes it first. */
+  #takeAhead(remote: string, gated: boolean): Promise<ClientChannel | undefined> | undefined {
+    const ahead = this.#ahead
+    if (!ahead) return undefined
+    this.#ahead = undefined
+    const fits = ahead.command === remote && !gated
+    return ahead.channel.then((got) => {
+      if (got && fits && !got.gone()) {
+        trace(`${this.host}: the channel opened ahead runs ${remote}`)
+        return got.ch
+      }
+      if (got && !got.gone()) got.ch.close()
+      return undefined
+    })
+  }
+
   rebind(info: HostInfo): void {
     if (info.name !== this.host) throw new Error(`a connection to ${this.host} cannot be handed to ${info.name}`)
     this.info = info
@@ -430,6 +475,24 @@ export class Ssh2Connection implements Connection {
         outcome.reject(this.#lost ?? new UnreachableError(this.host, `cannot open a session channel: ${e.message}`, e))
         released()
       }
+      const opened = (ch: ClientChannel): void => {
+        this.#channelsOpen++
+        channel = ch
+        if (outcome.done) kill(ch) // timed out or lost while the channel was opening
+        const sendStdin = (): void => {
+          if (opts.stdin !== undefined) this.stats.bytesSent += Buffer.byteLength(opts.stdin)
+          ch.end(opts.stdin)
+        }
+        // with a become password, stdin waits until the tool has taken the password and the command runs
+        const gated = gate ? gateChannel(ch, gate, this.host, { start: sendStdin, fail: (e) => outcome.reject(e), kill: () => kill(ch) }) : undefined
+        this.#collect(ch, outcome, () => {
+          clearTimeout(timer)
+          this.#channelsOpen--
+          for (const wake of this.#closeWaiters.splice(0)) wake()
+          released()
+        }, gated)
+        if (!gated) sendStdin()
+      }
       const attempt = (refusals: number): void => {
         if (outcome.done) {
           clearTimeout(timer)
@@ -445,28 +508,24 @@ export class Ssh2Connection implements Connection {
               if (refused && refusals < OPEN_RETRIES) return void setTimeout(() => attempt(refusals + 1), 10 * 2 ** refusals)
               return openFailed(err)
             }
-            this.#channelsOpen++
-            channel = ch
-            if (outcome.done) kill(ch) // timed out or lost while the channel was opening
-            const sendStdin = (): void => {
-              if (opts.stdin !== undefined) this.stats.bytesSent += Buffer.byteLength(opts.stdin)
-              ch.end(opts.stdin)
-            }
-            // with a become password, stdin waits until the tool has taken the password and the command runs
-            const gated = gate ? gateChannel(ch, gate, this.host, { start: sendStdin, fail: (e) => outcome.reject(e), kill: () => kill(ch) }) : undefined
-            this.#collect(ch, outcome, () => {
-              clearTimeout(timer)
-              this.#channelsOpen--
-              for (const wake of this.#closeWaiters.splice(0)) wake()
-              released()
-            }, gated)
-            if (!gated) sendStdin()
+            opened(ch)
           })
         } catch (e) {
           openFailed(e as Error) // ssh2 throws when the socket is no longer writable
         }
       }
-      attempt(0)
+      const ahead = this.#takeAhead(remote, gate !== undefined)
+      if (!ahead) return attempt(0)
+      void ahead.then((ch) => {
+        if (!ch) return attempt(0)
+        if (this.#lost || outcome.done) {
+          ch.close()
+          if (!outcome.done) outcome.reject(this.#lost!)
+          clearTimeout(timer)
+          return released()
+        }
+        opened(ch)
+      })
     })
   }
 

@@ -48,6 +48,7 @@ describe('e2e: connections opened before the playbook loads (preconnect)', funct
     const without = await runMuster('check', { MUSTER_PRECONNECT: '0' })
     expect(withIt.code, withIt.stderr).to.equal(0)
     expect(early(withIt)).to.equal('1 of 1')
+    expect(withIt.stderr, 'its first probe ran on the channel opened ahead').to.contain('box: the channel opened ahead runs sh -s')
     expect(early(without)).to.equal(undefined)
     expect(without.code).to.equal(0)
     expect(outcome(withIt)).to.deep.equal(outcome(without)).and.to.have.length(7)

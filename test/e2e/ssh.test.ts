@@ -160,6 +160,49 @@ describe('ssh2 connection against a real sshd', function () {
     })
   })
 
+  describe('a channel opened ahead (openAhead, for preconnect)', () => {
+    // the shell's age, from its own /proc entry: started ahead, it is older than the exec that feeds it
+    const ageScript = 'echo $(( $(cut -d" " -f1 /proc/uptime | tr -d .) - $(cut -d" " -f22 /proc/$$/stat) ))'
+
+    it('serves the next exec of exactly its command: the shell was already running when the script came', async () => {
+      const c = await connectTo()
+      c.openAhead('sh -s')
+      await new Promise((r) => setTimeout(r, 400))
+      const r = await c.exec('sh -s', { stdin: ageScript })
+      expect(r.code, r.stderr).to.equal(0)
+      expect(Number(r.stdout), 'centiseconds since the shell started').to.be.at.least(30)
+      const fresh = await c.exec('sh -s', { stdin: ageScript })
+      expect(Number(fresh.stdout), 'the next one is opened on demand').to.be.below(30)
+      expect(c.stats.execs).to.equal(2)
+    })
+
+    it('any other exec first closes it unused: its shell reads end-of-file and is gone', async () => {
+      const c = await connectTo()
+      const marker = `ahead-${randomBytes(4).toString('hex')}`
+      c.openAhead(`sh -s ${marker}`)
+      await new Promise((r) => setTimeout(r, 300))
+      const seen = `pgrep -f '${marker.slice(0, -1)}[${marker.slice(-1)}]' >/dev/null && echo running || echo gone`
+      expect((await c.exec('true')).code).to.equal(0)
+      await new Promise((r) => setTimeout(r, 200))
+      expect((await c.exec(seen)).stdout.trim()).to.equal('gone')
+      const c2 = await connectTo()
+      c2.openAhead(`sh -s ${marker}`)
+      await new Promise((r) => setTimeout(r, 300))
+      expect((await c.exec(seen)).stdout.trim(), 'and it was running until then').to.equal('running')
+      await c2.close()
+    })
+
+    it('is never opened where commands run through become', async () => {
+      const c = await connect(hostFor({}, { user: 'root', become: true, ssh: { identityFile: sshd.clientKeyFile, knownHosts: sshd.knownHostsFile, becomeUser: 'nobody' } }))
+      open.push(c)
+      const marker = `ahead-${randomBytes(4).toString('hex')}`
+      c.openAhead(`sh -s ${marker}`)
+      await new Promise((r) => setTimeout(r, 300))
+      const probe = await connectTo()
+      expect((await probe.exec(`pgrep -f '${marker.slice(0, -1)}[${marker.slice(-1)}]' >/dev/null && echo running || echo gone`)).stdout.trim()).to.equal('gone')
+    })
+  })
+
   describe('sftp', () => {
     it('put/get round trip with mode, over one reused SFTP session', async () => {
       const conn = await connectTo()
