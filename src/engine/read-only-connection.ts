@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs'
 import type { Connection, ExecOptions, ExecResult } from '../ssh/connection.ts'
-import { READ_ONLY_HEADER } from './probe-batch.ts'
+import { PROBE_COMMAND, READ_ONLY_HEADER } from './probe-batch.ts'
 
 /** Something tried to change a host in check mode: a bug in muster or in a custom resource. */
 export class CheckModeViolation extends Error {
@@ -25,8 +25,8 @@ export function readOnly(conn: Connection): Connection {
     },
     exec(command: string, opts?: ExecOptions): Promise<ExecResult> {
       const script = opts?.stdin?.toString() ?? ''
-      if (command !== 'sh -s' || !script.startsWith(READ_ONLY_HEADER)) {
-        return Promise.reject(new CheckModeViolation(conn.host, `run \`${command === 'sh -s' ? script.split('\n')[0] : command.slice(0, 80)}\``))
+      if (command !== PROBE_COMMAND || !script.startsWith(READ_ONLY_HEADER)) {
+        return Promise.reject(new CheckModeViolation(conn.host, `run \`${command === PROBE_COMMAND ? script.split('\n')[0] : command.slice(0, 80)}\``))
       }
       record?.({ kind: 'exec', command, script })
       return conn.exec(command, opts)
