@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { loadPlaybook } from './load-playbook.ts'
 import { bindPlaybook } from '../engine/play-hosts.ts'
 import { readRunLog, writeRunLog } from './run-log.ts'
@@ -20,6 +20,8 @@ import { runInWorkers, workerPlan } from './run-workers.ts'
 import { preconnectKey, preconnectOn, readPreconnect, writePreconnect } from './preconnect.ts'
 import { compiledInputs } from '../core/ts-module.ts'
 import { PROBE_COMMAND } from '../engine/probe-batch.ts'
+import { cacheDir } from '../core/cache-dir.ts'
+import { rememberHashedLines, saveHashedLineMemo } from '../ssh/host-key-check.ts'
 
 export interface RunArgs {
   playbook: string
@@ -50,9 +52,18 @@ export interface RunArgs {
 
 export const stateDir = (): string => resolve(process.env.MUSTER_STATE_DIR ?? '.muster')
 
+/** Which hashed known_hosts lines matched which host (known-hosts-memo.ts): rebuilt by any run, so a cache. */
+export const knownHostsMemoFile = (): string => join(cacheDir(), 'known-hosts-memo.json')
+
+/** Write the memo of hashed known_hosts lines; one that cannot be written never fails a run. */
+export async function saveKnownHostsMemo(): Promise<void> {
+  await saveHashedLineMemo().catch((e: unknown) => trace(`known_hosts memo not written: ${(e as Error).message}`))
+}
+
 /** apply and check share everything but the mode. */
 export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) => void = defaultWrite): Promise<number> {
   trace('start')
+  rememberHashedLines(knownHostsMemoFile())
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
   // the last identical run's hosts: their handshakes overlap loading the playbook and inventory (preconnect.ts)
   const preconnect = preconnectOn() && args.rerun === undefined && (args.workers ?? 1) <= 1 ? preconnectKey(args) : undefined
@@ -64,6 +75,7 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
     // also when loading failed: connections opened early must not hold the process open. Every
     // command has finished by now: the hosts' answers to our goodbyes are not worth waiting for
     await pool.closeAll({ wait: false })
+    await saveKnownHostsMemo()
     if (pool.preconnected.opened > 0) trace(`preconnect: ${pool.preconnected.used} of ${pool.preconnected.opened} early connections used`)
   }
 }

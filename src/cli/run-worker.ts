@@ -12,7 +12,8 @@ import { runPlaybook } from '../engine/run.ts'
 import type { MusterEvent } from '../engine/events.ts'
 import { ConnectionPool } from '../ssh/pool.ts'
 import { UsageError } from '../core/errors.ts'
-import { parseExtraVars } from './run-command.ts'
+import { knownHostsMemoFile, parseExtraVars, saveKnownHostsMemo } from './run-command.ts'
+import { rememberHashedLines } from '../ssh/host-key-check.ts'
 import type { MainMessage, WorkerMessage, WorkerTask } from './run-workers.ts'
 
 const port = parentPort!
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   const loaded = await loadPlaybook(task.playbook, { typecheck: false })
   const inventory = await loadInventory(task.inventory, { extraVars: parseExtraVars(task.extraVars) })
   const playbook = bindPlaybook(loaded, inventory)
+  rememberHashedLines(knownHostsMemoFile())
   const pool = new ConnectionPool({ acceptNewHostKeys: false, connectTimeoutMs: task.timeoutSeconds * 1000 })
   try {
     const recap = await runPlaybook({
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     })
     flush()
     await pool.closeAll()
+    await saveKnownHostsMemo()
     post({ type: 'done', recap })
     port.close()
   } finally {

@@ -1,7 +1,8 @@
-import { appendFile, mkdir, readFile, stat } from 'node:fs/promises'
+import { appendFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { HostKeyError } from './connection.ts'
+import { trace } from '../core/trace.ts'
 import {
   algorithmsOfLines,
   fingerprintSha256,
@@ -14,6 +15,7 @@ import {
   type HostKeyVerdict,
   type KnownHostsEntry,
 } from './known-hosts.ts'
+import { completeLines, memoValid, nextMemo, recallFrom, type FileMemo, type Learnt, type MemoFile } from './known-hosts-memo.ts'
 
 /**
  * The I/O half of host-key verification: read one known_hosts file, judge the
@@ -30,8 +32,13 @@ export function defaultKnownHostsFile(): string {
  * reads a 1000-line known_hosts once, not twice per host (measured: 13 ms per
  * connection otherwise), and each host's lines are searched for once
  * (KnownHostsIndex). A stat tells when the file changed (an appended key).
+ * Connections starting together share one read.
  */
-const parsed = new Map<string, { mtimeMs: number; size: number; index: KnownHostsIndex }>()
+interface Loaded {
+  index: KnownHostsIndex
+  text: string
+}
+const parsed = new Map<string, { mtimeMs: number; size: number; loaded: Promise<Loaded> }>()
 const EMPTY = new KnownHostsIndex([])
 
 /**
@@ -51,20 +58,104 @@ function statOnce(file: string): Promise<{ mtimeMs: number; size: number }> {
 
 /** `fresh`: a stat of its own, begun now (under the append lock, a shared stat may predate the last append). */
 export async function loadKnownHosts(file: string, fresh = false): Promise<KnownHostsIndex> {
-  let text: string
   let st: { mtimeMs: number; size: number }
   try {
     st = await (fresh ? stat(file) : statOnce(file))
-    const hit = parsed.get(file)
-    if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.index
-    text = await readFile(file, 'utf8')
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY
     throw e
   }
-  const index = new KnownHostsIndex(parseKnownHosts(text, file).entries)
-  parsed.set(file, { mtimeMs: st.mtimeMs, size: st.size, index })
-  return index
+  const hit = parsed.get(file)
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return (await hit.loaded).index
+  // the version replaced (a key appended meanwhile) keeps what it learnt, for the memo
+  if (hit) void hit.loaded.then((old) => keepLearnt(file, old), () => undefined)
+  const loaded = readKnownHosts(file)
+  parsed.set(file, { ...st, loaded })
+  loaded.catch(() => {
+    if (parsed.get(file)?.loaded === loaded) parsed.delete(file)
+  })
+  try {
+    return (await loaded).index
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY
+    throw e
+  }
+}
+
+async function readKnownHosts(file: string): Promise<Loaded> {
+  const text = await readFile(file, 'utf8')
+  const recall = memo && text.includes('|1|') ? recallFrom((await readMemoOnce())?.files[file], text) : undefined
+  return { index: new KnownHostsIndex(parseKnownHosts(text, file).entries, recall), text }
+}
+
+/**
+ * The memo of hashed lines (known-hosts-memo.ts), when a command asks for one:
+ * read once per process, written back by saveHashedLineMemo at the end of a run.
+ */
+let memo: { path: string; read?: Promise<MemoFile | undefined> } | undefined
+const learntBefore = new Map<string, Learnt[]>()
+
+/**
+ * Keep (and use) a memo of which hashed known_hosts lines matched which host,
+ * in this file; undefined turns it off. A run begins here: files are read
+ * afresh, with the memo.
+ */
+export function rememberHashedLines(path: string | undefined): void {
+  memo = path === undefined ? undefined : { path }
+  learntBefore.clear()
+  parsed.clear()
+}
+
+function readMemoOnce(): Promise<MemoFile | undefined> {
+  if (!memo) return Promise.resolve(undefined)
+  return (memo.read ??= readMemoFile(memo.path))
+}
+
+async function readMemoFile(path: string): Promise<MemoFile | undefined> {
+  try {
+    const m = JSON.parse(await readFile(path, 'utf8')) as MemoFile
+    return m && m.version === 1 && typeof m.files === 'object' && m.files !== null ? m : undefined
+  } catch {
+    // missing or unreadable: the run searches as if there were none, and writes a new one
+    return undefined
+  }
+}
+
+function learntOf({ index, text }: Loaded, through = completeLines(text)): Learnt[] {
+  return [...index.searched()].map(([token, lines]) => ({ token, through, lines }))
+}
+
+function keepLearnt(file: string, old: Loaded): void {
+  if (memo && old.index.hashed) learntBefore.set(file, [...(learntBefore.get(file) ?? []), ...learntOf(old)])
+}
+
+/**
+ * Write what this run learnt of hashed known_hosts files to the memo, over
+ * what the memo file holds now (another process may have written it since we
+ * read it). A memo that cannot be written costs the next run its speed, never
+ * its result: the caller ignores a failure.
+ */
+export async function saveHashedLineMemo(): Promise<void> {
+  if (!memo) return
+  const path = memo.path
+  const onDisk = (await readMemoFile(path))?.files ?? {}
+  const ours: Record<string, FileMemo> = {}
+  for (const [file, p] of parsed) {
+    const loaded = await p.loaded.catch(() => undefined)
+    if (!loaded?.index.hashed) continue
+    const learnt = [...(learntBefore.get(file) ?? []), ...learntOf(loaded, Number.MAX_SAFE_INTEGER)]
+    if (learnt.length === 0) continue
+    const { searched, recalled } = loaded.index.counts
+    trace(`known_hosts ${file}: ${recalled} of ${searched} hosts recalled from the memo of hashed lines`)
+    const prev = memoValid(onDisk[file], loaded.text) ? onDisk[file] : (await readMemoOnce())?.files[file]
+    ours[file] = nextMemo(prev, loaded.text, learnt)
+  }
+  if (Object.keys(ours).length === 0) return
+  const all: MemoFile = { version: 1, files: { ...onDisk, ...ours } }
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  const tmp = `${path}.${process.pid}.tmp`
+  await writeFile(tmp, JSON.stringify(all), { mode: 0o600 })
+  await rename(tmp, path)
 }
 
 export async function hostKeyAlgorithmsFor(file: string, address: string, port: number): Promise<string[]> {
@@ -95,13 +186,15 @@ export interface HostKeyLookup {
 
 /** Search known_hosts for the host once; the key the server presents is judged against the same lines. */
 export async function lookUpHostKey(check: HostKeyCheck): Promise<HostKeyLookup> {
-  const lines = (await loadKnownHosts(check.file)).linesFor(check.address, check.port)
-  return { algorithms: algorithmsOfLines(lines), verify: (blob) => verifyHostKey(check, blob, lines) }
+  const index = await loadKnownHosts(check.file)
+  const lines = index.linesFor(check.address, check.port)
+  return { algorithms: algorithmsOfLines(lines), verify: (blob) => verifyHostKey(check, blob, { index, lines }) }
 }
 
-/** Accept the key or throw a HostKeyError that tells the user what to check and how. `lines`: the host's lines, when already looked up. */
-export async function verifyHostKey(check: HostKeyCheck, blob: Buffer, lines?: readonly KnownHostsEntry[]): Promise<HostKeyAccepted> {
-  const first = judgeVerdict(check, blob, judgeLines(lines ?? (await loadKnownHosts(check.file)).linesFor(check.address, check.port), blob))
+/** Accept the key or throw a HostKeyError that tells the user what to check and how. `found`: the host's lines, when already looked up. */
+export async function verifyHostKey(check: HostKeyCheck, blob: Buffer, found?: { index: KnownHostsIndex; lines: readonly KnownHostsEntry[] }): Promise<HostKeyAccepted> {
+  const index = found?.index ?? (await loadKnownHosts(check.file))
+  const first = judgeVerdict(check, blob, verdictOf(index, check, blob, found?.lines))
   if (first) return first
   if (!check.acceptNew) throw unknownHostError(check, blob)
   // Re-judge under the file's lock: another connection may have recorded this host meanwhile.
@@ -114,7 +207,14 @@ export async function verifyHostKey(check: HostKeyCheck, blob: Buffer, lines?: r
 }
 
 async function judge(check: HostKeyCheck, blob: Buffer, fresh: boolean): Promise<HostKeyAccepted | undefined> {
-  return judgeVerdict(check, blob, judgeLines((await loadKnownHosts(check.file, fresh)).linesFor(check.address, check.port), blob))
+  return judgeVerdict(check, blob, verdictOf(await loadKnownHosts(check.file, fresh), check, blob))
+}
+
+/** The verdict on the key presented. An answer recalled from the memo stands only when it is `known`: any other is searched for again, every line tested. */
+function verdictOf(index: KnownHostsIndex, check: HostKeyCheck, blob: Buffer, lines: readonly KnownHostsEntry[] = index.linesFor(check.address, check.port)): HostKeyVerdict {
+  const verdict = judgeLines(lines, blob)
+  if (verdict.kind === 'known' || !index.recalled(check.address, check.port)) return verdict
+  return judgeLines(index.allLinesFor(check.address, check.port), blob)
 }
 
 function judgeVerdict(check: HostKeyCheck, blob: Buffer, verdict: HostKeyVerdict): HostKeyAccepted | undefined {

@@ -210,17 +210,23 @@ export function where(entry: Pick<KnownHostsEntry, 'file' | 'line'>): string {
  * The lines of one known_hosts file that apply to a host, found without
  * testing every line against every host of a fleet:
  * - plain lines naming hosts literally sit in a map by host token;
- * - lines with wildcards or negations (few, in practice) are tested in turn;
- * - hashed lines are grouped by salt, each salt's HMAC key schedule computed
- *   once (SaltedHmac), so a token costs one HMAC per distinct salt (two SHA-1
- *   compressions) and a map look-up of the result. A hashed line names one
- *   host, so once a token claims it no later token tests it again.
+ * - lines with wildcards or negations, and `@revoked` hashed lines (few, in
+ *   practice), are tested in turn on every search;
+ * - other hashed lines are grouped by salt, each salt's HMAC key schedule
+ *   computed once (SaltedHmac), so a token costs one HMAC per distinct salt
+ *   (two SHA-1 compressions) and a map look-up of the result. A hashed line
+ *   names one host, so once a token claims it no later token tests it again.
  * Answers are kept per token: a connection's two questions (which key types
  * are recorded, then is this key known) cost one search.
  *
- * What stays: `ssh-keygen -H` gives every line a salt of its own, so the first
- * search for a host still tests each unclaimed salt once (what `ssh` itself
- * does for every connection); that is the point of hashing the file.
+ * `ssh-keygen -H` gives every line a salt of its own, so a host's first search
+ * tests each unclaimed salt once (what `ssh` itself does for every
+ * connection). A `recall` (known-hosts-memo.ts: which lines matched the host
+ * last run, and how far the file was searched then) replaces that search with
+ * one HMAC per remembered line plus a search of the lines added since. A
+ * recall is a hint, never trusted alone: each remembered line is verified, and
+ * a recalled answer whose verdict is not `known` is searched again line by
+ * line (allLinesFor) before anything is refused or recorded.
  */
 /** Hashed lines sharing one salt, by the first 32 bits of their hash (the rest compared on a hit). */
 interface SaltGroup {
@@ -235,34 +241,73 @@ function hashWords(hash: Buffer): Uint32Array {
   return w
 }
 
+/** What a memo says of one token: the file's lines 1..through were searched, and these of them matched. */
+export interface Recalled {
+  through: number
+  lines: readonly number[]
+}
+
 export class KnownHostsIndex {
   readonly #entries: readonly KnownHostsEntry[]
   readonly #literal = new Map<string, number[]>()
   readonly #scanned: number[] = []
-  readonly #salts: SaltGroup[]
+  #salts: SaltGroup[] | undefined
+  /** lines claimed by recalls before the salt groups were built */
+  readonly #claimedEarly = new Set<number>()
+  /** entry index of each hashed (not revoked) line, by file line number */
+  readonly #hashedAt = new Map<number, number>()
+  /** the same lines' numbers, ascending (entries come in file order) */
+  readonly #hashedLines: number[] = []
+  readonly #groupOf = new Map<number, SaltGroup>()
   readonly #answers = new Map<string, KnownHostsEntry[]>()
+  readonly #recalled = new Set<string>()
+  readonly #recall: ((token: string) => Recalled | undefined) | undefined
 
-  constructor(entries: readonly KnownHostsEntry[]) {
+  constructor(entries: readonly KnownHostsEntry[], recall?: (token: string) => Recalled | undefined) {
     this.#entries = entries
-    const bySalt = new Map<string, SaltGroup>()
+    this.#recall = recall
     entries.forEach((e, i) => {
       if (e.hosts.kind === 'hashed') {
-        const key = e.hosts.salt.toString('base64')
-        let group = bySalt.get(key)
-        if (!group) bySalt.set(key, (group = { hmac: new SaltedHmac(e.hosts.salt), byHash: new Map(), unclaimed: 0 }))
-        const words = hashWords(e.hosts.hash)
-        const bucket = group.byHash.get(words[0]!) ?? []
-        const same = bucket.find((b) => b.words.every((w, j) => w === words[j]))
-        if (same) same.lines.push(i)
-        else group.byHash.set(words[0]!, [...bucket, { words, lines: [i] }])
-        group.unclaimed++
+        if (e.revoked) return void this.#scanned.push(i)
+        this.#hashedAt.set(e.line, i)
+        this.#hashedLines.push(e.line)
         return
       }
       const literal = e.hosts.patterns.every((p) => !p.startsWith('!') && !p.includes('*') && !p.includes('?'))
       if (!literal) return void this.#scanned.push(i)
       for (const p of new Set(e.hosts.patterns.map((x) => x.toLowerCase()))) this.#literal.set(p, [...(this.#literal.get(p) ?? []), i])
     })
-    this.#salts = [...bySalt.values()]
+  }
+
+  /**
+   * The salt groups, built at the first search that needs them: a run whose
+   * hosts are all recalled never pays for a key schedule per line. Lines
+   * claimed before are left out.
+   */
+  #groups(): SaltGroup[] {
+    if (this.#salts) return this.#salts
+    const bySalt = new Map<string, SaltGroup>()
+    for (const i of this.#hashedAt.values()) {
+      if (this.#claimedEarly.has(i)) continue
+      const e = this.#entries[i]!
+      const { salt, hash } = e.hosts as { salt: Buffer; hash: Buffer }
+      const key = salt.toString('base64')
+      let group = bySalt.get(key)
+      if (!group) bySalt.set(key, (group = { hmac: new SaltedHmac(salt), byHash: new Map(), unclaimed: 0 }))
+      const words = hashWords(hash)
+      const bucket = group.byHash.get(words[0]!) ?? []
+      const same = bucket.find((b) => b.words.every((w, j) => w === words[j]))
+      if (same) same.lines.push(i)
+      else group.byHash.set(words[0]!, [...bucket, { words, lines: [i] }])
+      group.unclaimed++
+      this.#groupOf.set(i, group)
+    }
+    return (this.#salts = [...bySalt.values()])
+  }
+
+  /** Whether the file has hashed lines a memo could help with. */
+  get hashed(): boolean {
+    return this.#hashedAt.size > 0
   }
 
   /** The lines that apply to host:port, in file order. */
@@ -272,24 +317,111 @@ export class KnownHostsIndex {
     if (known) return known
     const found = new Set<number>(this.#literal.get(token) ?? [])
     for (const i of this.#scanned) if (entryMatches(this.#entries[i]!, host, port)) found.add(i)
-    const msg = prepareMessage(Buffer.from(token))
-    const mac = new Uint32Array(5)
-    let kept = 0
-    for (const group of this.#salts) {
-      group.hmac.digestWords(msg, mac)
-      const bucket = group.byHash.get(mac[0]!)
-      const hit = bucket?.find((b) => b.words.every((w, j) => w === mac[j]))
-      if (hit) {
-        for (const i of hit.lines) found.add(i)
-        bucket!.splice(bucket!.indexOf(hit), 1)
-        group.unclaimed -= hit.lines.length
-      }
-      // every line of this salt now belongs to another host: no later host tests it
-      if (group.unclaimed > 0) this.#salts[kept++] = group
-    }
-    this.#salts.length = kept
+    const recalled = this.#recallHashed(token, host, port)
+    if (recalled) {
+      for (const i of recalled) found.add(i)
+      this.#recalled.add(token)
+    } else for (const i of this.#searchSalts(token)) found.add(i)
     const answer = [...found].sort((a, b) => a - b).map((i) => this.#entries[i]!)
     this.#answers.set(token, answer)
     return answer
+  }
+
+  /** Hosts searched so far, and how many of them were recalled from the memo. */
+  get counts(): { searched: number; recalled: number } {
+    return { searched: this.#answers.size, recalled: this.#recalled.size }
+  }
+
+  /** Whether host:port's answer came from a recall (and so must be searched again before a verdict other than `known` stands). */
+  recalled(host: string, port: number): boolean {
+    return this.#recalled.has(hostToken(host, port))
+  }
+
+  /** The lines that apply to host:port, every line tested: no index, no claims, no recall. */
+  allLinesFor(host: string, port: number): KnownHostsEntry[] {
+    return this.#entries.filter((e) => entryMatches(e, host, port))
+  }
+
+  /** Every token searched so far with the line numbers of its hashed (not revoked) lines: what a memo keeps. */
+  *searched(): Iterable<[token: string, hashedLines: number[]]> {
+    for (const [token, lines] of this.#answers) yield [token, lines.filter((e) => e.hosts.kind === 'hashed' && !e.revoked).map((e) => e.line)]
+  }
+
+  /** Each salt's HMAC of the token, once; the lines that match are claimed. */
+  #searchSalts(token: string): number[] {
+    const msg = prepareMessage(Buffer.from(token))
+    const mac = new Uint32Array(5)
+    const found: number[] = []
+    const salts = this.#groups()
+    let kept = 0
+    for (const group of salts) {
+      if (group.unclaimed > 0) {
+        group.hmac.digestWords(msg, mac)
+        const bucket = group.byHash.get(mac[0]!)
+        const hit = bucket?.find((b) => b.words.every((w, j) => w === mac[j]))
+        if (hit) {
+          found.push(...hit.lines)
+          bucket!.splice(bucket!.indexOf(hit), 1)
+          group.unclaimed -= hit.lines.length
+        }
+      }
+      // every line of this salt now belongs to another host: no later host tests it
+      if (group.unclaimed > 0) salts[kept++] = group
+    }
+    salts.length = kept
+    return found
+  }
+
+  /**
+   * The token's hashed lines from the memo: each remembered line verified,
+   * then the lines added after the memo's search tested in turn. Undefined
+   * (search as usual) when there is no memo entry or one does not verify.
+   */
+  #recallHashed(token: string, host: string, port: number): number[] | undefined {
+    const r = this.#recall?.(token)
+    if (!r) return undefined
+    const lines: number[] = []
+    for (const line of r.lines) {
+      const i = this.#hashedAt.get(line)
+      if (i === undefined || line > r.through || !entryMatches(this.#entries[i]!, host, port)) return undefined
+      lines.push(i)
+    }
+    for (const i of lines) this.#claim(i)
+    // the lines appended since the memo's search: the first after `through`, by bisection
+    let lo = 0
+    let hi = this.#hashedLines.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.#hashedLines[mid]! <= r.through) lo = mid + 1
+      else hi = mid
+    }
+    for (let k = lo; k < this.#hashedLines.length; k++) {
+      const i = this.#hashedAt.get(this.#hashedLines[k]!)!
+      if (lines.includes(i) || !this.#unclaimed(i)) continue
+      if (entryMatches(this.#entries[i]!, host, port)) {
+        lines.push(i)
+        this.#claim(i)
+      }
+    }
+    return lines
+  }
+
+  #unclaimed(i: number): boolean {
+    if (!this.#salts) return !this.#claimedEarly.has(i)
+    const words = hashWords((this.#entries[i]!.hosts as { hash: Buffer }).hash)
+    return !!this.#groupOf.get(i)?.byHash.get(words[0]!)?.some((b) => b.lines.includes(i))
+  }
+
+  #claim(i: number): void {
+    if (!this.#salts) return void this.#claimedEarly.add(i)
+    const group = this.#groupOf.get(i)
+    if (!group) return
+    const words = hashWords((this.#entries[i]!.hosts as { hash: Buffer }).hash)
+    const bucket = group.byHash.get(words[0]!)
+    const b = bucket?.find((x) => x.lines.includes(i))
+    if (!b) return
+    b.lines.splice(b.lines.indexOf(i), 1)
+    if (b.lines.length === 0) bucket!.splice(bucket!.indexOf(b), 1)
+    group.unclaimed--
   }
 }
