@@ -24,8 +24,9 @@ export async function buildDist({ types = false } = {}) {
   rmSync(outdir, { recursive: true, force: true })
   await build({
     absWorkingDir: root,
-    // the worker threads of --workers start from a file of their own
-    entryPoints: { cli: 'src/cli/main.ts', 'run-worker': 'src/cli/run-worker.ts', ...entries },
+    // the worker threads of --workers start from a file of their own; bin/muster.js loads early.js
+    // (the ssh layer: a run's first handshakes) before cli.js
+    entryPoints: { cli: 'src/cli/main.ts', early: 'src/cli/early.ts', 'run-worker': 'src/cli/run-worker.ts', ...entries },
     outdir,
     bundle: true,
     splitting: true,

@@ -1,4 +1,3 @@
-import { join, resolve } from 'node:path'
 import { loadPlaybook } from './load-playbook.ts'
 import { bindPlaybook } from '../engine/play-hosts.ts'
 import { readRunLog, writeRunLog } from './run-log.ts'
@@ -20,7 +19,8 @@ import { runInWorkers, workerPlan } from './run-workers.ts'
 import { preconnectKey, preconnectOn, readPreconnect, writePreconnect } from './preconnect.ts'
 import { compiledInputs } from '../core/ts-module.ts'
 import { PROBE_COMMAND } from '../engine/probe-batch.ts'
-import { cacheDir } from '../core/cache-dir.ts'
+import { knownHostsMemoFile, stateDir } from './run-paths.ts'
+import { takeEarly } from './early-handover.ts'
 import { rememberHashedLines, saveHashedLineMemo } from '../ssh/host-key-check.ts'
 
 export interface RunArgs {
@@ -50,10 +50,7 @@ export interface RunArgs {
   watchCount?: number | undefined
 }
 
-export const stateDir = (): string => resolve(process.env.MUSTER_STATE_DIR ?? '.muster')
-
-/** Which hashed known_hosts lines matched which host (known-hosts-memo.ts): rebuilt by any run, so a cache. */
-export const knownHostsMemoFile = (): string => join(cacheDir(), 'known-hosts-memo.json')
+export { knownHostsMemoFile, stateDir }
 
 /** Write the memo of hashed known_hosts lines; one that cannot be written never fails a run. */
 export async function saveKnownHostsMemo(): Promise<void> {
@@ -63,12 +60,9 @@ export async function saveKnownHostsMemo(): Promise<void> {
 /** apply and check share everything but the mode. */
 export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) => void = defaultWrite): Promise<number> {
   trace('start')
-  rememberHashedLines(knownHostsMemoFile())
-  const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
   // the last identical run's hosts: their handshakes overlap loading the playbook and inventory (preconnect.ts)
   const preconnect = preconnectOn() && args.rerun === undefined && (args.workers ?? 1) <= 1 ? preconnectKey(args) : undefined
-  // and each one's first probe channel: `sh -s` waits for the script on stdin, so the host's session set-up overlaps too
-  if (preconnect !== undefined) pool.preconnect(readPreconnect(stateDir(), preconnect), { openAhead: PROBE_COMMAND })
+  const pool = takeEarlyPool(args, preconnect) ?? newPool(args, preconnect)
   try {
     return await runWithPool(mode, args, out, pool, preconnect)
   } finally {
@@ -78,6 +72,24 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
     await saveKnownHostsMemo()
     if (pool.preconnected.opened > 0) trace(`preconnect: ${pool.preconnected.used} of ${pool.preconnected.opened} early connections used`)
   }
+}
+
+/** The pool early.ts started before the CLI loaded, when it read the command line as yargs did; otherwise it is closed unused. */
+function takeEarlyPool(args: RunArgs, preconnect: string | undefined): ConnectionPool | undefined {
+  const early = takeEarly()
+  if (!early) return undefined
+  if (early.key === preconnect && early.acceptNewHostKeys === args.acceptNewHostKeys && early.timeout === args.timeout) return early.pool
+  trace('early start: the command line reads otherwise; its connections are closed unused')
+  void early.pool.closeAll({ wait: false })
+  return undefined
+}
+
+function newPool(args: RunArgs, preconnect: string | undefined): ConnectionPool {
+  rememberHashedLines(knownHostsMemoFile())
+  const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
+  // and each one's first probe channel: `sh -s` waits for the script on stdin, so the host's session set-up overlaps too
+  if (preconnect !== undefined) pool.preconnect(readPreconnect(stateDir(), preconnect), { openAhead: PROBE_COMMAND })
+  return pool
 }
 
 async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => void, pool: ConnectionPool, preconnect: string | undefined): Promise<number> {
