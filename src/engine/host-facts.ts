@@ -1,4 +1,5 @@
 import type { Connection } from '../ssh/connection.ts'
+import { PROBE_COMMAND } from './probe-batch.ts'
 
 /** Facts about a host as a whole, gathered once per run in one exec. */
 export interface HostFacts {
@@ -51,6 +52,6 @@ export function parseFacts(stdout: string): HostFacts {
 }
 
 export async function gatherFacts(conn: Connection): Promise<HostFacts> {
-  const res = await conn.exec('sh -s', { stdin: factsScript })
+  const res = await conn.exec(PROBE_COMMAND, { stdin: factsScript })
   return parseFacts(res.stdout)
 }

@@ -62,7 +62,13 @@ export async function ensureBaseImage(suite: LabSuite, log: (line: string) => vo
     }
     customize(partial)
     writeFileSync(join(partial, markerFile), JSON.stringify({ suite, packages: basePackages, mirror, builtAt: new Date().toISOString() }, null, 2) + '\n')
-    renameSync(partial, dir)
+    if (!placeBuild(partial, dir)) {
+      // another process (a second lab, a parallel test) finished the same image first: use it
+      await discardBuild(partial)
+      rmSync(logFile, { force: true })
+      log(`base image finished meanwhile by another build: using ${dir}`)
+      return { dir, built: false }
+    }
   } catch (err) {
     await discardBuild(partial)
     throw err
@@ -109,6 +115,22 @@ function customize(root: string): void {
   // only the key types the lab generates per host (no RSA: slow to generate, nothing needs it)
   writeFileSync(p('etc/ssh/sshd_config.d/muster-lab.conf'), 'HostKey /etc/ssh/ssh_host_ed25519_key\nHostKey /etc/ssh/ssh_host_ecdsa_key\n')
   for (const f of readdirSync(p('var/cache/apt/archives'))) if (f.endsWith('.deb')) unlinkSync(p(`var/cache/apt/archives/${f}`))
+}
+
+/**
+ * Move a finished build to the image's name. False when the name was taken
+ * meanwhile by a complete image (two labs building the same base at once: the
+ * second adopts the first's); anything else there is an error, as before.
+ */
+export function placeBuild(partial: string, dir: string): boolean {
+  try {
+    renameSync(partial, dir)
+    return true
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && isBaseImageReady(dir)) return false
+    throw err
+  }
 }
 
 /** Partial builds whose builder is gone: unmount what debootstrap mounted in them, then delete. */
