@@ -148,6 +148,8 @@ export async function saveHashedLineMemo(): Promise<void> {
     const { searched, recalled } = loaded.index.counts
     trace(`known_hosts ${file}: ${recalled} of ${searched} hosts recalled from the memo of hashed lines`)
     const prev = memoValid(onDisk[file], loaded.text) ? onDisk[file] : (await readMemoOnce())?.files[file]
+    // every host recalled from a memo that still covers the whole file: it would be written unchanged
+    if (recalled === searched && !learntBefore.has(file) && prev === onDisk[file] && prev?.lines === completeLines(loaded.text)) continue
     ours[file] = nextMemo(prev, loaded.text, learnt)
   }
   if (Object.keys(ours).length === 0) return

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
@@ -144,6 +144,22 @@ describe('known_hosts memo (hashed lines remembered between runs)', () => {
       // and a key that really is different is still refused
       const e = await run([hosts[0]!], EC).catch((x: unknown) => x as Error)
       expect(String(e)).to.contain('records only ssh-ed25519')
+    })
+
+    it('a run that recalled every host from a memo covering the whole file leaves the memo as it was; a run after an append writes it anew', async () => {
+      await writeFile(file, fleetText())
+      await run(hosts)
+      const before = await readFile(memoFile, 'utf8')
+      await rm(memoFile)
+      await writeFile(memoFile, before)
+      const written = (await stat(memoFile)).mtimeMs
+      await new Promise((r) => setTimeout(r, 20))
+      await run(hosts.slice(0, 10))
+      expect((await stat(memoFile)).mtimeMs, 'not rewritten').to.equal(written)
+      await appendFile(file, `${hashed('newcomer')} ${ED_TYPE} ${ED_B64}\n`)
+      await run(['newcomer', hosts[0]!])
+      const after = JSON.parse(await readFile(memoFile, 'utf8')) as { files: Record<string, FileMemo> }
+      expect(after.files[file]!.lines).to.equal(hosts.length + 1)
     })
 
     it('a memo that cannot be read is no memo: the run finds every host and writes a new one', async () => {
