@@ -15,7 +15,7 @@
  */
 import { ConnectionPool } from '../ssh/pool.ts'
 import { rememberHashedLines } from '../ssh/host-key-check.ts'
-import { preconnectKey, preconnectOn, readPreconnect } from './preconnect.ts'
+import { preconnectKey, preconnectOn, readPreconnectHint, sendAheadOf } from './preconnect.ts'
 import { handOver, type EarlyStart } from './early-handover.ts'
 import { knownHostsMemoFile, stateDir } from './run-paths.ts'
 import { PROBE_COMMAND } from '../engine/probe-batch.ts'
@@ -96,11 +96,12 @@ export function startEarly(argv: readonly string[]): void {
   const args = parseEarly(argv)
   if (!args) return
   const key = preconnectKey(args)
-  const endpoints = readPreconnect(stateDir(), key)
+  const hint = readPreconnectHint(stateDir(), key)
+  const endpoints = hint.hosts
   if (endpoints.length === 0) return
   rememberHashedLines(knownHostsMemoFile())
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
-  pool.preconnect(endpoints, { openAhead: PROBE_COMMAND })
+  pool.preconnect(endpoints, { openAhead: PROBE_COMMAND, sendAhead: sendAheadOf(hint.probes) })
   trace(`early start: ${endpoints.length} handshakes begun before the CLI loaded`)
   const early: EarlyStart = { key, acceptNewHostKeys: args.acceptNewHostKeys, timeout: args.timeout, pool }
   handOver(early)

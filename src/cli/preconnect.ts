@@ -3,6 +3,9 @@ import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } 
 import { join, resolve } from 'node:path'
 import type { HostInfo } from '../inventory/types.ts'
 import { endpointOf, type Endpoint } from '../ssh/endpoint.ts'
+import type { SendAhead } from '../ssh/connection.ts'
+import { READ_ONLY_HEADER, remarkProbe } from '../engine/probe-batch.ts'
+import { containsSecret } from '../core/secret.ts'
 
 /**
  * Which hosts to start connecting to before the playbook and inventory load.
@@ -21,6 +24,12 @@ import { endpointOf, type Endpoint } from '../ssh/endpoint.ts'
  * bastion (endpointOf), runs with --rerun or --workers, and any run with
  * MUSTER_PRECONNECT=0. The file holds no secret: names, addresses, ports,
  * users and the paths of key and known_hosts files.
+ *
+ * It also holds each host's first probe script of that run, sealed (seal.ts)
+ * by the key the connection logged in with, so the next run can send it on the
+ * channel opened ahead and the host answers while the playbook loads; the run
+ * takes that answer only if the probe it plans is the same script. Only a
+ * read-only probe in which no secret appears is kept, up to 256 KiB.
  */
 export interface PreconnectKey {
   playbook: string
@@ -33,7 +42,17 @@ interface Entry {
   key: string
   files: [string, number, number][]
   hosts: Endpoint[]
+  /** host name -> its first probe, sealed */
+  probes?: Record<string, SealedProbe>
 }
+
+export interface SealedProbe {
+  script: string
+  seal: string
+}
+
+/** What a probe sent ahead may weigh: a converged check's is a few KiB per host. */
+const MAX_PROBE = 256 * 1024
 
 const FILE = 'preconnect.json'
 /** Entries kept: one per playbook/inventory/selection a project runs, newest first. */
@@ -51,9 +70,36 @@ export function preconnectKey(k: PreconnectKey, cwd = process.cwd(), env: NodeJS
 
 /** The endpoints the last run with this key connected to, if none of its source files changed since. */
 export function readPreconnect(dir: string, key: string): Endpoint[] {
+  return readPreconnectHint(dir, key).hosts
+}
+
+/** The endpoints, and the first probes to send ahead on them, of the last run with this key, if none of its source files changed since. */
+export function readPreconnectHint(dir: string, key: string): { hosts: Endpoint[]; probes: Record<string, SealedProbe> } {
   const entry = readEntries(dir).find((e) => e.key === key)
-  if (!entry || !unchanged(entry.files)) return []
-  return entry.hosts
+  if (!entry || !unchanged(entry.files)) return { hosts: [], probes: {} }
+  return { hosts: entry.hosts, probes: entry.probes ?? {} }
+}
+
+/** For ConnectionPool.preconnect: each host's recorded probe, to be checked against its seal and sent with a fresh marker. */
+export function sendAheadOf(probes: Readonly<Record<string, SealedProbe>>): (host: string) => SendAhead | undefined {
+  return (host) => {
+    const p = Object.hasOwn(probes, host) ? probes[host] : undefined
+    return p && typeof p.script === 'string' && typeof p.seal === 'string' ? { script: p.script, seal: p.seal, prepare: remarkProbe } : undefined
+  }
+}
+
+/**
+ * The first probes worth keeping for the next run: read-only, with no secret
+ * in them, not too large, and sealed by the connection that sent them.
+ */
+export function sealedProbes(first: ReadonlyMap<string, string>, seal: (host: string, script: string) => string | undefined): Record<string, SealedProbe> {
+  const out: Record<string, SealedProbe> = {}
+  for (const [host, script] of first) {
+    if (!script.startsWith(READ_ONLY_HEADER) || script.length > MAX_PROBE || containsSecret(script)) continue
+    const s = seal(host, script)
+    if (s !== undefined) out[host] = { script, seal: s }
+  }
+  return out
 }
 
 /**
@@ -61,7 +107,13 @@ export function readPreconnect(dir: string, key: string): Endpoint[] {
  * what the run loaded, as [path, mtime, size] when it was read (a module's
  * compiled inputs), or a path to stat now (an INI or YAML inventory).
  */
-export function writePreconnect(dir: string, key: string, files: readonly (string | [string, number, number])[], hosts: readonly HostInfo[]): void {
+export function writePreconnect(
+  dir: string,
+  key: string,
+  files: readonly (string | [string, number, number])[],
+  hosts: readonly HostInfo[],
+  probes: Readonly<Record<string, SealedProbe>> = {},
+): void {
   const endpoints = hosts.map(endpointOf).filter((e): e is Endpoint => e !== undefined)
   const byPath = new Map<string, [string, number, number] | undefined>()
   for (const f of files) {
@@ -70,7 +122,9 @@ export function writePreconnect(dir: string, key: string, files: readonly (strin
   }
   const stamped = [...byPath.values()]
   const entries = readEntries(dir).filter((e) => e.key !== key)
-  if (endpoints.length > 0 && stamped.every((s) => s !== undefined)) entries.unshift({ key, files: stamped as [string, number, number][], hosts: endpoints })
+  const kept = Object.fromEntries(Object.entries(probes).filter(([host]) => endpoints.some((e) => e.name === host)))
+  if (endpoints.length > 0 && stamped.every((s) => s !== undefined))
+    entries.unshift({ key, files: stamped as [string, number, number][], hosts: endpoints, ...(Object.keys(kept).length > 0 ? { probes: kept } : {}) })
   const file = join(dir, FILE)
   const tmp = `${file}.${process.pid}.tmp`
   try {

@@ -16,7 +16,7 @@ import { parseShard, planShard } from '../engine/shard.ts'
 import type { ShardInfo } from '../engine/events.ts'
 import { outputClosed } from './output.ts'
 import { runInWorkers, workerPlan } from './run-workers.ts'
-import { preconnectKey, preconnectOn, readPreconnect, writePreconnect } from './preconnect.ts'
+import { preconnectKey, preconnectOn, readPreconnectHint, sealedProbes, sendAheadOf, writePreconnect } from './preconnect.ts'
 import { compiledInputs } from '../core/ts-module.ts'
 import { PROBE_COMMAND } from '../engine/probe-batch.ts'
 import { knownHostsMemoFile, stateDir } from './run-paths.ts'
@@ -88,7 +88,10 @@ function newPool(args: RunArgs, preconnect: string | undefined): ConnectionPool 
   rememberHashedLines(knownHostsMemoFile())
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
   // and each one's first probe channel: `sh -s` waits for the script on stdin, so the host's session set-up overlaps too
-  if (preconnect !== undefined) pool.preconnect(readPreconnect(stateDir(), preconnect), { openAhead: PROBE_COMMAND })
+  if (preconnect !== undefined) {
+    const hint = readPreconnectHint(stateDir(), preconnect)
+    pool.preconnect(hint.hosts, { openAhead: PROBE_COMMAND, sendAhead: sendAheadOf(hint.probes) })
+  }
   return pool
 }
 
@@ -139,6 +142,8 @@ async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => voi
         })
       : undefined
   const interrupted = (): boolean => interrupt?.signal.aborted ?? false
+  // each host's first probe, for the next identical run to send ahead (preconnect.ts)
+  const firstProbes = new Map<string, string>()
   const runOnce = (onEvent: (e: MusterEvent) => void): Promise<Recap> =>
     runPlaybook({
       playbook,
@@ -153,6 +158,7 @@ async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => voi
       forks: args.forks,
       diff: args.diff,
       connect: (h) => pool.get(h),
+      ...(preconnect !== undefined ? { onFirstProbe: (host: string, script: string) => void firstProbes.set(host, script) } : {}),
       onEvent,
       ...(interrupt ? { signal: interrupt.signal, stopBetweenResources: true } : {}),
     })
@@ -214,7 +220,10 @@ async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => voi
     reporter.on({ type: 'run:end', recap })
     await reporter.close()
     writeRunLog(stateDir(), args.playbook, args.inventory, recap, { interrupted: interrupted(), ...(shardSpec ? { shard: shardSpec } : {}) })
-    if (preconnect !== undefined) writePreconnect(stateDir(), preconnect, [...compiledInputs(), args.playbook, args.inventory], pool.connectedHosts())
+    if (preconnect !== undefined) {
+      const probes = sealedProbes(firstProbes, (host, script) => pool.seal(host, script))
+      writePreconnect(stateDir(), preconnect, [...compiledInputs(), args.playbook, args.inventory], pool.connectedHosts(), probes)
+    }
     if (mode === 'check' && args.watch !== undefined) recap = (await watch(runOnce, driftOf(firstEvents), pool, args, out)) ?? recap
   } finally {
     interrupt?.stop()

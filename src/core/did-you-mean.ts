@@ -9,7 +9,7 @@ export function closest(word: string, known: Iterable<string>, max = 3): string[
   const scored: [string, number][] = []
   for (const k of new Set(known)) {
     if (k === word) continue
-    const d = editDistance(word.toLowerCase(), k.toLowerCase())
+    const d = editDistance(word.toLowerCase(), k.toLowerCase(), limit)
     if (d <= limit) scored.push([k, d])
   }
   const best = Math.min(...scored.map(([, d]) => d))
@@ -24,17 +24,32 @@ export function didYouMean(word: string, known: Iterable<string>): string {
   return `; did you mean ${near.map((n) => `'${n}'`).join(' or ')}?`
 }
 
-/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)])
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j
+/**
+ * Optimal string alignment distance: insertions, deletions, substitutions and
+ * adjacent swaps. With `limit`, any distance above it comes back as limit + 1,
+ * found as soon as a whole row exceeds it: every run compares each host's vars
+ * with its roles' names, so this is on the path of a converged check.
+ */
+export function editDistance(a: string, b: string, limit = Infinity): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1
+  const n = b.length
+  let before = new Int32Array(n + 1) // row i - 2
+  let prev = new Int32Array(n + 1) // row i - 1
+  let row = new Int32Array(n + 1)
+  for (let j = 0; j <= n; j++) prev[j] = j
   for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1)
-      d[i]![j] = v
+    row[0] = i
+    let rowMin = i
+    const ai = a.charCodeAt(i - 1)
+    for (let j = 1; j <= n; j++) {
+      const bj = b.charCodeAt(j - 1)
+      let v = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (ai === bj ? 0 : 1))
+      if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === bj) v = Math.min(v, before[j - 2]! + 1)
+      row[j] = v
+      if (v < rowMin) rowMin = v
     }
+    if (rowMin > limit) return limit + 1
+    ;[before, prev, row] = [prev, row, before]
   }
-  return d[a.length]![b.length]!
+  return prev[n]!
 }

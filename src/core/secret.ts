@@ -40,6 +40,12 @@ export function isSecret(v: unknown): v is Secret {
   return v instanceof Secret
 }
 
+/** Whether any registered secret's text (of 3 characters or more, as maskSecrets) appears in `text`. */
+export function containsSecret(text: string): boolean {
+  for (const s of registry) if (s.length >= 3 && text.includes(s)) return true
+  return false
+}
+
 /** Replace every registered secret's text in `text` by `***`. */
 export function maskSecrets(text: string): string {
   if (registry.size === 0 || !text) return text

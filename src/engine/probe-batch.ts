@@ -43,8 +43,14 @@ export function planSections(queries: readonly FactQuery<unknown>[]): ProbeSecti
   return sections
 }
 
+const MARKER = /__muster_[0-9a-f]{12}__/
+
+function newMarker(): string {
+  return `__muster_${randomBytes(6).toString('hex')}__`
+}
+
 export function buildBatch(queries: readonly FactQuery<unknown>[]): ProbeBatch {
-  const marker = `__muster_${randomBytes(6).toString('hex')}__`
+  const marker = newMarker()
   const sections = planSections(queries)
   const lines = [READ_ONLY_HEADER + 'export LC_ALL=C']
   sections.forEach((s, i) => {
@@ -104,4 +110,28 @@ export function parseBatch(batch: ProbeBatch, stdout: string): Map<string, unkno
     throw new ProbeParseError(`the script ended before ${missing.join(', ')} reported`)
   }
   return out
+}
+
+/**
+ * A recorded probe script made ready to send again, before this run has
+ * planned anything (preconnect.ts): its marker replaced by a fresh one. Only a
+ * read-only probe qualifies; anything else gives undefined and is not sent.
+ */
+export function remarkProbe(script: string): string | undefined {
+  const old = MARKER.exec(script)?.[0]
+  if (!old || !script.startsWith(READ_ONLY_HEADER)) return undefined
+  return script.split(old).join(newMarker())
+}
+
+/**
+ * The batch as the script sent ahead (remarkProbe), when that script is this
+ * batch's but for its marker: the run then sends the very same text, and the
+ * connection hands back the answer the host already gave to it. Otherwise the
+ * batch as built.
+ */
+export function adoptSentAhead(batch: ProbeBatch, sent: string | undefined): ProbeBatch {
+  const marker = sent === undefined ? undefined : MARKER.exec(sent)?.[0]
+  if (marker === undefined) return batch
+  const script = batch.script.split(batch.marker).join(marker)
+  return script === sent ? { ...batch, script, marker } : batch
 }

@@ -31,6 +31,7 @@ export function readOnly(conn: Connection): Connection {
       record?.({ kind: 'exec', command, script })
       return conn.exec(command, opts)
     },
+    sentAhead: (command) => conn.sentAhead?.(command),
     put: (_c, remotePath) => Promise.reject(new CheckModeViolation(conn.host, `upload ${remotePath}`)),
     get: (remotePath) => {
       record?.({ kind: 'get', path: remotePath })

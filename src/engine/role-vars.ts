@@ -145,7 +145,7 @@ export function closestName(name: string, declared: Iterable<string>): string | 
   for (const d of declared) {
     if (d === name) return undefined
     // every run asks this of each host's vars against its roles' declarations: the lengths alone rule out most pairs
-    const distance = d.toLowerCase() === name.toLowerCase() ? 0 : Math.abs(d.length - name.length) > limit ? Infinity : editDistance(name, d)
+    const distance = d.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, d, limit)
     if (distance < bestDistance) [best, bestDistance] = [d, distance]
   }
   return bestDistance <= limit ? best : undefined

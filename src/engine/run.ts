@@ -14,7 +14,7 @@ import { readOnly } from './read-only-connection.ts'
 import { trace } from '../core/trace.ts'
 import { userFrames, userLocation } from '../core/user-frames.ts'
 import { FactCache } from './fact-cache.ts'
-import { buildBatch, parseBatch, PROBE_COMMAND } from './probe-batch.ts'
+import { adoptSentAhead, buildBatch, parseBatch, PROBE_COMMAND } from './probe-batch.ts'
 import type { FactQuery } from '../contract/fact.ts'
 
 export interface RunOptions {
@@ -42,6 +42,8 @@ export interface RunOptions {
   connect: (host: HostInfo) => Promise<Connection>
   onEvent: Listener
   probeTimeoutMs?: number
+  /** A host's first probe script was sent and its answer read: the next identical run may send it ahead (preconnect.ts). */
+  onFirstProbe?: (host: string, script: string) => void
   /**
    * Aborted (Ctrl-C, or stdout closed: its `reason` says which): hosts in flight finish their play, no further batch or
    * play starts, and only the plays marked `always` still run.
@@ -321,10 +323,12 @@ class PlaybookRun {
       const queries = await this.laterQueries(host, hr, -1, connecting)
       if (queries.length === 0) return
       const conn = await connecting
-      const batch = buildBatch(queries)
+      // the last identical run's first probe may be on its way already (Connection.openAhead): if it is this one, its answer is ours
+      const batch = adoptSentAhead(buildBatch(queries), conn.sentAhead?.(PROBE_COMMAND))
       const res = await conn.exec(PROBE_COMMAND, { stdin: batch.script, ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}) })
       hr.cache.setAll(parseBatch(batch, res.stdout))
       hr.warmBatches = 1
+      opts.onFirstProbe?.(host.name, batch.script)
       trace(`${host.name}: probed`)
     } catch {
       // unreachable, an expansion error, a probe that cannot be read: the host's first play reports it

@@ -48,8 +48,24 @@ export interface Connection {
    * A connection without it is never handed over that way.
    */
   rebind?(info: HostInfo): void
-  /** Open an exec channel for `command` ahead of the exec() that will send its stdin (see Ssh2Connection.openAhead). */
-  openAhead?(command: string): void
+  /**
+   * Open an exec channel for `command` ahead of the exec() that will send its
+   * stdin (see Ssh2Connection.openAhead); with `send`, write that script on it
+   * now, if its seal is this connection's own (seal.ts).
+   */
+  openAhead?(command: string, send?: SendAhead): void
+  /** The script openAhead sent for `command`, not yet taken: an exec() of exactly it takes its answer. */
+  sentAhead?(command: string): string | undefined
+  /** This connection's seal over `text` (seal.ts), or undefined when it did not log in with a key file. */
+  seal?(text: string): string | undefined
+}
+
+/** A script to send with a channel opened ahead: a later run's first probe, recorded and sealed by an earlier one. */
+export interface SendAhead {
+  script: string
+  seal: string
+  /** What is sent: the script made ready for this run (a fresh marker), or undefined to send nothing. */
+  prepare: (script: string) => string | undefined
 }
 
 /** The host cannot be reached, refused us, or went away mid-run. Exit code 3 territory. */

@@ -1,6 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit'
 import type { HostInfo } from '../inventory/types.ts'
-import { emptyStats, HostKeyError, UnreachableError, type Connection, type ConnectionStats } from './connection.ts'
+import { emptyStats, HostKeyError, UnreachableError, type Connection, type ConnectionStats, type SendAhead } from './connection.ts'
 import { connect, type ConnectOptions, type Tunneller } from './ssh2-connection.ts'
 import { endpointOf, hostOfEndpoint, sameEndpoint, type Endpoint } from './endpoint.ts'
 
@@ -69,13 +69,15 @@ export class ConnectionPool {
    * not yet in known_hosts is never accepted here, whatever acceptNewHostKeys
    * says: get() then connects again as the run asked. `openAhead`: a command
    * whose channel each connection opens as soon as it is up, for the run's
-   * first exec of it (the probe's `sh -s`, waiting for its script on stdin).
+   * first exec of it (the probe's `sh -s`, waiting for its script on stdin);
+   * `sendAhead`: the script to write on it at once, host by host (the last
+   * identical run's first probe, sealed: Connection.openAhead).
    */
-  preconnect(endpoints: readonly Endpoint[], opts: { openAhead?: string } = {}): void {
+  preconnect(endpoints: readonly Endpoint[], opts: { openAhead?: string; sendAhead?: (host: string) => SendAhead | undefined } = {}): void {
     for (const endpoint of endpoints) {
       if (this.#connections.has(endpoint.name) || this.#early.has(endpoint.name)) continue
       const conn = this.#handshakes(() => this.#connect(hostOfEndpoint(endpoint), { ...this.opts, acceptNewHostKeys: false })).then((c) => {
-        if (opts.openAhead !== undefined) c.openAhead?.(opts.openAhead)
+        if (opts.openAhead !== undefined) c.openAhead?.(opts.openAhead, opts.sendAhead?.(endpoint.name))
         return c
       })
       conn.catch(() => undefined) // judged when the run asks for the host, or never
@@ -116,6 +118,11 @@ export class ConnectionPool {
   /** The hosts this pool has connected, as the run described them (for the next run's preconnect). */
   connectedHosts(): HostInfo[] {
     return [...this.#open.keys()].map((name) => this.#hosts.get(name)!).filter(Boolean)
+  }
+
+  /** The host's connection's seal over `text` (Connection.seal), if it is open and logged in with a key file. */
+  seal(name: string, text: string): string | undefined {
+    return this.#open.get(name)?.seal?.(text)
   }
 
   /** Bastions by how many hops from here they are (1: reached directly). */

@@ -7,6 +7,7 @@ import ssh2 from 'ssh2'
 import type { Client, ClientChannel, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2'
 import type { HostInfo } from '../inventory/types.ts'
 import { authHandler, describeAuthFailure, planAuth, type KeyCache } from './auth.ts'
+import { sealHolds, sealKeyOf, sealOf, type SealKey } from './seal.ts'
 import { BecomeGate, becomeCommand, becomeOf, newMarks, usesBecome } from './become.ts'
 import { gateChannel, type GatedChannel } from './become-channel.ts'
 import { deadlineCommand } from './deadline.ts'
@@ -18,6 +19,7 @@ import {
   type Connection,
   type ExecOptions,
   type ExecResult,
+  type SendAhead,
 } from './connection.ts'
 import { defaultKnownHostsFile, lookUpHostKey } from './host-key-check.ts'
 import { expandHome } from './home.ts'
@@ -134,7 +136,7 @@ export async function connect(host: HostInfo, opts: ConnectOptions = {}): Promis
       }
       settled = true
       clearTimeout(timer)
-      resolve(new Ssh2Connection(host, client, socket!, opts))
+      resolve(new Ssh2Connection(host, client, socket!, opts, sealKeyOf(plan, tried)))
     })
 
     const start = (sock: Duplex): void => {
@@ -206,6 +208,19 @@ function socketErrorText(e: SshError, endpoint: string): string {
   }
 }
 
+/** A channel openAhead opened: `answer` when a script was sent on it at once. */
+interface AheadChannel {
+  ch: ClientChannel
+  gone: () => boolean
+  answer?: AheadAnswer
+}
+
+interface AheadAnswer {
+  result: Promise<ExecResult>
+  /** the channel is gone: its session slot is free */
+  closed: Promise<void>
+}
+
 /** Settles a caller's promise once, however many of exit, timeout and loss race for it. */
 interface Outcome<T> {
   resolve(value: T): void
@@ -239,6 +254,7 @@ export class Ssh2Connection implements Connection {
     private readonly client: Client,
     private readonly socket: Duplex,
     private readonly opts: ConnectOptions = {},
+    private readonly sealKey?: SealKey,
   ) {
     this.host = info.name
     this.#limit = pLimit(opts.maxChannels ?? CONNECT_DEFAULTS.maxChannels)
@@ -257,8 +273,12 @@ export class Ssh2Connection implements Connection {
     client.on('close', () => this.#lose('the connection was closed'))
   }
 
-  /** An exec channel opened ahead of the run's first command (openAhead), and whether sshd has closed it since. */
-  #ahead: { command: string; channel: Promise<{ ch: ClientChannel; gone: () => boolean } | undefined> } | undefined
+  /**
+   * An exec channel opened ahead of the run's first command (openAhead), and
+   * whether sshd has closed it since; with `sent`, the script already written
+   * on it and the answer being gathered.
+   */
+  #ahead: { command: string; sent?: string; channel: Promise<AheadChannel | undefined> } | undefined
 
   /**
    * Open an exec channel for `command` now, to serve the next exec() of
@@ -267,34 +287,80 @@ export class Ssh2Connection implements Connection {
    * writes the run's first probe script. The session's set-up on the host
    * (PAM, logind, the shell's start) then overlaps loading the playbook. Any
    * other exec() first closes it unused (sh reads end-of-file and exits).
+   *
+   * With `send`: the last identical run's first probe, sealed by this
+   * connection's own key, is written at once, so the host runs it while the
+   * playbook loads. The run's exec() takes its answer only if it sends exactly
+   * that script; any other first exec() leaves it unread.
    */
-  openAhead(command: string): void {
+  openAhead(command: string, send?: SendAhead): void {
     if (this.#lost || this.#ahead || usesBecome(this.info, undefined)) return
-    const channel = new Promise<{ ch: ClientChannel; gone: () => boolean } | undefined>((resolve) => {
+    const sent = send && this.sealKey && sealHolds(this.sealKey, this.host, send.script, send.seal) ? send.prepare(send.script) : undefined
+    const channel = new Promise<AheadChannel | undefined>((resolve) => {
       try {
         this.client.exec(command, (err, ch) => {
           if (err) return resolve(undefined)
           let closed = false
           ch.once('close', () => (closed = true))
-          resolve({ ch, gone: () => closed })
+          resolve({ ch, gone: () => closed, ...(sent !== undefined ? { answer: this.#sendAhead(ch, sent) } : {}) })
         })
       } catch {
         resolve(undefined) // the socket is no longer writable: exec() will say so
       }
     })
-    this.#ahead = { command, channel }
+    this.#ahead = { command, ...(sent !== undefined ? { sent } : {}), channel }
+    if (sent !== undefined) trace(`${this.host}: the last run's first probe is sent ahead`)
   }
 
-  /** The channel opened ahead, if this exec may take it; any other exec closes it first. */
-  #takeAhead(remote: string, gated: boolean): Promise<ClientChannel | undefined> | undefined {
+  sentAhead(command: string): string | undefined {
+    return this.#ahead?.command === command ? this.#ahead.sent : undefined
+  }
+
+  seal(text: string): string | undefined {
+    return this.sealKey ? sealOf(this.sealKey, this.host, text) : undefined
+  }
+
+  /** Write the script and gather its answer now, as exec() would; the channel holds a session slot until it closes. */
+  #sendAhead(ch: ClientChannel, script: string): AheadAnswer {
+    this.#channelsOpen++
+    this.stats.bytesSent += Buffer.byteLength(script)
+    let settle!: Outcome<ExecResult>
+    const result = new Promise<ExecResult>((resolve, reject) => {
+      let done = false
+      settle = {
+        resolve: (v) => !done && ((done = true), resolve(v)),
+        reject: (e) => !done && ((done = true), reject(e)),
+        get done() {
+          return done
+        },
+      }
+    })
+    result.catch(() => undefined) // read by the exec() that takes it, or by no one
+    let gone!: () => void
+    const closed = new Promise<void>((resolve) => (gone = resolve))
+    this.#collect(ch, settle, () => {
+      this.#channelsOpen--
+      for (const wake of this.#closeWaiters.splice(0)) wake()
+      gone()
+    })
+    ch.end(script)
+    return { result, closed }
+  }
+
+  /** The channel opened ahead, if this exec may take it; any other exec closes it first (and never reads what was sent on it). */
+  #takeAhead(remote: string, stdin: string | Buffer | undefined, gated: boolean): Promise<AheadChannel | undefined> | undefined {
     const ahead = this.#ahead
     if (!ahead) return undefined
     this.#ahead = undefined
-    const fits = ahead.command === remote && !gated
+    const fits = ahead.command === remote && !gated && (ahead.sent === undefined || (stdin !== undefined && stdin.toString() === ahead.sent))
     return ahead.channel.then((got) => {
-      if (got && fits && !got.gone()) {
-        trace(`${this.host}: the channel opened ahead runs ${remote}`)
-        return got.ch
+      if (got && fits && (got.answer || !got.gone())) {
+        trace(`${this.host}: the channel opened ahead runs ${remote}${got.answer ? ', its script sent ahead' : ''}`)
+        return got
+      }
+      if (got?.answer) {
+        this.stats.execs++ // it ran: a script this run did not use is still an exec on the host
+        trace(`${this.host}: the script sent ahead is not this run's first: its answer is not read`)
       }
       if (got && !got.gone()) got.ch.close()
       return undefined
@@ -514,17 +580,26 @@ export class Ssh2Connection implements Connection {
           openFailed(e as Error) // ssh2 throws when the socket is no longer writable
         }
       }
-      const ahead = this.#takeAhead(remote, gate !== undefined)
+      const ahead = this.#takeAhead(remote, opts.stdin, gate !== undefined)
       if (!ahead) return attempt(0)
-      void ahead.then((ch) => {
-        if (!ch) return attempt(0)
+      void ahead.then((got) => {
+        if (!got) return attempt(0)
+        if (got.answer) {
+          // the script went with the channel: its answer, maybe already here, is this exec's
+          channel = got.ch
+          got.answer.result.then(outcome.resolve, outcome.reject)
+          return void got.answer.closed.then(() => {
+            clearTimeout(timer)
+            released()
+          })
+        }
         if (this.#lost || outcome.done) {
-          ch.close()
+          got.ch.close()
           if (!outcome.done) outcome.reject(this.#lost!)
           clearTimeout(timer)
           return released()
         }
-        opened(ch)
+        opened(got.ch)
       })
     })
   }

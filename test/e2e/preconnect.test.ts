@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { appendFileSync, cpSync, writeFileSync } from 'node:fs'
+import { appendFileSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { scratchDirs } from '../support/scratch.ts'
 import { startSshd, type SshdHandle } from '../support/sshd.ts'
@@ -56,6 +56,58 @@ describe('e2e: connections opened before the playbook loads (preconnect)', funct
     expect(without.code).to.equal(0)
     expect(outcome(withIt)).to.deep.equal(outcome(without)).and.to.have.length(7)
     expect(withIt.recap!.hosts.box!.probeBatches).to.equal(1)
+  })
+
+  const hintFile = (): string => join(env.MUSTER_STATE_DIR!, 'preconnect.json')
+  const SENT = 'box: the channel opened ahead runs sh -s, its script sent ahead'
+
+  it('the next identical run sends its first probe ahead, sealed, and takes the answer the host already gave: one exec, the same results', async () => {
+    const hint = JSON.parse(readFileSync(hintFile(), 'utf8')) as { entries: { probes?: Record<string, { script: string; seal: string }> }[] }
+    const probe = hint.entries[0]!.probes!.box!
+    expect(probe.script.startsWith('#!/bin/sh\n# muster: read-only probe\n'), 'a read-only probe').to.equal(true)
+    expect(probe.seal).to.match(/^[0-9a-f]{64}$/)
+    const ahead = await runMuster('check')
+    const without = await runMuster('check', { MUSTER_PRECONNECT: '0' })
+    expect(ahead.code, ahead.stderr).to.equal(0)
+    expect(ahead.stderr).to.contain("box: the last run's first probe is sent ahead")
+    expect(ahead.stderr).to.contain(SENT)
+    expect(outcome(ahead)).to.deep.equal(outcome(without)).and.to.have.length(7)
+    expect(ahead.recap!.hosts.box!.stats.execs, 'the probe sent ahead is the run\'s one exec').to.equal(1)
+    expect(ahead.recap!.hosts.box!.probeBatches).to.equal(1)
+  })
+
+  it('a first probe that differs from the one sent ahead (other -e vars, same files) is sent anew: the answer given ahead is never read', async () => {
+    const other = tmp.make('muster-e2e-preconnect-other-')
+    const args = ['-e', `root=${other}`]
+    const r = await runMuster('check', {}, args)
+    const without = await runMuster('check', { MUSTER_PRECONNECT: '0' }, args)
+    expect(r.stderr).to.contain('box: the script sent ahead is not this run\'s first: its answer is not read')
+    expect(r.stderr).not.to.contain(SENT)
+    expect(r.code, 'nothing under the other root: drift').to.equal(without.code).and.to.equal(2)
+    expect(outcome(r)).to.deep.equal(outcome(without)).and.to.have.length(7)
+    expect(r.recap!.hosts.box!.stats.execs, 'the unread one is counted too').to.equal(2)
+  })
+
+  it('a probe in the hint that was edited, or sealed by another key, is never sent: nothing of it runs on the host', async () => {
+    await runMuster('check') // records the -e root=ROOT probe again
+    const witness = join(env.ROOT!, 'tampered')
+    const original = readFileSync(hintFile(), 'utf8')
+    const edit = (change: (p: { script: string; seal: string }) => void): void => {
+      const hint = JSON.parse(original) as { entries: { probes: Record<string, { script: string; seal: string }> }[] }
+      change(hint.entries[0]!.probes.box!)
+      writeFileSync(hintFile(), JSON.stringify(hint))
+    }
+    edit((p) => (p.script = p.script.replace('export LC_ALL=C', `export LC_ALL=C\ntouch ${witness}`)))
+    const edited = await runMuster('check')
+    edit((p) => (p.seal = 'ab'.repeat(32)))
+    const resealed = await runMuster('check')
+    for (const r of [edited, resealed]) {
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stderr).not.to.contain('first probe is sent ahead')
+      expect(r.stderr, 'the channel opened ahead still serves the probe the run planned').to.contain('box: the channel opened ahead runs sh -s\n')
+      expect(r.recap!.hosts.box!.stats.execs).to.equal(1)
+    }
+    expect(existsSync(witness), 'the edited script never ran').to.equal(false)
   })
 
   it('a changed inventory or playbook file means no early connection', async () => {

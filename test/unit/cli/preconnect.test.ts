@@ -1,7 +1,8 @@
 import { expect } from 'chai'
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { preconnectKey, readPreconnect, writePreconnect } from '../../../src/cli/preconnect.ts'
+import { preconnectKey, readPreconnect, readPreconnectHint, sealedProbes, sendAheadOf, writePreconnect } from '../../../src/cli/preconnect.ts'
+import { secret } from '../../../src/core/secret.ts'
 import { scratchDirs } from '../../support/scratch.ts'
 import { hostInfo } from '../ssh/host-info.ts'
 
@@ -76,4 +77,31 @@ describe('preconnect hints: which hosts a run may connect to before its playbook
     expect(readPreconnect(dir, 'k2').map((e) => e.name)).to.deep.equal(['h2'])
     expect(readPreconnect(dir, 'k1')).to.deep.equal([])
   })
+
+  it('keeps each host\'s first probe, sealed, only when it is a read-only probe with no secret in it', () => {
+    const probe = (body: string): string => `#!/bin/sh\n# muster: read-only probe\nexport LC_ALL=C\nprintf '%s S %s\\n' '__muster_0123456789ab__' 0\n(\n${body}\n)\n`
+    secret('s3cret-in-a-probe')
+    const first = new Map([
+      ['plain', probe('stat /etc/motd')],
+      ['secret', probe("mysql -e 'select 1' -ps3cret-in-a-probe")],
+      ['not-a-probe', 'rm -rf /tmp/x\n'],
+      ['unsealed', probe('stat /etc/hosts')],
+      ['huge', probe('#'.repeat(300 * 1024))],
+    ])
+    const kept = sealedProbes(first, (host, script) => (host === 'unsealed' ? undefined : `seal of ${host} ${script.length}`))
+    expect(Object.keys(kept)).to.deep.equal(['plain'])
+    expect(kept.plain!.seal).to.equal(`seal of plain ${first.get('plain')!.length}`)
+
+    const dir = tmp.make('muster-preconnect-')
+    const inv = join(dir, 'hosts.ini')
+    writeFileSync(inv, 'x\n')
+    writePreconnect(dir, 'k', [inv], [hostInfo({ name: 'plain' })], { ...kept, gone: { script: probe('x'), seal: 'y' } })
+    const hint = readPreconnectHint(dir, 'k')
+    expect(Object.keys(hint.probes), 'only the run\'s own hosts').to.deep.equal(['plain'])
+    const send = sendAheadOf(hint.probes)
+    expect(send('plain')!.prepare(send('plain')!.script)).to.match(/__muster_(?!0123456789ab)[0-9a-f]{12}__/)
+    expect(send('other')).to.equal(undefined)
+    expect(send('__proto__')).to.equal(undefined)
+  })
 })
+

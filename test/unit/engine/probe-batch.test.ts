@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { buildBatch, parseBatch, ProbeParseError } from '../../../src/engine/probe-batch.ts'
+import { adoptSentAhead, buildBatch, parseBatch, ProbeParseError, remarkProbe } from '../../../src/engine/probe-batch.ts'
 import { query, type FactKind } from '../../../src/contract/fact.ts'
 import { LocalConnection } from '../../../src/ssh/local-connection.ts'
 
@@ -39,4 +39,27 @@ describe('engine: probe batch', () => {
     const b = buildBatch([query(echoKind, 'x')])
     expect(() => parseBatch(b, 'garbage')).to.throw(ProbeParseError, /ended before echo/)
   })
+
+  it('a recorded probe is sent again with a fresh marker, and only a read-only probe is', () => {
+    const b = buildBatch([query(echoKind, 'a'), query(shellKind, 'echo hi')])
+    const again = remarkProbe(b.script)!
+    expect(again).to.not.equal(b.script)
+    expect(again.split(b.marker)).to.have.length(1)
+    expect(again.replace(/__muster_[0-9a-f]{12}__/g, 'M')).to.equal(b.script.split(b.marker).join('M'))
+    expect(remarkProbe(b.script.replace('# muster: read-only probe', '# anything')), 'not a probe').to.equal(undefined)
+    expect(remarkProbe('#!/bin/sh\n# muster: read-only probe\necho no marker\n')).to.equal(undefined)
+  })
+
+  it('a batch takes the script sent ahead when it is the same but for its marker, and parses the answer to it', async () => {
+    const queries = [query(echoKind, 'a'), query(shellKind, 'echo hi')]
+    const sent = remarkProbe(buildBatch(queries).script)!
+    const b = adoptSentAhead(buildBatch(queries), sent)
+    expect(b.script).to.equal(sent)
+    const res = await new LocalConnection().exec('sh -s', { stdin: sent })
+    expect(parseBatch(b, res.stdout).get('shell\u0000echo hi')).to.deep.equal({ code: 0, out: 'hi\n' })
+    const other = buildBatch([query(echoKind, 'b'), query(shellKind, 'echo hi')])
+    expect(adoptSentAhead(other, sent), 'another probe: built as is').to.equal(other)
+    expect(adoptSentAhead(other, undefined)).to.equal(other)
+  })
 })
+
