@@ -37,6 +37,7 @@ export async function buildDist({ types = false } = {}) {
     sourcemap: 'linked',
     logLevel: 'warning',
   })
+  await buildVendor(`${outdir}/vendor`)
   mkdirSync(outdir, { recursive: true })
   if (types) emitTypes(`${outdir}/types`)
   writeFileSync(`${outdir}/.stamp`, `${Date.now()}\n`)
@@ -44,6 +45,45 @@ export async function buildDist({ types = false } = {}) {
   if (existsSync(`${root}dist`)) renameSync(`${root}dist`, old)
   renameSync(outdir, `${root}dist`)
   rmSync(old, { recursive: true, force: true })
+}
+
+/**
+ * The CommonJS packages every run loads, each bundled into one file
+ * (src/core/require-package.ts says why and loads them): Node's loader costs
+ * more per package file than compiling one file of the same code. Native
+ * parts stay outside and load from node_modules by their package path, as
+ * the package itself would load them.
+ */
+export const vendored = { ssh2: 'ssh2', ejs: 'ejs', yargs: 'yargs/yargs', yaml: 'yaml', diff: 'diff' }
+
+export async function buildVendor(outdir) {
+  const require = createRequire(`${root}package.json`)
+  const modules = `${root}node_modules/`
+  await build({
+    absWorkingDir: root,
+    entryPoints: Object.fromEntries(Object.entries(vendored).map(([name, spec]) => [name, require.resolve(spec)])),
+    outdir,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['cpu-features'],
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'native-from-node-modules',
+        setup(b) {
+          // ssh2's crypto binding: required by its path inside the package, from wherever the package is installed
+          b.onResolve({ filter: /\.node$/ }, (a) => {
+            const file = join(a.resolveDir, a.path)
+            if (!file.startsWith(modules)) throw new Error(`vendor: a native module outside node_modules: ${file}`)
+            return { path: file.slice(modules.length), external: true }
+          })
+        },
+      },
+    ],
+  })
 }
 
 /** Declarations of the public entry points and what they reach, nothing else (no CLI, no tests). */

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { requirePackage } from '../core/require-package.ts'
 import type { Argv, CommandModule } from 'yargs'
 import { ExitCode, UsageError } from '../core/errors.ts'
 import { didYouMean } from '../core/did-you-mean.ts'
@@ -9,9 +9,7 @@ import { guardStdout } from './output.ts'
 // yargs 17's CommonJS build, required: it loads in ~15 ms. Its ESM build, and yargs 18
 // (ESM only), import string-width 8, whose Intl.Segmenter and Unicode-property regexes
 // cost ~50 ms at import on every run, only to measure help text (README: Packages).
-// a local require (not the global): esbuild would turn a bare `require` into a shim that throws in ESM
-const requireCjs = createRequire(import.meta.url)
-const yargs = requireCjs('yargs/yargs') as (args: string[]) => Argv
+const yargs = requirePackage('yargs/yargs') as (args: string[]) => Argv
 
 /**
  * Each command's module, loaded on demand: a run of `check` loads check's

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path'
-import { createRequire } from 'node:module'
+import { requirePackage } from '../core/require-package.ts'
 import type { Document, YAMLMap } from 'yaml'
 import { InventoryError, type SourcePosition, type Vars } from './types.ts'
 import { rawGroup, type RawGroup, type RawInventory } from './raw.ts'
@@ -17,7 +17,7 @@ const GROUP_KEYS = ['hosts', 'vars', 'children']
  */
 // The yaml package costs ~25 ms to load: required on first use, so only YAML inventories pay for it.
 let yamlLib: typeof import('yaml') | undefined
-const yaml = (): typeof import('yaml') => (yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'))
+const yaml = (): typeof import('yaml') => (yamlLib ??= requirePackage('yaml') as typeof import('yaml'))
 const isMap = (n: unknown): n is YAMLMap => yaml().isMap(n)
 const isNode = (n: unknown): n is import('yaml').Node => yaml().isNode(n)
 const isScalar = (n: unknown): n is import('yaml').Scalar => yaml().isScalar(n)

@@ -1,8 +1,8 @@
-import { createRequire } from 'node:module'
+import { requirePackage } from '../core/require-package.ts'
 
 // jsdiff is loaded on the first diff, not when muster starts: a converged run shows none (~20-45 ms of start-up)
 let jsdiff: typeof import('diff') | undefined
-const loadDiff = (): typeof import('diff') => (jsdiff ??= createRequire(import.meta.url)('diff') as typeof import('diff'))
+const loadDiff = (): typeof import('diff') => (jsdiff ??= requirePackage('diff') as typeof import('diff'))
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 

@@ -2,11 +2,15 @@ import { readFileSync } from 'node:fs'
 import { relative, isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Script } from 'node:vm'
-import ejs from 'ejs'
+import type ejsTypes from 'ejs'
+import { requirePackage } from '../core/require-package.ts'
 import type { Resource } from '../contract/resource.ts'
 import { revealDeep } from '../core/secret.ts'
 import { managedFile, type FileOptions, type FileProbe } from './file.ts'
 import { secretLineRedactor, secretsIn, withPlaceholders, type Redactor } from './secret-lines.ts'
+
+let ejsLib: typeof ejsTypes | undefined
+const ejs = (): typeof ejsTypes => (ejsLib ??= requirePackage('ejs') as typeof ejsTypes)
 
 /** Everything file() takes, with `source` + `vars` instead of `content`. */
 export interface TemplateOptions extends Omit<FileOptions, 'content'> {
@@ -69,13 +73,13 @@ export function renderTemplate(source: string | URL, vars: Record<string, unknow
 }
 
 // a template renders once per host (twice when it holds secrets): compile each text once per process
-const compiledTemplates = new Map<string, ejs.TemplateFunction>()
+const compiledTemplates = new Map<string, ejsTypes.TemplateFunction>()
 
-function compiled(file: string, text: string): ejs.TemplateFunction {
+function compiled(file: string, text: string): ejsTypes.TemplateFunction {
   const key = `${file}\0${text}`
   let fn = compiledTemplates.get(key)
   if (!fn) {
-    fn = ejs.compile(text, { ...EJS_OPTIONS, filename: file })
+    fn = ejs().compile(text, { ...EJS_OPTIONS, filename: file })
     compiledTemplates.set(key, fn)
   }
   return fn
@@ -122,7 +126,7 @@ function syntaxErrorLine(file: string, known: string | undefined): number | unde
   let text = known
   try {
     text ??= readFileSync(file, 'utf8')
-    const t = new ejs.Template(text, { ...EJS_OPTIONS, filename: file })
+    const t = new (ejs().Template)(text, { ...EJS_OPTIONS, filename: file })
     try {
       t.compile()
       return undefined

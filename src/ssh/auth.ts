@@ -2,12 +2,14 @@ import { createPrivateKey, sign as cryptoSign } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import ssh2 from 'ssh2'
 import type { AnyAuthMethod, AuthHandlerMiddleware, AuthenticationType, ParsedKey } from 'ssh2'
+import { requirePackage } from '../core/require-package.ts'
 import type { HostInfo } from '../inventory/types.ts'
 import { expandHome } from './home.ts'
 import { UnreachableError } from './connection.ts'
 
+
+const ssh2 = requirePackage('ssh2') as typeof import('ssh2')
 /**
  * Which credentials to offer, in the order `ssh` would: an explicit identity
  * file alone; otherwise the agent, then the default key files that exist;

@@ -3,8 +3,10 @@ import { trace } from '../core/trace.ts'
 import type { Duplex } from 'node:stream'
 import { constants as osConstants } from 'node:os'
 import pLimit, { type LimitFunction } from 'p-limit'
-import ssh2 from 'ssh2'
+import { requirePackage } from '../core/require-package.ts'
 import type { Client, ClientChannel, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2'
+
+const ssh2 = requirePackage('ssh2') as typeof import('ssh2')
 import type { HostInfo } from '../inventory/types.ts'
 import { authHandler, describeAuthFailure, planAuth, type KeyCache } from './auth.ts'
 import { sealHolds, sealKeyOf, sealOf, type SealKey } from './seal.ts'

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto'
-import { createRequire } from 'node:module'
+import { requirePackage } from '../core/require-package.ts'
 import { UsageError } from '../core/errors.ts'
 
 /**
@@ -19,8 +19,7 @@ import { UsageError } from '../core/errors.ts'
  */
 
 // loaded when a vault is opened, not when muster starts: every run would pay ~10 ms for it
-const requireCjs = createRequire(import.meta.url)
-const yaml = (): typeof import('yaml') => requireCjs('yaml') as typeof import('yaml')
+const yaml = (): typeof import('yaml') => requirePackage('yaml') as typeof import('yaml')
 
 export const VAULT_MAGIC = '$MUSTER_VAULT'
 
