@@ -95,7 +95,7 @@ export function sendAheadOf(probes: Readonly<Record<string, SealedProbe>>): (hos
 export function sealedProbes(first: ReadonlyMap<string, string>, seal: (host: string, script: string) => string | undefined): Record<string, SealedProbe> {
   const out: Record<string, SealedProbe> = {}
   for (const [host, script] of first) {
-    if (!script.startsWith(READ_ONLY_HEADER) || script.length > MAX_PROBE || containsSecret(script)) continue
+    if (!script.startsWith(READ_ONLY_HEADER) || Buffer.byteLength(script) > MAX_PROBE || containsSecret(script)) continue
     const s = seal(host, script)
     if (s !== undefined) out[host] = { script, seal: s }
   }

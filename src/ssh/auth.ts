@@ -8,8 +8,8 @@ import type { HostInfo } from '../inventory/types.ts'
 import { expandHome } from './home.ts'
 import { UnreachableError } from './connection.ts'
 
-
 const ssh2 = requirePackage('ssh2') as typeof import('ssh2')
+
 /**
  * Which credentials to offer, in the order `ssh` would: an explicit identity
  * file alone; otherwise the agent, then the default key files that exist;

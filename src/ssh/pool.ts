@@ -64,7 +64,8 @@ export class ConnectionPool {
    * Start connecting to these hosts now, before the run asks for them: the
    * handshakes then overlap loading the playbook and inventory (the CLI's
    * preconnect.ts names them from the last identical run). Nothing runs on
-   * these connections. get() takes one over only if the run's host has the
+   * these connections but, with `sendAhead`, the last identical run's sealed,
+   * read-only first probe. get() takes one over only if the run's host has the
    * very same endpoint; the rest are closed unused by closeAll(). A host key
    * not yet in known_hosts is never accepted here, whatever acceptNewHostKeys
    * says: get() then connects again as the run asked. `openAhead`: a command

@@ -5,8 +5,6 @@ import { constants as osConstants } from 'node:os'
 import pLimit, { type LimitFunction } from 'p-limit'
 import { requirePackage } from '../core/require-package.ts'
 import type { Client, ClientChannel, SFTPWrapper, ServerHostKeyAlgorithm } from 'ssh2'
-
-const ssh2 = requirePackage('ssh2') as typeof import('ssh2')
 import type { HostInfo } from '../inventory/types.ts'
 import { authHandler, describeAuthFailure, planAuth, type KeyCache } from './auth.ts'
 import { sealHolds, sealKeyOf, sealOf, type SealKey } from './seal.ts'
@@ -26,6 +24,8 @@ import {
 import { defaultKnownHostsFile, lookUpHostKey } from './host-key-check.ts'
 import { expandHome } from './home.ts'
 import { fingerprintSha256 } from './known-hosts.ts'
+
+const ssh2 = requirePackage('ssh2') as typeof import('ssh2')
 
 export interface ConnectOptions {
   /** known_hosts to use when the host has no ssh.knownHosts (default ~/.ssh/known_hosts). */
@@ -324,20 +324,17 @@ export class Ssh2Connection implements Connection {
 
   /** Write the script and gather its answer now, as exec() would; the channel holds a session slot until it closes. */
   #sendAhead(ch: ClientChannel, script: string): AheadAnswer {
+    // settled once, and rejected if the connection is lost before the answer is in (as any exec)
+    const taken: { settle?: Outcome<ExecResult> } = {}
+    const result = this.#track<ExecResult>((outcome) => (taken.settle = outcome))
+    result.catch(() => undefined) // read by the exec() that takes it, or by no one
+    const settle = taken.settle
+    if (!settle) {
+      ch.close() // lost already: nothing is sent
+      return { result, closed: Promise.resolve() }
+    }
     this.#channelsOpen++
     this.stats.bytesSent += Buffer.byteLength(script)
-    let settle!: Outcome<ExecResult>
-    const result = new Promise<ExecResult>((resolve, reject) => {
-      let done = false
-      settle = {
-        resolve: (v) => !done && ((done = true), resolve(v)),
-        reject: (e) => !done && ((done = true), reject(e)),
-        get done() {
-          return done
-        },
-      }
-    })
-    result.catch(() => undefined) // read by the exec() that takes it, or by no one
     let gone!: () => void
     const closed = new Promise<void>((resolve) => (gone = resolve))
     this.#collect(ch, settle, () => {

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot } from '../../support/cli.ts'
+import { VENDORED } from '../../../src/core/require-package.ts'
 
 /**
  * The build bundles the CommonJS packages every run loads into one file each
@@ -28,6 +29,7 @@ describe('vendored packages: the build bundles what every run loads, and each bu
     const fromModules = createRequire(join(repoRoot, 'package.json'))
     const fromBundle = createRequire(join(out, 'x.cjs'))
     expect(Object.keys(names)).to.include.members(['ssh2', 'yargs', 'ejs'])
+    expect(Object.fromEntries(Object.entries(names).map(([name, spec]) => [spec, name])), 'the build bundles what require-package.ts loads').to.deep.equal(VENDORED)
     for (const [name, spec] of Object.entries(names)) {
       const a = fromModules(spec) as Record<string, unknown>
       const b = fromBundle(`./${name}.cjs`) as Record<string, unknown>
