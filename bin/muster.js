@@ -27,11 +27,12 @@ if (existsSync(`${root}src`) && existsSync(`${root}scripts/build.mjs`)) {
   }
 }
 
-// apply and check: the last identical run's handshakes start before the rest of the CLI loads
-// (src/cli/early.ts). Only a head start: whatever goes wrong there, the run proceeds without it.
+// apply and check: the last identical run's handshakes start before the rest of the CLI loads,
+// which waits for them briefly (src/cli/early.ts says why). Only a head start: whatever goes
+// wrong there, the run proceeds without it.
 try {
   const { startEarly } = await import('../dist/early.js')
-  startEarly(process.argv.slice(2))
+  await startEarly(process.argv.slice(2))
 } catch {
   // the run connects as it always did
 }

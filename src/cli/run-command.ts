@@ -90,7 +90,7 @@ function newPool(args: RunArgs, preconnect: string | undefined): ConnectionPool 
   // and each one's first probe channel: `sh -s` waits for the script on stdin, so the host's session set-up overlaps too
   if (preconnect !== undefined) {
     const hint = readPreconnectHint(stateDir(), preconnect)
-    pool.preconnect(hint.hosts, { openAhead: PROBE_COMMAND, sendAhead: sendAheadOf(hint.probes) })
+    void pool.preconnect(hint.hosts, { openAhead: PROBE_COMMAND, sendAhead: sendAheadOf(hint.probes) }) // settles without rejecting; the run waits on each host in get()
   }
   return pool
 }

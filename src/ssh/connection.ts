@@ -51,9 +51,10 @@ export interface Connection {
   /**
    * Open an exec channel for `command` ahead of the exec() that will send its
    * stdin (see Ssh2Connection.openAhead); with `send`, write that script on it
-   * now, if its seal is this connection's own (seal.ts).
+   * now, if its seal is this connection's own (seal.ts). Settles once the
+   * channel is open and the script written, or cannot be; never rejects.
    */
-  openAhead?(command: string, send?: SendAhead): void
+  openAhead?(command: string, send?: SendAhead): Promise<void>
   /** The script openAhead sent for `command`, not yet taken: an exec() of exactly it takes its answer. */
   sentAhead?(command: string): string | undefined
   /** This connection's seal over `text` (seal.ts), or undefined when it did not log in with a key file. */

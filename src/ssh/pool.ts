@@ -73,18 +73,25 @@ export class ConnectionPool {
    * first exec of it (the probe's `sh -s`, waiting for its script on stdin);
    * `sendAhead`: the script to write on it at once, host by host (the last
    * identical run's first probe, sealed: Connection.openAhead).
+   *
+   * Settles once every one of them is up, with its channel open and its
+   * script written, or has failed; never rejects (early.ts waits on it).
    */
-  preconnect(endpoints: readonly Endpoint[], opts: { openAhead?: string; sendAhead?: (host: string) => SendAhead | undefined } = {}): void {
+  preconnect(endpoints: readonly Endpoint[], opts: { openAhead?: string; sendAhead?: (host: string) => SendAhead | undefined } = {}): Promise<void> {
+    const settled: Promise<unknown>[] = []
     for (const endpoint of endpoints) {
       if (this.#connections.has(endpoint.name) || this.#early.has(endpoint.name)) continue
+      let ahead: Promise<void> | undefined
       const conn = this.#handshakes(() => this.#connect(hostOfEndpoint(endpoint), { ...this.opts, acceptNewHostKeys: false })).then((c) => {
-        if (opts.openAhead !== undefined) c.openAhead?.(opts.openAhead, opts.sendAhead?.(endpoint.name))
+        if (opts.openAhead !== undefined) ahead = c.openAhead?.(opts.openAhead, opts.sendAhead?.(endpoint.name))
         return c
       })
       conn.catch(() => undefined) // judged when the run asks for the host, or never
       this.#early.set(endpoint.name, { endpoint, conn })
       this.preconnected.opened++
+      settled.push(conn.then(() => ahead, () => undefined))
     }
+    return Promise.all(settled).then(() => undefined)
   }
 
   /** How many preconnected hosts the run has taken over so far, of how many opened. */

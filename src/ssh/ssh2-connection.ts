@@ -293,10 +293,11 @@ export class Ssh2Connection implements Connection {
    * With `send`: the last identical run's first probe, sealed by this
    * connection's own key, is written at once, so the host runs it while the
    * playbook loads. The run's exec() takes its answer only if it sends exactly
-   * that script; any other first exec() leaves it unread.
+   * that script; any other first exec() leaves it unread. Settles once the
+   * channel is open (and the script written), or could not be opened.
    */
-  openAhead(command: string, send?: SendAhead): void {
-    if (this.#lost || this.#ahead || usesBecome(this.info, undefined)) return
+  openAhead(command: string, send?: SendAhead): Promise<void> {
+    if (this.#lost || this.#ahead || usesBecome(this.info, undefined)) return Promise.resolve()
     const sent = send && this.sealKey && sealHolds(this.sealKey, this.host, send.script, send.seal) ? send.prepare(send.script) : undefined
     const channel = new Promise<AheadChannel | undefined>((resolve) => {
       try {
@@ -312,6 +313,7 @@ export class Ssh2Connection implements Connection {
     })
     this.#ahead = { command, ...(sent !== undefined ? { sent } : {}), channel }
     if (sent !== undefined) trace(`${this.host}: the last run's first probe is sent ahead`)
+    return channel.then(() => undefined)
   }
 
   sentAhead(command: string): string | undefined {

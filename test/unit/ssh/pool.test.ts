@@ -175,6 +175,36 @@ describe('ConnectionPool.preconnect: connections opened before the run asks', ()
     expect(pool.preconnected).to.deep.equal({ opened: 2, used: 1 })
   })
 
+  it('settles once every early connection is up with its channel opened ahead, or has failed; it never rejects', async () => {
+    const opened: { host: string; command: string; open: () => void }[] = []
+    const pool = new ConnectionPool({
+      connect: async (h) => {
+        await tick(2)
+        if (h.name === 'down') throw new UnreachableError(h.name, 'connection refused')
+        return { ...fakeConnection(h.name), openAhead: (command: string) => new Promise<void>((open) => opened.push({ host: h.name, command, open })) }
+      },
+    })
+    let settled = false
+    const up = pool.preconnect([early(web1), early(hostInfo({ name: 'down', address: '10.0.0.9' })), early(hostInfo({ name: 'web2', address: '10.0.0.2' }))], { openAhead: 'sh -s' })
+    void up.then(() => (settled = true))
+    await tick(20)
+    expect(opened.map((o) => [o.host, o.command])).to.have.deep.members([
+      ['web1', 'sh -s'],
+      ['web2', 'sh -s'],
+    ])
+    expect(settled, 'web1 and web2 are up, their channels not yet open').to.equal(false)
+    opened.find((o) => o.host === 'web1')!.open()
+    await tick()
+    expect(settled, 'web2 still opening').to.equal(false)
+    opened.find((o) => o.host === 'web2')!.open()
+    await up
+    expect(settled).to.equal(true)
+    // without openAhead, being up is enough
+    const plain = recordingPool()
+    await plain.pool.preconnect([early(web1)])
+    expect(plain.made).to.have.length(1)
+  })
+
   it('never opens early what needs a secret or a bastion', () => {
     const secret = { reveal: () => 'x' } as never
     expect(endpointOf(hostInfo({ ssh: { password: secret } }))).to.equal(undefined)
