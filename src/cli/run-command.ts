@@ -144,7 +144,7 @@ async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => voi
   const interrupted = (): boolean => interrupt?.signal.aborted ?? false
   // each host's first probe, for the next identical run to send ahead (preconnect.ts)
   const firstProbes = new Map<string, string>()
-  const runOnce = (onEvent: (e: MusterEvent) => void): Promise<Recap> =>
+  const runOnce = (onEvent: (e: MusterEvent) => void, startedAt?: number): Promise<Recap> =>
     runPlaybook({
       playbook,
       playbookName: args.playbook,
@@ -160,6 +160,7 @@ async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => voi
       connect: (h) => pool.get(h),
       ...(preconnect !== undefined ? { onFirstProbe: (host: string, script: string) => void firstProbes.set(host, script) } : {}),
       onEvent,
+      ...(startedAt !== undefined ? { startedAt } : {}),
       ...(interrupt ? { signal: interrupt.signal, stopBetweenResources: true } : {}),
     })
   // --workers: the same run over threads (never with --watch, whose later checks reuse this thread's connections)
@@ -209,11 +210,12 @@ async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => voi
               workers: args.workers ?? 1,
               onEvent: onFirst,
               signal: interrupt?.signal,
+              startedAt: commandStart(),
             },
             split.parts,
             split.selected,
           )
-        : await runOnce(onFirst)
+        : await runOnce(onFirst, commandStart())
     trace('run done')
     const interruptCode = interrupt?.exitCode()
     if (interruptCode !== undefined) recap = { ...recap, exitCode: interruptCode }
@@ -324,4 +326,14 @@ export function parseExtraVars(items: readonly string[]): Vars {
     vars[item.slice(0, i)] = value
   }
   return vars
+}
+
+/**
+ * When this command started, as Date.now() counts: the process's start. A
+ * run's recap counts from it, so "in sync in 0.4 s" is what `time` says, with
+ * loading the CLI and playbook and connecting in it (--watch's later checks
+ * count from their own start).
+ */
+export function commandStart(): number {
+  return Math.round(performance.timeOrigin)
 }

@@ -73,6 +73,8 @@ export interface WorkerRunOptions {
   workers: number
   onEvent: (e: MusterEvent) => void
   signal?: AbortSignal | undefined
+  /** When the run began, as Date.now() counts: the merged recap's durationMs counts from it. */
+  startedAt: number
 }
 
 /**
@@ -107,7 +109,7 @@ function startWorker(task: WorkerTask, env: NodeJS.ProcessEnv): Worker {
 
 /** Run the play on `parts.length` worker threads; events go to onEvent as one run's; resolves with the merged recap. */
 export async function runInWorkers(o: WorkerRunOptions, parts: string[][], selected: string[]): Promise<Recap> {
-  const started = Date.now()
+  const started = o.startedAt
   // the shard judgements of each worker are over the whole run's hosts
   const judged = o.shard?.selected ?? (o.limit ? [...o.limit] : selected)
   // a vault password given in the environment was taken out of it when first read: the threads get it in theirs
@@ -169,7 +171,7 @@ export async function runInWorkers(o: WorkerRunOptions, parts: string[][], selec
           }),
       ),
     )
-    return mergeRecaps(o.mode, selected, recaps, Date.now() - started, o.shard)
+    return mergeRecaps(o.mode, selected, recaps, Math.max(0, Date.now() - started), o.shard)
   } catch (e) {
     await Promise.all(workers.map((w) => w.terminate()))
     throw e

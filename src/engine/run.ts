@@ -42,6 +42,13 @@ export interface RunOptions {
   connect: (host: HostInfo) => Promise<Connection>
   onEvent: Listener
   probeTimeoutMs?: number
+  /**
+   * When the run began, as Date.now() counts, for the recap's durationMs
+   * (default: when runPlaybook is called). The CLI gives its process's start,
+   * so the figure it prints is what `time` says: loading the playbook and
+   * connecting are in it.
+   */
+  startedAt?: number
   /** A host's first probe script was sent and its answer read: the next identical run may send it ahead (preconnect.ts). */
   onFirstProbe?: (host: string, script: string) => void
   /**
@@ -106,7 +113,7 @@ type HostStatus = 'ok' | 'failed' | 'unreachable'
 
 /** One run of a playbook: what it selected, each host's state across plays, and what has happened so far. */
 class PlaybookRun {
-  private readonly started = Date.now()
+  private readonly started: number
   private readonly opts: RunOptions
   private readonly recap: RecapCollector
   /** Changes made anywhere so far: a host's facts probed before another host changed something may be stale. */
@@ -126,6 +133,7 @@ class PlaybookRun {
   private readonly allHosts: Set<string>
 
   constructor(opts: RunOptions) {
+    this.started = opts.startedAt ?? Date.now()
     // plays whose hosts are made of vars (hostsFrom) take this inventory's group names
     this.opts = opts = { ...opts, playbook: bindPlaybook(opts.playbook, opts.inventory) }
     // a shard that checked nothing (no host, or its hosts lack the tags) is no verdict on the run: `muster merge` makes it

@@ -56,6 +56,10 @@ describe('e2e: connections opened before the playbook loads (preconnect)', funct
     expect(without.code).to.equal(0)
     expect(outcome(withIt)).to.deep.equal(outcome(without)).and.to.have.length(7)
     expect(withIt.recap!.hosts.box!.probeBatches).to.equal(1)
+    // the recap counts from the process's start, as `time` does, so what happened before the run began is in it
+    const runDone = Number(/\[trace\s+([\d.]+) ms, cpu\s+\d+ ms\] run done/.exec(withIt.stderr)?.[1])
+    expect(runDone, withIt.stderr).to.be.greaterThan(0)
+    expect(withIt.recap!.durationMs).to.be.within(runDone - 50, runDone + 5)
   })
 
   const hintFile = (): string => join(env.MUSTER_STATE_DIR!, 'preconnect.json')

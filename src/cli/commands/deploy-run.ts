@@ -4,7 +4,7 @@ import { loadPlaybook } from '../load-playbook.ts'
 import { bindPlaybook } from '../../engine/play-hosts.ts'
 import { writeRunLog } from '../run-log.ts'
 import { defaultWrite } from '../reporter.ts'
-import { parseExtraVars, stateDir } from '../run-command.ts'
+import { commandStart, parseExtraVars, stateDir } from '../run-command.ts'
 import { loadInventory } from '../../inventory/load.ts'
 import { selectHosts } from '../../inventory/patterns.ts'
 import type { Inventory } from '../../inventory/types.ts'
@@ -86,6 +86,7 @@ export async function runDeploy(action: 'deploy' | 'rollback', args: DeployArgs,
       connect: (h) => pool.get(h),
       onEvent: reporter.on,
       signal: interrupt.signal,
+      startedAt: commandStart(),
     })
     const after = await readStates(pool, inventory, hosts)
     const interruptCode = interrupt.exitCode()
