@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import pLimit, { type LimitFunction } from 'p-limit'
 import type { HostInfo } from '../inventory/types.ts'
 import { emptyStats, HostKeyError, UnreachableError, type Connection, type ConnectionStats, type SendAhead } from './connection.ts'
@@ -25,13 +26,16 @@ export class ConnectionPool {
   readonly #early = new Map<string, { endpoint: Endpoint; conn: Promise<Connection> }>()
   readonly #handshakes: LimitFunction
   readonly #connect: (host: HostInfo, opts: ConnectOptions) => Promise<Connection>
+  /** Aborted by closeAll: a handshake still in flight then is abandoned, not waited for. */
+  #closing = closingSignal()
 
   private readonly opts: PoolOptions
 
   constructor(opts: PoolOptions = {}) {
     this.#handshakes = pLimit(opts.maxHandshakes ?? 10)
     this.opts = { ...opts, keyCache: opts.keyCache ?? new Map() }
-    this.#connect = opts.connect ?? connect
+    const open = opts.connect ?? connect
+    this.#connect = (host, o) => open(host, { ...o, signal: this.#closing.signal })
   }
 
   get(host: HostInfo): Promise<Connection> {
@@ -173,12 +177,17 @@ export class ConnectionPool {
   }
 
   /**
-   * Close every connection, waiting for handshakes still in flight so none is
-   * left open behind the caller. Stats stay readable; a later get() reconnects.
+   * Close every connection. A handshake still in flight is abandoned (its
+   * socket closed at once), so none is left open behind the caller and none
+   * holds it up until its timeout. Stats stay readable; a later get() reconnects.
    * `wait: false` (the CLI, once a run is over): goodbyes are sent but the
    * hosts' answers are not waited for, so the process can exit at once.
    */
   async closeAll(opts: { wait?: boolean } = {}): Promise<void> {
+    // a handshake still in flight (an early connection the run never took, a host still connecting when the run
+    // was interrupted) would otherwise hold the exit until its timeout
+    this.#closing.abort()
+    this.#closing = closingSignal()
     const all = [...this.#connections.entries(), ...[...this.#early].map(([name, e]) => [name, e.conn] as const)]
     this.#connections.clear()
     this.#early.clear()
@@ -190,4 +199,11 @@ export class ConnectionPool {
     const waves = [...new Set(open.map((o) => depth(o.name)))].sort((a, b) => b - a)
     for (const d of waves) await Promise.all(open.filter((o) => depth(o.name) === d).map((o) => o.conn.close(opts)))
   }
+}
+
+/** One signal for every handshake of a pool, so any number of them may listen. */
+function closingSignal(): AbortController {
+  const c = new AbortController()
+  setMaxListeners(0, c.signal)
+  return c
 }

@@ -44,6 +44,8 @@ export interface ConnectOptions {
   via?: Tunneller
   /** Key files read once per run, shared by every connection of the run (the pool's). */
   keyCache?: KeyCache
+  /** Abandon the attempt: it fails at once, its socket closed (the pool's closeAll, for a handshake nobody will use). */
+  signal?: AbortSignal
 }
 
 /** A connection that can open a TCP stream from its host to another (ssh -J). */
@@ -108,12 +110,16 @@ export async function connect(host: HostInfo, opts: ConnectOptions = {}): Promis
       if (settled) return
       settled = true
       clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', abandon)
       socket?.destroy()
       reject(err)
     }
     const failBecause = (message: string, cause?: unknown): void =>
       fail(new UnreachableError(host.name, notes.length ? `${message} (${notes.join('; ')})` : message, cause))
+    const abandon = (): void => failBecause(`abandoned ${phase}: the run had closed its connections`)
     const timer = setTimeout(() => failBecause(`timed out after ${timeoutMs} ms ${phase}`), timeoutMs)
+    if (opts.signal?.aborted) return abandon()
+    opts.signal?.addEventListener('abort', abandon, { once: true })
 
     client.on('error', (e: SshError) => {
       if (settled) return
@@ -138,6 +144,7 @@ export async function connect(host: HostInfo, opts: ConnectOptions = {}): Promis
       }
       settled = true
       clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', abandon)
       resolve(new Ssh2Connection(host, client, socket!, opts, sealKeyOf(plan, tried)))
     })
 

@@ -205,6 +205,31 @@ describe('ConnectionPool.preconnect: connections opened before the run asks', ()
     expect(plain.made).to.have.length(1)
   })
 
+  it('closeAll abandons a handshake still in flight (an early connection the run never took) instead of waiting for its timeout', async () => {
+    const seen: AbortSignal[] = []
+    const pool = new ConnectionPool({
+      connect: (h, opts) =>
+        new Promise<Connection>((resolve, reject) => {
+          if (h.name === 'web1') return resolve(fakeConnection(h.name))
+          // a host that took the TCP connection and never answers: only the signal ends it before the test's own timeout
+          seen.push(opts.signal!)
+          opts.signal!.addEventListener('abort', () => reject(new UnreachableError(h.name, 'abandoned')))
+        }),
+    })
+    pool.preconnect([early(web1), early(hostInfo({ name: 'silent', address: '10.0.0.9' }))])
+    const c = await pool.get(web1)
+    await tick()
+    expect(seen, 'the silent host is being connected').to.have.length(1)
+    await pool.closeAll()
+    expect(seen[0]!.aborted).to.equal(true)
+    expect((c as ReturnType<typeof fakeConnection>).closed).to.equal(true)
+    // the pool is usable after: a new connection gets a signal not yet aborted
+    const later = new ConnectionPool({ connect: async (h, opts) => (seen.push(opts.signal!), fakeConnection(h.name)) })
+    await later.closeAll()
+    await later.get(web1)
+    expect(seen.at(-1)!.aborted).to.equal(false)
+  })
+
   it('never opens early what needs a secret or a bastion', () => {
     const secret = { reveal: () => 'x' } as never
     expect(endpointOf(hostInfo({ ssh: { password: secret } }))).to.equal(undefined)
