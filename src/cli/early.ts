@@ -97,9 +97,10 @@ function canonical(name: string): string {
  * until each module has loaded; and a handshake is mostly waiting on the host,
  * so holding the load back while they run costs little. Once they are done,
  * the hosts run the probes sent ahead while the CLI loads. Measured on the
- * four-host lab: handshakes done ~60 ms after the early start on a quiet
- * machine, ~20 ms less wall per converged check (bench/HISTORY.md). The bound
- * is for a host that is slow or gone: the CLI never waits longer than this.
+ * four-host lab: handshakes and channels up ~70-100 ms after the early start
+ * on a quiet machine, 10-20 ms less wall per converged check
+ * (bench/HISTORY.md). The bound is for a host that is slow or gone: the CLI
+ * never waits longer than this.
  */
 export const EARLY_WAIT_MS = 150
 
