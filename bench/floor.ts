@@ -7,14 +7,23 @@
  * and each pair gives a ratio (muster / floor). The median of the paired ratios
  * is the figure: pairs taken back to back share the machine's load, so a busy
  * machine shifts both sides of a pair alike.
+ *
+ * A second figure, with `isolate`: the same pairs with the lab's hosts pinned
+ * to one CPU and both clients to the others (lib/affinity.ts). On a small
+ * machine the hosts and the controller share the cores, so every millisecond
+ * of CPU the controller spends is taken from the hosts' probes; a controller
+ * is off its servers in real use. The hosts then have fewer cores, and their
+ * probes take longer for both clients alike.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadInventory } from '../src/inventory/load.ts'
 import { repoRoot, runMuster } from './tools/muster.ts'
 import { runTimed } from './lib/proc.ts'
 import { summarize, type Summary } from './lib/stats.ts'
+import { pinLab, splitCpus } from './lib/affinity.ts'
+import { labCgroupDir } from '../src/lab/cgroup.ts'
 import { secs, num } from './lib/table.ts'
 
 export interface FloorResult {
@@ -26,6 +35,8 @@ export interface FloorResult {
   /** muster / floor, pair by pair. */
   ratio: Summary
   pairs: { musterMs: number; floorMs: number }[]
+  /** The same pairs with the hosts and the controller on CPUs of their own (FloorOptions.isolate). */
+  isolated?: { cpus: { controller: string; lab: string }; musterMs: Summary; floorMs: Summary; ratio: Summary; pairs: { musterMs: number; floorMs: number }[] }
 }
 
 export interface FloorOptions {
@@ -34,6 +45,8 @@ export interface FloorOptions {
   stateDir: string
   pairs: number
   log: (line: string) => void
+  /** Also measure with the lab's processes (this cgroup) on `cpus.lab` and both clients on `cpus.controller`. */
+  isolate?: { cgroupDir: string; cpus: { controller: string; lab: string } }
 }
 
 export async function runFloor(o: FloorOptions): Promise<FloorResult> {
@@ -65,31 +78,67 @@ export async function runFloor(o: FloorOptions): Promise<FloorResult> {
     const client = join(repoRoot, 'bench/floor/client.mjs')
 
     // 2. alternating pairs
-    const pairs: FloorResult['pairs'] = []
-    for (let i = 0; i < o.pairs; i++) {
-      const m = await runMuster({ mode: 'check', playbook: o.playbook, inventory: o.inventory, stateDir: o.stateDir })
-      if (m.code !== 0) throw new Error(`floor: muster's check ${i + 1} exited ${m.code}: ${m.problems.join('; ')}`)
-      const f = await runTimed(process.execPath, [client, planFile], { cwd: repoRoot, timeoutMs: 5 * 60_000 })
-      if (f.code !== 0) throw new Error(`floor: the floor client failed (exit ${f.code}): ${f.stderr.slice(-500)}`)
-      pairs.push({ musterMs: m.wallMs, floorMs: f.wallMs })
-      o.log(`floor: pair ${i + 1}/${o.pairs}: muster check ${secs(m.wallMs)} s, floor ${secs(f.wallMs)} s, ratio ${num(m.wallMs / f.wallMs, 2)}`)
+    const runPairs = async (label: string, cpus?: string): Promise<FloorResult['pairs']> => {
+      const pairs: FloorResult['pairs'] = []
+      for (let i = 0; i < o.pairs; i++) {
+        const m = await runMuster({ mode: 'check', playbook: o.playbook, inventory: o.inventory, stateDir: o.stateDir, ...(cpus !== undefined ? { cpus } : {}) })
+        if (m.code !== 0) throw new Error(`floor: muster's check ${i + 1} exited ${m.code}: ${m.problems.join('; ')}`)
+        const [file, args] = cpus !== undefined ? ['taskset', ['-c', cpus, process.execPath, client, planFile]] : [process.execPath, [client, planFile]]
+        const f = await runTimed(file, args, { cwd: repoRoot, timeoutMs: 5 * 60_000 })
+        if (f.code !== 0) throw new Error(`floor: the floor client failed (exit ${f.code}): ${f.stderr.slice(-500)}`)
+        pairs.push({ musterMs: m.wallMs, floorMs: f.wallMs })
+        o.log(`floor${label}: pair ${i + 1}/${o.pairs}: muster check ${secs(m.wallMs)} s, floor ${secs(f.wallMs)} s, ratio ${num(m.wallMs / f.wallMs, 2)}`)
+      }
+      return pairs
+    }
+    const pairs = await runPairs('')
+    let isolated: FloorResult['isolated']
+    if (o.isolate) {
+      // the hosts on their CPU, the clients on theirs; every thread's own mask is put back, whatever happens
+      const { cpus } = o.isolate
+      const restore = pinLab(o.isolate.cgroupDir, cpus.lab)
+      try {
+        const apart = await runPairs(` (hosts on CPU ${cpus.lab}, clients on ${cpus.controller})`, cpus.controller)
+        isolated = { cpus, ...summaries(apart), pairs: apart }
+      } finally {
+        restore()
+      }
     }
     return {
       hosts: hosts.map((h) => h.name),
       opsPerHost: Object.fromEntries(Object.entries(ops).map(([h, list]) => [h, list.length])),
-      musterMs: summarize(pairs.map((p) => p.musterMs)),
-      floorMs: summarize(pairs.map((p) => p.floorMs)),
-      ratio: summarize(pairs.map((p) => p.musterMs / p.floorMs)),
+      ...summaries(pairs),
       pairs,
+      ...(isolated ? { isolated } : {}),
     }
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
 }
 
+function summaries(pairs: FloorResult['pairs']): Pick<FloorResult, 'musterMs' | 'floorMs' | 'ratio'> {
+  return {
+    musterMs: summarize(pairs.map((p) => p.musterMs)),
+    floorMs: summarize(pairs.map((p) => p.floorMs)),
+    ratio: summarize(pairs.map((p) => p.musterMs / p.floorMs)),
+  }
+}
+
 export function floorLine(f: FloorResult): string {
+  const i = f.isolated
   return (
     `Floor: muster's converged check ${secs(f.musterMs.median)} s vs a minimal ssh2 client sending its probe scripts ${secs(f.floorMs.median)} s ` +
-    `(${f.hosts.length} hosts, ${Object.values(f.opsPerHost).join('/')} scripts/reads per host), paired ratio ${num(f.ratio.median, 2)} (${num(f.ratio.min, 2)}-${num(f.ratio.max, 2)} over ${f.pairs.length} pairs; target 1.05)`
+    `(${f.hosts.length} hosts, ${Object.values(f.opsPerHost).join('/')} scripts/reads per host), paired ratio ${num(f.ratio.median, 2)} (${num(f.ratio.min, 2)}-${num(f.ratio.max, 2)} over ${f.pairs.length} pairs; target 1.05)` +
+    (i
+      ? `\n  with the hosts on CPU ${i.cpus.lab} and the clients on CPU ${i.cpus.controller} (a controller apart from its servers): ${secs(i.musterMs.median)} s vs ${secs(i.floorMs.median)} s, ` +
+        `paired ratio ${num(i.ratio.median, 2)} (${num(i.ratio.min, 2)}-${num(i.ratio.max, 2)} over ${i.pairs.length} pairs)`
+      : '')
   )
+}
+
+/** The floor's second figure where the machine has at least two CPUs and the lab its cgroup. */
+export function isolation(): FloorOptions['isolate'] {
+  const cpus = splitCpus(availableParallelism())
+  const cgroupDir = labCgroupDir()
+  return cpus && cgroupDir && existsSync(cgroupDir) ? { cgroupDir, cpus } : undefined
 }

@@ -17,7 +17,7 @@ import { releasesTable, runReleaseBench, type ReleaseBenchResult } from './relea
 import { runScenarioBench, scenarioTable as musterTestTable, type ScenarioBenchResult } from './scenario.ts'
 import { labSuites } from '../src/lab/suite.ts'
 import { repoRoot, runMuster, warmMuster } from './tools/muster.ts'
-import { floorLine, runFloor, type FloorResult } from './floor.ts'
+import { floorLine, isolation, runFloor, type FloorResult } from './floor.ts'
 import { ensureFleet } from './lib/lab.ts'
 
 interface Target {
@@ -204,7 +204,7 @@ async function main(args: BenchArgs): Promise<number> {
         const converge = await runMuster({ mode: 'apply', playbook, inventory, stateDir })
         if (converge.code !== 0) throw new Error(`converging the stack failed (exit ${converge.code}): ${converge.problems.join('; ')}${converge.tail ? `\n${converge.tail}` : ''}`)
         log(`floor: stack converged in ${secs(converge.wallMs)} s`)
-        return runFloor({ playbook, inventory, stateDir, pairs: Math.max(args.runs, 3), log })
+        return runFloor({ playbook, inventory, stateDir, pairs: Math.max(args.runs, 3), log, isolate: isolation() })
       })
       results.floor = r
       tables.push(floorLine(r))

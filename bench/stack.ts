@@ -19,7 +19,7 @@ import { writeStackProject } from './ansible/stack-project.ts'
 import { ensureFleet, installForAnsible, resetHosts } from './lib/lab.ts'
 import { expectRun, summarizeScenario, type ScenarioResult, type ScenarioSummary } from './lib/scenario.ts'
 import { secs } from './lib/table.ts'
-import { runFloor, type FloorResult } from './floor.ts'
+import { isolation, runFloor, type FloorResult } from './floor.ts'
 
 export interface StackBenchOptions {
   runs: number
@@ -140,7 +140,7 @@ export async function runStackBench(opts: StackBenchOptions): Promise<StackBench
       say(`check ${i + 1}/${opts.runs}`, a)
     }
     // muster's own overhead: its converged check against the floor, in pairs
-    const floor = await runFloor({ playbook: PLAYBOOK, inventory: INVENTORY, stateDir, pairs: Math.max(opts.runs, 3), log })
+    const floor = await runFloor({ playbook: PLAYBOOK, inventory: INVENTORY, stateDir, pairs: Math.max(opts.runs, 3), log, isolate: isolation() })
     // Ansible's SSH executions, counted from -vvv in runs of their own (verbose output slows it: never timed)
     noChange.ansibleExecs = (await ansible(false, true)).execs
     check.ansibleExecs = (await ansible(true, true)).execs

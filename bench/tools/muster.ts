@@ -38,6 +38,8 @@ export interface MusterRunOptions {
   timeoutMs?: number
   /** More arguments after the inventory (`-e name=value`). */
   extraArgs?: readonly string[]
+  /** Run on these CPUs only (`taskset -c`, a list such as 0 or 0-2): the floor's figure with the controller apart. */
+  cpus?: string
 }
 
 /** bin/muster.js rebuilds dist/ when src/ is newer, and the type-check is cached: both happen here, untimed. */
@@ -49,7 +51,8 @@ export async function warmMuster(playbook: string): Promise<void> {
 
 export async function runMuster(o: MusterRunOptions): Promise<ToolRun & { recap?: Recap }> {
   const args = [join(repoRoot, 'bin/muster.js'), o.mode, o.playbook, '-i', o.inventory, '--json', ...(o.forks ? ['--forks', String(o.forks)] : []), ...(o.extraArgs ?? [])]
-  const res = await runTimed(process.execPath, args, {
+  const [file, argv] = o.cpus !== undefined ? ['taskset', ['-c', o.cpus, process.execPath, ...args]] : [process.execPath, args]
+  const res = await runTimed(file, argv, {
     cwd: repoRoot,
     env: { ...process.env, MUSTER_STATE_DIR: o.stateDir, CI: '1' },
     timeoutMs: o.timeoutMs ?? 30 * 60_000,
