@@ -22,7 +22,7 @@ import { loadInventory } from '../src/inventory/load.ts'
 import { repoRoot, runMuster } from './tools/muster.ts'
 import { runTimed } from './lib/proc.ts'
 import { summarize, type Summary } from './lib/stats.ts'
-import { pinLab, splitCpus } from './lib/affinity.ts'
+import { onCpus, pinLab, splitCpus } from './lib/affinity.ts'
 import { labCgroupDir } from '../src/lab/cgroup.ts'
 import { secs, num } from './lib/table.ts'
 
@@ -83,8 +83,7 @@ export async function runFloor(o: FloorOptions): Promise<FloorResult> {
       for (let i = 0; i < o.pairs; i++) {
         const m = await runMuster({ mode: 'check', playbook: o.playbook, inventory: o.inventory, stateDir: o.stateDir, ...(cpus !== undefined ? { cpus } : {}) })
         if (m.code !== 0) throw new Error(`floor: muster's check ${i + 1} exited ${m.code}: ${m.problems.join('; ')}`)
-        const [file, args] = cpus !== undefined ? ['taskset', ['-c', cpus, process.execPath, client, planFile]] : [process.execPath, [client, planFile]]
-        const f = await runTimed(file, args, { cwd: repoRoot, timeoutMs: 5 * 60_000 })
+        const f = await runTimed(...onCpus(cpus, process.execPath, [client, planFile]), { cwd: repoRoot, timeoutMs: 5 * 60_000 })
         if (f.code !== 0) throw new Error(`floor: the floor client failed (exit ${f.code}): ${f.stderr.slice(-500)}`)
         pairs.push({ musterMs: m.wallMs, floorMs: f.wallMs })
         o.log(`floor${label}: pair ${i + 1}/${o.pairs}: muster check ${secs(m.wallMs)} s, floor ${secs(f.wallMs)} s, ratio ${num(m.wallMs / f.wallMs, 2)}`)

@@ -37,6 +37,11 @@ export function threadsOf(cgroupDir: string): number[] {
   return tids
 }
 
+/** A command line that runs `file args` on these CPUs only (`taskset -c`), or as it is without them. */
+export function onCpus(list: string | undefined, file: string, args: readonly string[]): [string, string[]] {
+  return list === undefined ? [file, [...args]] : ['taskset', ['-c', list, file, ...args]]
+}
+
 /** taskset's "pid 12's current affinity mask: 3" as "3". */
 export function parseMask(out: string): string | undefined {
   return /affinity mask:\s*([0-9a-f,]+)\s*$/i.exec(out.trim())?.[1]

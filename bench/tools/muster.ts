@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import type { Recap } from '../../src/engine/events.ts'
 import { loadPlaybook } from '../../src/cli/load-playbook.ts'
 import { runTimed } from '../lib/proc.ts'
+import { onCpus } from '../lib/affinity.ts'
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -51,8 +52,7 @@ export async function warmMuster(playbook: string): Promise<void> {
 
 export async function runMuster(o: MusterRunOptions): Promise<ToolRun & { recap?: Recap }> {
   const args = [join(repoRoot, 'bin/muster.js'), o.mode, o.playbook, '-i', o.inventory, '--json', ...(o.forks ? ['--forks', String(o.forks)] : []), ...(o.extraArgs ?? [])]
-  const [file, argv] = o.cpus !== undefined ? ['taskset', ['-c', o.cpus, process.execPath, ...args]] : [process.execPath, args]
-  const res = await runTimed(file, argv, {
+  const res = await runTimed(...onCpus(o.cpus, process.execPath, args), {
     cwd: repoRoot,
     env: { ...process.env, MUSTER_STATE_DIR: o.stateDir, CI: '1' },
     timeoutMs: o.timeoutMs ?? 30 * 60_000,

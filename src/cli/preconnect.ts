@@ -68,11 +68,6 @@ export function preconnectKey(k: PreconnectKey, cwd = process.cwd(), env: NodeJS
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24)
 }
 
-/** The endpoints the last run with this key connected to, if none of its source files changed since. */
-export function readPreconnect(dir: string, key: string): Endpoint[] {
-  return readPreconnectHint(dir, key).hosts
-}
-
 /** The endpoints, and the first probes to send ahead on them, of the last run with this key, if none of its source files changed since. */
 export function readPreconnectHint(dir: string, key: string): { hosts: Endpoint[]; probes: Record<string, SealedProbe> } {
   const entry = readEntries(dir).find((e) => e.key === key)

@@ -1,12 +1,17 @@
 import { expect } from 'chai'
 import { existsSync, readFileSync } from 'node:fs'
-import { parseMask, splitCpus, threadsOf } from '../../../bench/lib/affinity.ts'
+import { onCpus, parseMask, splitCpus, threadsOf } from '../../../bench/lib/affinity.ts'
 
 describe('bench: CPU affinity for the floor with the controller apart (bench/lib/affinity.ts)', () => {
   it('gives the lab the last CPU and the controller the rest; no split on one CPU', () => {
     expect(splitCpus(1)).to.equal(undefined)
     expect(splitCpus(2)).to.deep.equal({ controller: '0', lab: '1' })
     expect(splitCpus(8)).to.deep.equal({ controller: '0-6', lab: '7' })
+  })
+
+  it('starts a command on the given CPUs through taskset, or as it is', () => {
+    expect(onCpus('0', '/usr/bin/node', ['a.mjs'])).to.deep.equal(['taskset', ['-c', '0', '/usr/bin/node', 'a.mjs']])
+    expect(onCpus(undefined, '/usr/bin/node', ['a.mjs'])).to.deep.equal(['/usr/bin/node', ['a.mjs']])
   })
 
   it("reads taskset's mask, whatever its width", () => {

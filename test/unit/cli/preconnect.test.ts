@@ -1,10 +1,13 @@
 import { expect } from 'chai'
 import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { preconnectKey, readPreconnect, readPreconnectHint, sealedProbes, sendAheadOf, writePreconnect } from '../../../src/cli/preconnect.ts'
+import { preconnectKey, readPreconnectHint, sealedProbes, sendAheadOf, writePreconnect } from '../../../src/cli/preconnect.ts'
 import { secret } from '../../../src/core/secret.ts'
 import { scratchDirs } from '../../support/scratch.ts'
 import { hostInfo } from '../ssh/host-info.ts'
+
+/** The endpoints the last run with this key connected to, if none of its source files changed since. */
+const hostsOf = (dir: string, key: string) => readPreconnectHint(dir, key).hosts
 
 describe('preconnect hints: which hosts a run may connect to before its playbook loads', () => {
   const tmp = scratchDirs()
@@ -31,17 +34,17 @@ describe('preconnect hints: which hosts a run may connect to before its playbook
     const st = statSync(pb)
     const web = hostInfo({ name: 'web-01', address: '10.0.0.1', ssh: { identityFile: '/k', knownHosts: '/kh' } })
     writePreconnect(dir, 'k1', [[pb, st.mtimeMs, st.size], inv], [web])
-    expect(readPreconnect(dir, 'k1')).to.deep.equal([{ name: 'web-01', address: '10.0.0.1', port: 22, user: 'root', identityFile: '/k', knownHosts: '/kh' }])
-    expect(readPreconnect(dir, 'other key')).to.deep.equal([])
+    expect(hostsOf(dir, 'k1')).to.deep.equal([{ name: 'web-01', address: '10.0.0.1', port: 22, user: 'root', identityFile: '/k', knownHosts: '/kh' }])
+    expect(hostsOf(dir, 'other key')).to.deep.equal([])
     expect(statSync(join(dir, 'preconnect.json')).mode & 0o777).to.equal(0o600)
 
     utimesSync(inv, new Date(), new Date(Date.now() + 5_000))
-    expect(readPreconnect(dir, 'k1'), 'the inventory was touched').to.deep.equal([])
+    expect(hostsOf(dir, 'k1'), 'the inventory was touched').to.deep.equal([])
 
     writePreconnect(dir, 'k1', [pb, inv], [web])
-    expect(readPreconnect(dir, 'k1')).to.have.length(1)
+    expect(hostsOf(dir, 'k1')).to.have.length(1)
     writeFileSync(pb, 'export default 2\n')
-    expect(readPreconnect(dir, 'k1'), 'the playbook was edited').to.deep.equal([])
+    expect(hostsOf(dir, 'k1'), 'the playbook was edited').to.deep.equal([])
   })
 
   it('never records a host that needs a secret or a bastion, nor the secret itself', () => {
@@ -56,7 +59,7 @@ describe('preconnect hints: which hosts a run may connect to before its playbook
       hostInfo({ name: 'plain', ssh: { becomePassword: secret } }),
     ])
     const text = readFileSync(join(dir, 'preconnect.json'), 'utf8')
-    expect(readPreconnect(dir, 'k').map((e) => e.name)).to.deep.equal(['plain'])
+    expect(hostsOf(dir, 'k').map((e) => e.name)).to.deep.equal(['plain'])
     expect(text).to.not.contain('hunter2')
   })
 
@@ -65,7 +68,7 @@ describe('preconnect hints: which hosts a run may connect to before its playbook
     const notADir = join(dir, 'file')
     writeFileSync(notADir, 'x')
     expect(() => writePreconnect(join(notADir, 'state'), 'k', [notADir], [hostInfo({ name: 'a' })])).to.not.throw()
-    expect(readPreconnect(join(notADir, 'state'), 'k')).to.deep.equal([])
+    expect(hostsOf(join(notADir, 'state'), 'k')).to.deep.equal([])
   })
 
   it('keeps the newest eight selections', () => {
@@ -73,9 +76,9 @@ describe('preconnect hints: which hosts a run may connect to before its playbook
     const inv = join(dir, 'hosts.ini')
     writeFileSync(inv, 'x\n')
     for (let i = 0; i < 10; i++) writePreconnect(dir, `k${i}`, [inv], [hostInfo({ name: `h${i}` })])
-    expect(readPreconnect(dir, 'k9').map((e) => e.name)).to.deep.equal(['h9'])
-    expect(readPreconnect(dir, 'k2').map((e) => e.name)).to.deep.equal(['h2'])
-    expect(readPreconnect(dir, 'k1')).to.deep.equal([])
+    expect(hostsOf(dir, 'k9').map((e) => e.name)).to.deep.equal(['h9'])
+    expect(hostsOf(dir, 'k2').map((e) => e.name)).to.deep.equal(['h2'])
+    expect(hostsOf(dir, 'k1')).to.deep.equal([])
   })
 
   it('keeps each host\'s first probe, sealed, only when it is a read-only probe with no secret in it', () => {
