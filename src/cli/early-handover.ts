@@ -10,6 +10,8 @@ export interface EarlyStart {
   acceptNewHostKeys: boolean
   /** --timeout, seconds */
   timeout: number
+  /** the deadline its probe channels run under (probeDeadline; undefined: none) */
+  probeDeadlineMs: number | undefined
   pool: ConnectionPool
 }
 

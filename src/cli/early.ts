@@ -19,10 +19,11 @@ import { preconnectKey, preconnectOn, readPreconnectHint, sendAheadOf } from './
 import { handOver, type EarlyStart } from './early-handover.ts'
 import { knownHostsMemoFile, stateDir } from './run-paths.ts'
 import { PROBE_COMMAND } from '../engine/probe-batch.ts'
+import { probeDeadline } from '../engine/probe-exec.ts'
 import { trace } from '../core/trace.ts'
 
 /** The options of apply and check (run-options.ts) that take one value, by every name they answer to. */
-const VALUED = new Set(['inventory', 'i', 'limit', 'l', 'forks', 'f', 'timeout', 'shard', 'watch', 'watch-count'])
+const VALUED = new Set(['inventory', 'i', 'limit', 'l', 'forks', 'f', 'timeout', 'probe-timeout', 'shard', 'watch', 'watch-count'])
 /** Array options: each takes the words after it, up to the next option. */
 const ARRAYS = new Set(['extra-vars', 'e', 'tags', 't', 'skip-tags'])
 /** Boolean and count options: no value follows. */
@@ -35,6 +36,8 @@ export interface EarlyArgs {
   shard?: string
   acceptNewHostKeys: boolean
   timeout: number
+  /** --probe-timeout in ms, when given */
+  probeTimeoutMs?: number
 }
 
 /** apply/check's selection from argv, or undefined when this parser is not sure it reads it as yargs will. */
@@ -76,6 +79,9 @@ export function parseEarly(argv: readonly string[]): EarlyArgs | undefined {
   if (positional.length !== 1 || inventory === undefined) return undefined
   const timeout = values.has('timeout') ? Number(values.get('timeout')) : 10
   if (!Number.isFinite(timeout)) return undefined
+  const probeTimeout = values.has('probe-timeout') ? Number(values.get('probe-timeout')) : undefined
+  // one yargs would refuse: it says why, and the run never starts
+  if (probeTimeout !== undefined && !(Number.isFinite(probeTimeout) && probeTimeout >= 0)) return undefined
   return {
     playbook: positional[0]!,
     inventory,
@@ -83,6 +89,7 @@ export function parseEarly(argv: readonly string[]): EarlyArgs | undefined {
     ...(values.has('shard') ? { shard: values.get('shard')! } : {}),
     acceptNewHostKeys: accept,
     timeout,
+    ...(probeTimeout !== undefined ? { probeTimeoutMs: Math.round(probeTimeout * 1000) } : {}),
   }
 }
 
@@ -120,9 +127,11 @@ export async function startEarly(argv: readonly string[]): Promise<void> {
   if (endpoints.length === 0) return
   rememberHashedLines(knownHostsMemoFile())
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
-  const up = pool.preconnect(endpoints, { openAhead: PROBE_COMMAND, sendAhead: sendAheadOf(hint.probes) })
+  // the probe's channel runs under the deadline the run's probe will ask for (Connection.openAhead)
+  const aheadTimeoutMs = probeDeadline(args.probeTimeoutMs)
+  const up = pool.preconnect(endpoints, { openAhead: PROBE_COMMAND, ...(aheadTimeoutMs ? { aheadTimeoutMs } : {}), sendAhead: sendAheadOf(hint.probes) })
   trace(`early start: ${endpoints.length} handshakes begun before the CLI loaded`)
-  const early: EarlyStart = { key, acceptNewHostKeys: args.acceptNewHostKeys, timeout: args.timeout, pool }
+  const early: EarlyStart = { key, acceptNewHostKeys: args.acceptNewHostKeys, timeout: args.timeout, probeDeadlineMs: aheadTimeoutMs, pool }
   handOver(early)
   let timer: NodeJS.Timeout | undefined
   const done = await Promise.race([up.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(resolve, EARLY_WAIT_MS, false)))])

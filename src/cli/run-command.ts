@@ -19,6 +19,7 @@ import { runInWorkers, workerPlan } from './run-workers.ts'
 import { preconnectKey, preconnectOn, readPreconnectHint, sealedProbes, sendAheadOf, writePreconnect } from './preconnect.ts'
 import { compiledInputs } from '../core/ts-module.ts'
 import { PROBE_COMMAND } from '../engine/probe-batch.ts'
+import { probeDeadline } from '../engine/probe-exec.ts'
 import { knownHostsMemoFile, stateDir } from './run-paths.ts'
 import { takeEarly } from './early-handover.ts'
 import { rememberHashedLines, saveHashedLineMemo } from '../ssh/host-key-check.ts'
@@ -38,6 +39,8 @@ export interface RunArgs {
   acceptNewHostKeys: boolean
   typecheck: boolean
   timeout: number
+  /** --probe-timeout, seconds (0: none); undefined: the engine's default */
+  probeTimeout?: number | undefined
   /** `K/N`: run only shard K (from 0) of N of the selected hosts */
   shard?: string | undefined
   /** Threads that split the selected hosts between them (run-workers.ts); default 1 */
@@ -60,6 +63,7 @@ export async function saveKnownHostsMemo(): Promise<void> {
 /** apply and check share everything but the mode. */
 export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) => void = defaultWrite): Promise<number> {
   trace('start')
+  probeTimeoutMs(args) // a bad --probe-timeout is a usage error before anything connects
   // the last identical run's hosts: their handshakes overlap loading the playbook and inventory (preconnect.ts)
   const preconnect = preconnectOn() && args.rerun === undefined && (args.workers ?? 1) <= 1 ? preconnectKey(args) : undefined
   const pool = takeEarlyPool(args, preconnect) ?? newPool(args, preconnect)
@@ -78,7 +82,8 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
 function takeEarlyPool(args: RunArgs, preconnect: string | undefined): ConnectionPool | undefined {
   const early = takeEarly()
   if (!early) return undefined
-  if (early.key === preconnect && early.acceptNewHostKeys === args.acceptNewHostKeys && early.timeout === args.timeout) return early.pool
+  if (early.key === preconnect && early.acceptNewHostKeys === args.acceptNewHostKeys && early.timeout === args.timeout && early.probeDeadlineMs === probeDeadline(probeTimeoutMs(args)))
+    return early.pool
   trace('early start: the command line reads otherwise; its connections are closed unused')
   void early.pool.closeAll({ wait: false })
   return undefined
@@ -90,7 +95,9 @@ function newPool(args: RunArgs, preconnect: string | undefined): ConnectionPool 
   // and each one's first probe channel: `sh -s` waits for the script on stdin, so the host's session set-up overlaps too
   if (preconnect !== undefined) {
     const hint = readPreconnectHint(stateDir(), preconnect)
-    void pool.preconnect(hint.hosts, { openAhead: PROBE_COMMAND, sendAhead: sendAheadOf(hint.probes) }) // settles without rejecting; the run waits on each host in get()
+    const aheadTimeoutMs = probeDeadline(probeTimeoutMs(args))
+    // settles without rejecting; the run waits on each host in get()
+    void pool.preconnect(hint.hosts, { openAhead: PROBE_COMMAND, ...(aheadTimeoutMs ? { aheadTimeoutMs } : {}), sendAhead: sendAheadOf(hint.probes) })
   }
   return pool
 }
@@ -158,6 +165,7 @@ async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => voi
       forks: args.forks,
       diff: args.diff,
       connect: (h) => pool.get(h),
+      ...(probeTimeoutMs(args) !== undefined ? { probeTimeoutMs: probeTimeoutMs(args) } : {}),
       ...(preconnect !== undefined ? { onFirstProbe: (host: string, script: string) => void firstProbes.set(host, script) } : {}),
       onEvent,
       ...(startedAt !== undefined ? { startedAt } : {}),
@@ -206,6 +214,7 @@ async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => voi
               forks: args.forks,
               diff: args.diff,
               timeoutSeconds: args.timeout,
+              ...(probeTimeoutMs(args) !== undefined ? { probeTimeoutMs: probeTimeoutMs(args) } : {}),
               acceptNewHostKeys: args.acceptNewHostKeys,
               workers: args.workers ?? 1,
               onEvent: onFirst,
@@ -231,6 +240,14 @@ async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => voi
     interrupt?.stop()
   }
   return recap.exitCode
+}
+
+/** --probe-timeout in ms, checked: undefined leaves the engine's default (probe-exec.ts). */
+export function probeTimeoutMs(args: Pick<RunArgs, 'probeTimeout'>): number | undefined {
+  const s = args.probeTimeout
+  if (s === undefined) return undefined
+  if (!Number.isFinite(s) || s < 0) throw new UsageError(`--probe-timeout takes seconds (0 for no limit), not ${s}`)
+  return Math.round(s * 1000)
 }
 
 /** How an error names what limited the run's hosts. */

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       forks: task.forks,
       diff: task.diff,
       connect: (h) => pool.get(h),
+      ...(task.probeTimeoutMs !== undefined ? { probeTimeoutMs: task.probeTimeoutMs } : {}),
       onEvent,
       signal: abort.signal,
       ...(task.stopBetweenResources ? { stopBetweenResources: true } : {}),

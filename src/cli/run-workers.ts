@@ -39,6 +39,8 @@ export interface WorkerTask {
   forks: number
   diff: boolean
   timeoutSeconds: number
+  /** --probe-timeout in ms (0: none), when given */
+  probeTimeoutMs?: number
   /** apply: stop between resources on an interrupt. */
   stopBetweenResources: boolean
 }
@@ -69,6 +71,7 @@ export interface WorkerRunOptions {
   forks: number
   diff: boolean
   timeoutSeconds: number
+  probeTimeoutMs?: number
   acceptNewHostKeys: boolean
   workers: number
   onEvent: (e: MusterEvent) => void
@@ -141,6 +144,7 @@ export async function runInWorkers(o: WorkerRunOptions, parts: string[][], selec
               forks: Math.max(1, Math.ceil(o.forks / parts.length)),
               diff: o.diff,
               timeoutSeconds: o.timeoutSeconds,
+              ...(o.probeTimeoutMs !== undefined ? { probeTimeoutMs: o.probeTimeoutMs } : {}),
               stopBetweenResources: o.mode === 'apply',
             }
             const w = startWorker(task, env)

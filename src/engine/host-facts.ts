@@ -1,5 +1,5 @@
 import type { Connection } from '../ssh/connection.ts'
-import { PROBE_COMMAND } from './probe-batch.ts'
+import { execProbe } from './probe-exec.ts'
 
 /** Facts about a host as a whole, gathered once per run in one exec. */
 export interface HostFacts {
@@ -51,7 +51,8 @@ export function parseFacts(stdout: string): HostFacts {
   }
 }
 
-export async function gatherFacts(conn: Connection): Promise<HostFacts> {
-  const res = await conn.exec(PROBE_COMMAND, { stdin: factsScript })
+/** The host's facts, read by one probe under the run's probe deadline (probe-exec.ts). */
+export async function gatherFacts(conn: Connection, probeTimeoutMs?: number): Promise<HostFacts> {
+  const res = await execProbe(conn, factsScript, probeTimeoutMs)
   return parseFacts(res.stdout)
 }

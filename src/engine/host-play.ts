@@ -1,5 +1,6 @@
 import { FactCache } from './fact-cache.ts'
-import { buildBatch, parseBatch, PROBE_COMMAND } from './probe-batch.ts'
+import { buildBatch, parseBatch } from './probe-batch.ts'
+import { execProbe } from './probe-exec.ts'
 import { isUnknown, unknown, predict, type FactQuery, type Prediction } from '../contract/fact.ts'
 import { createApplyContext } from './apply-context.ts'
 import type { Change, DiffRequest, Handler, Plan, Resource } from '../contract/resource.ts'
@@ -21,6 +22,7 @@ export interface HostPlayInput {
   wantDiff: boolean
   emit: (e: MusterEvent) => void
   connectTo: (hostName: string) => Promise<Connection>
+  /** Each probe's deadline (probe-exec.ts): undefined for the default, 0 for none. */
   probeTimeoutMs?: number
   /**
    * What the engine believes about this host, kept across the host's plays so
@@ -84,7 +86,7 @@ export async function runHostPlay(input: HostPlayInput): Promise<HostPlayOutcome
   const probe = async (queries: FactQuery<unknown>[]): Promise<Map<string, unknown>> => {
     const batch = buildBatch(queries)
     probeBatches++
-    const res = await conn.exec(PROBE_COMMAND, { stdin: batch.script, ...(input.probeTimeoutMs ? { timeoutMs: input.probeTimeoutMs } : {}) })
+    const res = await execProbe(conn, batch.script, input.probeTimeoutMs)
     return parseBatch(batch, res.stdout)
   }
 

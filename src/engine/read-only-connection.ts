@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs'
 import type { Connection, ExecOptions, ExecResult } from '../ssh/connection.ts'
 import { PROBE_COMMAND, READ_ONLY_HEADER } from './probe-batch.ts'
+import { deadlineCommand } from '../ssh/deadline.ts'
 
 /** Something tried to change a host in check mode: a bug in muster or in a custom resource. */
 export class CheckModeViolation extends Error {
@@ -28,7 +29,8 @@ export function readOnly(conn: Connection): Connection {
       if (command !== PROBE_COMMAND || !script.startsWith(READ_ONLY_HEADER)) {
         return Promise.reject(new CheckModeViolation(conn.host, `run \`${command === PROBE_COMMAND ? script.split('\n')[0] : command.slice(0, 80)}\``))
       }
-      record?.({ kind: 'exec', command, script })
+      // what the host runs: the floor's client must send the very same command, its deadline included
+      record?.({ kind: 'exec', command: opts?.timeoutMs ? deadlineCommand(command, opts.timeoutMs) : command, script })
       return conn.exec(command, opts)
     },
     sentAhead: (command) => conn.sentAhead?.(command),

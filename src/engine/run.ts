@@ -15,6 +15,7 @@ import { trace } from '../core/trace.ts'
 import { userFrames, userLocation } from '../core/user-frames.ts'
 import { FactCache } from './fact-cache.ts'
 import { adoptSentAhead, buildBatch, parseBatch, PROBE_COMMAND } from './probe-batch.ts'
+import { execProbe, ProbeTimeoutError } from './probe-exec.ts'
 import type { FactQuery } from '../contract/fact.ts'
 
 export interface RunOptions {
@@ -41,6 +42,7 @@ export interface RunOptions {
   diff: boolean
   connect: (host: HostInfo) => Promise<Connection>
   onEvent: Listener
+  /** How long a probe may run before its host fails (probe-exec.ts): undefined for PROBE_TIMEOUT_MS, 0 for no limit. */
   probeTimeoutMs?: number
   /**
    * When the run began, as Date.now() counts, for the recap's durationMs
@@ -72,6 +74,8 @@ interface HostRun {
   facts?: Promise<HostFacts>
   /** the probe of all its plays at the start of the run */
   warm?: Promise<void>
+  /** That probe (or the facts it needed) ran out of time: the host's first play fails with this, not waiting again. */
+  stuck?: ProbeTimeoutError
   warmBatches: number
 }
 
@@ -232,6 +236,7 @@ class PlaybookRun {
     }
     const hr = this.hostRun(host.name)
     await hr.warm
+    if (hr.stuck) return this.expansionFailed(host, play, hr.stuck)
     const index = opts.playbook.plays.indexOf(play)
     let items: PlannedItem[]
     let prefetch: FactQuery<unknown>[]
@@ -279,7 +284,10 @@ class PlaybookRun {
       return 'unreachable'
     }
     if (!(err instanceof ExpansionError)) {
-      this.emit({ type: 'host:failed', play: play.name, host: host.name, resource: 'facts', message: maskSecrets(messageOf(err)) })
+      const resource = err instanceof ProbeTimeoutError ? 'probe' : 'facts'
+      this.emit({ type: 'host:failed', play: play.name, host: host.name, resource, message: maskSecrets(messageOf(err)) })
+      // counted, so the exit code says it: a host whose state was never read is not in sync
+      this.recap.host(host.name).failed++
       return 'failed'
     }
     this.recap.inputErrors++
@@ -333,13 +341,15 @@ class PlaybookRun {
       const conn = await connecting
       // the last identical run's first probe may be on its way already (Connection.openAhead): if it is this one, its answer is ours
       const batch = adoptSentAhead(buildBatch(queries), conn.sentAhead?.(PROBE_COMMAND))
-      const res = await conn.exec(PROBE_COMMAND, { stdin: batch.script, ...(opts.probeTimeoutMs ? { timeoutMs: opts.probeTimeoutMs } : {}) })
+      const res = await execProbe(conn, batch.script, opts.probeTimeoutMs)
       hr.cache.setAll(parseBatch(batch, res.stdout))
       hr.warmBatches = 1
       opts.onFirstProbe?.(host.name, batch.script)
       trace(`${host.name}: probed`)
-    } catch {
-      // unreachable, an expansion error, a probe that cannot be read: the host's first play reports it
+    } catch (err) {
+      // unreachable, an expansion error, a probe that cannot be read: the host's first play reports it;
+      // a probe out of time too, but without running it again for as long
+      if (err instanceof ProbeTimeoutError) this.hostRun(host.name).stuck = err
     }
   }
 
@@ -354,7 +364,7 @@ class PlaybookRun {
     } catch (err) {
       if (!(err instanceof FactsNeeded)) throw err
       // a connection that failed is not a fact: the host's play connects again and says so
-      hr.facts ??= Promise.resolve(conn).then(gatherFacts, (err: unknown) => {
+      hr.facts ??= Promise.resolve(conn).then((c) => gatherFacts(c, this.opts.probeTimeoutMs), (err: unknown) => {
         hr.facts = undefined
         throw err
       })

@@ -54,11 +54,16 @@ export interface Connection {
    * now, if its seal is this connection's own (seal.ts). Settles once the
    * channel is open and the script written, or cannot be; never rejects.
    */
-  openAhead?(command: string, send?: SendAhead): Promise<void>
+  openAhead?(command: string, send?: SendAhead, opts?: AheadOptions): Promise<void>
   /** The script openAhead sent for `command`, not yet taken: an exec() of exactly it takes its answer. */
   sentAhead?(command: string): string | undefined
   /** This connection's seal over `text` (seal.ts), or undefined when it did not log in with a key file. */
   seal?(text: string): string | undefined
+}
+
+/** How a channel opened ahead runs its command: `timeoutMs` as the exec() that takes it will ask (ExecOptions.timeoutMs). */
+export interface AheadOptions {
+  timeoutMs?: number
 }
 
 /** A script to send with a channel opened ahead: a later run's first probe, recorded and sealed by an earlier one. */

@@ -20,7 +20,12 @@ export class LocalConnection implements Connection {
       let timer: NodeJS.Timeout | undefined
       if (opts.timeoutMs) {
         timer = setTimeout(() => {
-          child.kill('SIGKILL')
+          // the command's whole process group (it was started detached): what it started must not run on
+          try {
+            process.kill(-child.pid!, 'SIGKILL')
+          } catch {
+            child.kill('SIGKILL')
+          }
           reject(new CommandTimeoutError(this.host, command, opts.timeoutMs!))
         }, opts.timeoutMs)
       }

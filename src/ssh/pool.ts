@@ -76,18 +76,19 @@ export class ConnectionPool {
    * whose channel each connection opens as soon as it is up, for the run's
    * first exec of it (the probe's `sh -s`, waiting for its script on stdin);
    * `sendAhead`: the script to write on it at once, host by host (the last
-   * identical run's first probe, sealed: Connection.openAhead).
+   * identical run's first probe, sealed: Connection.openAhead), and
+   * `aheadTimeoutMs` the deadline the run's exec of it will ask for.
    *
    * Settles once every one of them is up, with its channel open and its
    * script written, or has failed; never rejects (early.ts waits on it).
    */
-  preconnect(endpoints: readonly Endpoint[], opts: { openAhead?: string; sendAhead?: (host: string) => SendAhead | undefined } = {}): Promise<void> {
+  preconnect(endpoints: readonly Endpoint[], opts: { openAhead?: string; aheadTimeoutMs?: number; sendAhead?: (host: string) => SendAhead | undefined } = {}): Promise<void> {
     const settled: Promise<unknown>[] = []
     for (const endpoint of endpoints) {
       if (this.#connections.has(endpoint.name) || this.#early.has(endpoint.name)) continue
       let ahead: Promise<void> | undefined
       const conn = this.#handshakes(() => this.#connect(hostOfEndpoint(endpoint), { ...this.opts, acceptNewHostKeys: false })).then((c) => {
-        if (opts.openAhead !== undefined) ahead = c.openAhead?.(opts.openAhead, opts.sendAhead?.(endpoint.name))
+        if (opts.openAhead !== undefined) ahead = c.openAhead?.(opts.openAhead, opts.sendAhead?.(endpoint.name), opts.aheadTimeoutMs ? { timeoutMs: opts.aheadTimeoutMs } : {})
         return c
       })
       conn.catch(() => undefined) // judged when the run asks for the host, or never

@@ -20,6 +20,7 @@ import {
   type ExecOptions,
   type ExecResult,
   type SendAhead,
+  type AheadOptions,
 } from './connection.ts'
 import { defaultKnownHostsFile, lookUpHostKey } from './host-key-check.ts'
 import { expandHome } from './home.ts'
@@ -220,6 +221,8 @@ function socketErrorText(e: SshError, endpoint: string): string {
 /** A channel openAhead opened: `answer` when a script was sent on it at once. */
 interface AheadChannel {
   ch: ClientChannel
+  /** when the channel was asked for, as Date.now() counts: the host's deadline for its command runs from about then */
+  openedAt: number
   gone: () => boolean
   answer?: AheadAnswer
 }
@@ -287,7 +290,7 @@ export class Ssh2Connection implements Connection {
    * whether sshd has closed it since; with `sent`, the script already written
    * on it and the answer being gathered.
    */
-  #ahead: { command: string; sent?: string; channel: Promise<AheadChannel | undefined> } | undefined
+  #ahead: { command: string; remote: string; sent?: string; channel: Promise<AheadChannel | undefined> } | undefined
 
   /**
    * Open an exec channel for `command` now, to serve the next exec() of
@@ -302,23 +305,30 @@ export class Ssh2Connection implements Connection {
    * playbook loads. The run's exec() takes its answer only if it sends exactly
    * that script; any other first exec() leaves it unread. Settles once the
    * channel is open (and the script written), or could not be opened.
+   *
+   * With `timeoutMs`, the command runs under the host's deadline exactly as an
+   * exec() with that timeout would run it (deadline.ts), and only such an
+   * exec() takes the channel; its own deadline then counts from the channel's
+   * opening, so ours always strikes before the host's.
    */
-  openAhead(command: string, send?: SendAhead): Promise<void> {
+  openAhead(command: string, send?: SendAhead, opts: AheadOptions = {}): Promise<void> {
     if (this.#lost || this.#ahead || usesBecome(this.info, undefined)) return Promise.resolve()
     const sent = send && this.sealKey && sealHolds(this.sealKey, this.host, send.script, send.seal) ? send.prepare(send.script) : undefined
+    const remote = opts.timeoutMs ? deadlineCommand(command, opts.timeoutMs) : command
+    const openedAt = Date.now()
     const channel = new Promise<AheadChannel | undefined>((resolve) => {
       try {
-        this.client.exec(command, (err, ch) => {
+        this.client.exec(remote, (err, ch) => {
           if (err) return resolve(undefined)
           let closed = false
           ch.once('close', () => (closed = true))
-          resolve({ ch, gone: () => closed, ...(sent !== undefined ? { answer: this.#sendAhead(ch, sent) } : {}) })
+          resolve({ ch, openedAt, gone: () => closed, ...(sent !== undefined ? { answer: this.#sendAhead(ch, sent) } : {}) })
         })
       } catch {
         resolve(undefined) // the socket is no longer writable: exec() will say so
       }
     })
-    this.#ahead = { command, ...(sent !== undefined ? { sent } : {}), channel }
+    this.#ahead = { command, remote, ...(sent !== undefined ? { sent } : {}), channel }
     if (sent !== undefined) trace(`${this.host}: the last run's first probe is sent ahead`)
     return channel.then(() => undefined)
   }
@@ -355,15 +365,20 @@ export class Ssh2Connection implements Connection {
     return { result, closed }
   }
 
-  /** The channel opened ahead, if this exec may take it; any other exec closes it first (and never reads what was sent on it). */
-  #takeAhead(remote: string, stdin: string | Buffer | undefined, gated: boolean): Promise<AheadChannel | undefined> | undefined {
+  /**
+   * The channel opened ahead, if this exec may take it; any other exec closes it first (and never reads what was sent on
+   * it). Under a deadline, one opened more than half of it ago is not taken: the host's deadline counts from its opening.
+   */
+  #takeAhead(remote: string, opts: ExecOptions, gated: boolean): Promise<AheadChannel | undefined> | undefined {
     const ahead = this.#ahead
     if (!ahead) return undefined
     this.#ahead = undefined
-    const fits = ahead.command === remote && !gated && (ahead.sent === undefined || (stdin !== undefined && stdin.toString() === ahead.sent))
+    const stdin = opts.stdin
+    const fits = ahead.remote === remote && !gated && (ahead.sent === undefined || (stdin !== undefined && stdin.toString() === ahead.sent))
     return ahead.channel.then((got) => {
-      if (got && fits && (got.answer || !got.gone())) {
-        trace(`${this.host}: the channel opened ahead runs ${remote}${got.answer ? ', its script sent ahead' : ''}`)
+      const fresh = !opts.timeoutMs || (got !== undefined && Date.now() - got.openedAt < opts.timeoutMs / 2)
+      if (got && fits && fresh && (got.answer || !got.gone())) {
+        trace(`${this.host}: the channel opened ahead runs ${ahead.command}${got.answer ? ', its script sent ahead' : ''}`)
         return got
       }
       if (got?.answer) {
@@ -537,13 +552,16 @@ export class Ssh2Connection implements Connection {
       this.stats.execs++
       let channel: ClientChannel | undefined
       let timer: NodeJS.Timeout | undefined
-      if (opts.timeoutMs) {
-        const ms = opts.timeoutMs
+      /** Our deadline, `after` ms from now: always before the host's (deadline.ts), which has a grace over it. */
+      const arm = (after: number): void => {
+        clearTimeout(timer)
+        const ms = opts.timeoutMs!
         timer = setTimeout(() => {
           outcome.reject(new CommandTimeoutError(this.host, command, ms))
           if (channel) kill(channel)
-        }, ms)
+        }, after)
       }
+      if (opts.timeoutMs) arm(opts.timeoutMs)
       const openFailed = (e: Error): void => {
         clearTimeout(timer)
         outcome.reject(this.#lost ?? new UnreachableError(this.host, `cannot open a session channel: ${e.message}`, e))
@@ -588,10 +606,12 @@ export class Ssh2Connection implements Connection {
           openFailed(e as Error) // ssh2 throws when the socket is no longer writable
         }
       }
-      const ahead = this.#takeAhead(remote, opts.stdin, gate !== undefined)
+      const ahead = this.#takeAhead(remote, opts, gate !== undefined)
       if (!ahead) return attempt(0)
       void ahead.then((got) => {
         if (!got) return attempt(0)
+        // the host's deadline for a channel opened ahead counts from its opening: so does ours
+        if (opts.timeoutMs) arm(Math.max(0, opts.timeoutMs - (Date.now() - got.openedAt)))
         if (got.answer) {
           // the script went with the channel: its answer, maybe already here, is this exec's
           channel = got.ch

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs'
+import { PROBE_TIMEOUT_MS } from '../../engine/probe-exec.ts'
 
 /** The options apply and check share, declared once. */
 export function runOptions<T>(y: Argv<T>) {
@@ -23,6 +24,11 @@ export function runOptions<T>(y: Argv<T>) {
         'run even when a --tags, --skip-tags or --limit, or a play\'s hosts pattern, matches nothing (a warning instead of exit 64); a check that checks no resource still never exits 0',
     })
     .option('timeout', { type: 'number', default: 10, describe: 'seconds to connect to a host' })
+    .option('probe-timeout', {
+      type: 'number',
+      default: PROBE_TIMEOUT_MS / 1000,
+      describe: 'seconds a host\'s read-only probe may run before it is killed and the host fails (a hung mount, a wedged systemd); 0: no limit',
+    })
     .option('workers', {
       type: 'number',
       default: 1,
@@ -50,6 +56,7 @@ export interface ParsedRunArgs {
   acceptNewHostKeys: boolean
   typecheck: boolean
   timeout: number
+  probeTimeout: number
   shard?: string
   workers: number
   allowUnmatched: boolean

@@ -22,6 +22,9 @@ describe('early start: the command line read before the CLI loads', () => {
     })
     expect(parseEarly(['check', 'site.ts', '-i', 'inv.ts', '-l', '!db-03', '--no-typecheck', '--diff', '-f', '20', '--watch', '30'])).to.include({ limit: '!db-03' })
     expect(parseEarly(['apply', 'site.ts', '-i', 'inv.ts', '--check'])).to.include({ playbook: 'site.ts' })
+    // the deadline the probe's channel opened ahead runs under, as the run's probe will ask (ms)
+    expect(parseEarly(['check', 'site.ts', '-i', 'inv.ts', '--probe-timeout', '2.5'])).to.include({ probeTimeoutMs: 2500 })
+    expect(parseEarly(['check', 'site.ts', '-i', 'inv.ts', '--probe-timeout=0'])).to.include({ probeTimeoutMs: 0 })
     // arrays take the words after them, as yargs's do: the playbook must come before, or after another option
     expect(parseEarly(['check', 'site.ts', '-e', 'a=1', 'b=2', '-i', 'inv.ts', '-t', 'nginx', 'app', '--skip-tags', 'x'])).to.include({ playbook: 'site.ts', inventory: 'inv.ts' })
     expect(parseEarly(['check', '-e', '{not json', '-i', 'inv.ts', 'site.ts'])).to.include({ playbook: 'site.ts' })
@@ -41,6 +44,7 @@ describe('early start: the command line read before the CLI loads', () => {
       ['check', 'site.ts', '-i', 'inv.ts', '-i', 'other.ts'], // given twice
       ['check', 'site.ts', '-i', 'inv.ts', '-jv'], // grouped short flags
       ['check', 'site.ts', '-i', 'inv.ts', '--timeout', 'soon'],
+      ['check', 'site.ts', '-i', 'inv.ts', '--probe-timeout', '-1'], // refused by the run itself
       ['check', 'site.ts', '-i'],
       ['check', '--', 'site.ts', '-i', 'inv.ts'],
       ['check', 'site.ts', '-i', 'inv.ts', '--json=true'],

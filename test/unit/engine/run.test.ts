@@ -5,11 +5,19 @@ import { join } from 'node:path'
 import { runPlaybook } from '../../../src/engine/run.ts'
 import { SelectionError } from '../../../src/engine/selection.ts'
 import { playbook, role } from '../../../src/engine/playbook.ts'
+import { command } from '../../../src/resources/command.ts'
 import type { MusterEvent, Recap } from '../../../src/engine/events.ts'
 import type { HostInfo, Inventory } from '../../../src/inventory/types.ts'
-import { UnreachableError } from '../../../src/ssh/connection.ts'
+import { UnreachableError, type ExecOptions, type ExecResult } from '../../../src/ssh/connection.ts'
 import { RecordingConnection } from '../../support/fake-connection.ts'
 import { kv, needs, logHandler } from '../../support/kv-resource.ts'
+
+/** A host whose facts script never answers in time (its probes of resources do). */
+class StuckFacts extends RecordingConnection {
+  override exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    return opts.stdin?.toString().includes('os_pretty=') ? super.exec('sleep 7', opts) : super.exec(command, opts)
+  }
+}
 
 function inventoryOf(names: string[]): Inventory {
   const hosts = new Map<string, HostInfo>()
@@ -24,7 +32,7 @@ describe('engine: runPlaybook', () => {
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  async function run(pb: ReturnType<typeof playbook>, opts: { hosts?: string[]; mode?: 'apply' | 'check'; unreachable?: string[]; loseAt?: Record<string, number>; tags?: string[]; skipTags?: string[]; limit?: string[]; allowUnmatched?: boolean; forks?: number } = {}) {
+  async function run(pb: ReturnType<typeof playbook>, opts: { hosts?: string[]; mode?: 'apply' | 'check'; unreachable?: string[]; loseAt?: Record<string, number>; tags?: string[]; skipTags?: string[]; limit?: string[]; allowUnmatched?: boolean; forks?: number; probeTimeoutMs?: number; stuckFacts?: string[] } = {}) {
     const names = opts.hosts ?? ['h1']
     const conns = new Map<string, RecordingConnection>()
     const events: MusterEvent[] = []
@@ -39,11 +47,12 @@ describe('engine: runPlaybook', () => {
       ...(opts.skipTags ? { skipTags: opts.skipTags } : {}),
       ...(opts.limit ? { limit: new Set(opts.limit), limitLabel: `--limit '${opts.limit.join(':')}'` } : {}),
       ...(opts.allowUnmatched ? { allowUnmatched: true } : {}),
+      ...(opts.probeTimeoutMs !== undefined ? { probeTimeoutMs: opts.probeTimeoutMs } : {}),
       connect: async (h) => {
         if (opts.unreachable?.includes(h.name)) throw new UnreachableError(h.name, 'connection refused')
         let c = conns.get(h.name)
         if (!c) {
-          c = new RecordingConnection(h.name)
+          c = opts.stuckFacts?.includes(h.name) ? new StuckFacts(h.name) : new RecordingConnection(h.name)
           if (opts.loseAt?.[h.name]) c.loseAt = opts.loseAt[h.name]
           conns.set(h.name, c)
         }
@@ -73,6 +82,31 @@ describe('engine: runPlaybook', () => {
     expect(second.recap.hosts.h1!.changed).to.equal(0)
     expect(second.conns.get('h1')!.commands).to.have.length(1)
     expect(second.conns.get('h1')!.probeBatches).to.equal(1)
+  })
+
+  it('a probe stuck on the host fails that host once it is out of time, without probing it again; the others finish', async () => {
+    // a guard that never answers in time, as a stat under a hung mount would not
+    const stuck = role('stuck', (ctx) => (ctx.name === 'h1' ? [command('true', { unless: 'sleep 7' }), kv(join(dir, 'x'), '1')] : [kv(join(dir, 'y'), '1')]))
+    const { recap, events, conns } = await run(playbook({ hosts: 'all', roles: [stuck], gatherFacts: false }), { hosts: ['h1', 'h2'], mode: 'check', probeTimeoutMs: 300 })
+    const failed = events.filter((e) => e.type === 'host:failed')
+    expect(failed).to.have.length(1)
+    expect(failed[0]).to.include({ host: 'h1', resource: 'probe' })
+    expect((failed[0] as { message: string }).message).to.contain('the probe did not finish in 0.3 s (--probe-timeout)')
+    // the run's first probe ran out of time: the play reports it instead of waiting as long again
+    expect(conns.get('h1')!.probeBatches).to.equal(1)
+    expect(recap.hosts.h1!.failed).to.equal(1)
+    expect(recap.hosts.h2!.failed).to.equal(0)
+    expect(recap.exitCode).to.equal(1)
+  })
+
+  it('facts that cannot be read in time fail the host once, counted in the exit code, without reading them again', async () => {
+    const reads = role('reads', (ctx) => [kv(join(dir, ctx.facts.hostname ? 'x' : 'y'), '1')])
+    const { recap, events, conns } = await run(playbook({ hosts: 'all', roles: [reads] }), { hosts: ['h1', 'h2'], mode: 'check', probeTimeoutMs: 300, stuckFacts: ['h1'] })
+    const failed = events.filter((e) => e.type === 'host:failed')
+    expect(failed.map((e) => [e.host, (e as { resource: string }).resource])).to.deep.equal([['h1', 'probe']])
+    expect(conns.get('h1')!.commands.filter((c) => c.stdin.includes('os_pretty='))).to.have.length(1)
+    expect(recap.hosts.h1!.failed).to.equal(1)
+    expect(recap.exitCode).to.equal(1)
   })
 
   it('check mode never applies, predicts later state, and exits 2 on drift', async () => {
