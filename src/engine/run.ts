@@ -236,7 +236,7 @@ class PlaybookRun {
     }
     const hr = this.hostRun(host.name)
     await hr.warm
-    if (hr.stuck) return this.expansionFailed(host, play, hr.stuck)
+    if (hr.stuck) return this.expansionFailed(host, play, hr.stuck, conn)
     const index = opts.playbook.plays.indexOf(play)
     let items: PlannedItem[]
     let prefetch: FactQuery<unknown>[]
@@ -244,7 +244,7 @@ class PlaybookRun {
       items = await this.itemsFor(host, hr, index, conn)
       prefetch = await this.laterQueries(host, hr, index, conn)
     } catch (err) {
-      return this.expansionFailed(host, play, err)
+      return this.expansionFailed(host, play, err, conn)
     }
     // facts probed before a change anywhere in the fleet may be stale; a converged run keeps them all run long
     if (hr.epoch !== this.fleetChanges) hr.cache.clear()
@@ -277,8 +277,15 @@ class PlaybookRun {
   }
 
   /** A host whose play could not be expanded (or its facts read): said once, as unreachable, failed or an input error. */
-  private expansionFailed(host: HostInfo, play: Play, err: unknown): HostStatus {
+  private expansionFailed(host: HostInfo, play: Play, err: unknown, conn: Connection): HostStatus {
     this.emit({ type: 'host:start', play: play.name, host: host.name, resources: 0 })
+    // what was sent to the host before it failed (its facts, its first probe) is in its round trips too
+    const r = this.recap.host(host.name)
+    Object.assign(r.stats, conn.stats)
+    const hr = this.hostRun(host.name)
+    r.probeBatches = (this.probeBatches.get(host.name) ?? 0) + hr.warmBatches
+    this.probeBatches.set(host.name, r.probeBatches)
+    hr.warmBatches = 0
     if (err instanceof UnreachableError) {
       this.emit({ type: 'host:unreachable', play: play.name, host: host.name, message: maskSecrets(err.message) })
       return 'unreachable'
@@ -341,9 +348,9 @@ class PlaybookRun {
       const conn = await connecting
       // the last identical run's first probe may be on its way already (Connection.openAhead): if it is this one, its answer is ours
       const batch = adoptSentAhead(buildBatch(queries), conn.sentAhead?.(PROBE_COMMAND))
+      hr.warmBatches = 1 // sent, whatever comes back
       const res = await execProbe(conn, batch.script, opts.probeTimeoutMs)
       hr.cache.setAll(parseBatch(batch, res.stdout))
-      hr.warmBatches = 1
       opts.onFirstProbe?.(host.name, batch.script)
       trace(`${host.name}: probed`)
     } catch (err) {

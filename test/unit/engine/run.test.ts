@@ -94,6 +94,8 @@ describe('engine: runPlaybook', () => {
     expect((failed[0] as { message: string }).message).to.contain('the probe did not finish in 0.3 s (--probe-timeout)')
     // the run's first probe ran out of time: the play reports it instead of waiting as long again
     expect(conns.get('h1')!.probeBatches).to.equal(1)
+    expect(recap.hosts.h1!.stats.execs, 'the probe sent is in its round trips').to.equal(1)
+    expect(recap.hosts.h1!.probeBatches).to.equal(1)
     expect(recap.hosts.h1!.failed).to.equal(1)
     expect(recap.hosts.h2!.failed).to.equal(0)
     expect(recap.exitCode).to.equal(1)
