@@ -19,7 +19,7 @@ import { preconnectKey, preconnectOn, readPreconnectHint, sendAheadOf } from './
 import { handOver, type EarlyStart } from './early-handover.ts'
 import { knownHostsMemoFile, stateDir } from './run-paths.ts'
 import { PROBE_COMMAND } from '../engine/probe-batch.ts'
-import { probeDeadline } from '../engine/probe-exec.ts'
+import { probeDeadline, probeTimeoutFromSeconds } from '../engine/probe-exec.ts'
 import { trace } from '../core/trace.ts'
 
 /** The options of apply and check (run-options.ts) that take one value, by every name they answer to. */
@@ -79,9 +79,9 @@ export function parseEarly(argv: readonly string[]): EarlyArgs | undefined {
   if (positional.length !== 1 || inventory === undefined) return undefined
   const timeout = values.has('timeout') ? Number(values.get('timeout')) : 10
   if (!Number.isFinite(timeout)) return undefined
-  const probeTimeout = values.has('probe-timeout') ? Number(values.get('probe-timeout')) : undefined
-  // one yargs would refuse: it says why, and the run never starts
-  if (probeTimeout !== undefined && !(Number.isFinite(probeTimeout) && probeTimeout >= 0)) return undefined
+  // read as runCommand reads it; a value it refuses means no early start (the run says why, and never starts)
+  const probeTimeoutMs = values.has('probe-timeout') ? probeTimeoutFromSeconds(Number(values.get('probe-timeout'))) : undefined
+  if (values.has('probe-timeout') && probeTimeoutMs === undefined) return undefined
   return {
     playbook: positional[0]!,
     inventory,
@@ -89,7 +89,7 @@ export function parseEarly(argv: readonly string[]): EarlyArgs | undefined {
     ...(values.has('shard') ? { shard: values.get('shard')! } : {}),
     acceptNewHostKeys: accept,
     timeout,
-    ...(probeTimeout !== undefined ? { probeTimeoutMs: Math.round(probeTimeout * 1000) } : {}),
+    ...(probeTimeoutMs !== undefined ? { probeTimeoutMs } : {}),
   }
 }
 

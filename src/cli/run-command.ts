@@ -20,6 +20,7 @@ import { preconnectKey, preconnectOn, readPreconnectHint, sealedProbes, sendAhea
 import { compiledInputs } from '../core/ts-module.ts'
 import { PROBE_COMMAND } from '../engine/probe-batch.ts'
 import { probeDeadline } from '../engine/probe-exec.ts'
+import { probeTimeoutMs } from './commands/run-options.ts'
 import { knownHostsMemoFile, stateDir } from './run-paths.ts'
 import { takeEarly } from './early-handover.ts'
 import { rememberHashedLines, saveHashedLineMemo } from '../ssh/host-key-check.ts'
@@ -240,14 +241,6 @@ async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => voi
     interrupt?.stop()
   }
   return recap.exitCode
-}
-
-/** --probe-timeout in ms, checked: undefined leaves the engine's default (probe-exec.ts). */
-export function probeTimeoutMs(args: Pick<RunArgs, 'probeTimeout'>): number | undefined {
-  const s = args.probeTimeout
-  if (s === undefined) return undefined
-  if (!Number.isFinite(s) || s < 0) throw new UsageError(`--probe-timeout takes seconds (0 for no limit), not ${s}`)
-  return Math.round(s * 1000)
 }
 
 /** How an error names what limited the run's hosts. */

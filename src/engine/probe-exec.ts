@@ -12,6 +12,19 @@ import { PROBE_COMMAND } from './probe-batch.ts'
  */
 export const PROBE_TIMEOUT_MS = 120_000
 
+/** The longest `--probe-timeout` taken, in seconds: a day. Node's timers cannot count past ~24.8 days at all. */
+export const MAX_PROBE_TIMEOUT_S = 86_400
+
+/**
+ * `--probe-timeout SECONDS` in ms (0: no limit), or undefined when it is no
+ * such value: negative, not a number, or over MAX_PROBE_TIMEOUT_S. A positive
+ * value is at least 1 ms, never rounded down to "no limit".
+ */
+export function probeTimeoutFromSeconds(s: number): number | undefined {
+  if (!Number.isFinite(s) || s < 0 || s > MAX_PROBE_TIMEOUT_S) return undefined
+  return s === 0 ? 0 : Math.max(1, Math.round(s * 1000))
+}
+
 /** The deadline probes run under: `ms` as given (0: none), else PROBE_TIMEOUT_MS. */
 export function probeDeadline(ms: number | undefined): number | undefined {
   const t = ms ?? PROBE_TIMEOUT_MS

@@ -74,7 +74,7 @@ interface HostRun {
   facts?: Promise<HostFacts>
   /** the probe of all its plays at the start of the run */
   warm?: Promise<void>
-  /** That probe (or the facts it needed) ran out of time: the host's first play fails with this, not waiting again. */
+  /** That probe ran out of time: the host's first play fails with this, not waiting as long again. */
   stuck?: ProbeTimeoutError
   warmBatches: number
 }
@@ -236,7 +236,12 @@ class PlaybookRun {
     }
     const hr = this.hostRun(host.name)
     await hr.warm
-    if (hr.stuck) return this.expansionFailed(host, play, hr.stuck, conn)
+    if (hr.stuck) {
+      // said once, by the first play; an `always` play after it tries the host again, under the same bound
+      const stuck = hr.stuck
+      hr.stuck = undefined
+      return this.expansionFailed(host, play, stuck, conn)
+    }
     const index = opts.playbook.plays.indexOf(play)
     let items: PlannedItem[]
     let prefetch: FactQuery<unknown>[]
@@ -336,6 +341,7 @@ class PlaybookRun {
   /** Probe everything the host's plays will read, in one batch. Errors surface later, in the play that meets them. */
   private async warm(host: HostInfo): Promise<void> {
     const { opts } = this
+    let probing = false
     try {
       // the handshake is round trips and the host's own work (sshd forks, key exchange): the roles are expanded
       // meanwhile. The other hosts' connections start first (setImmediate), so no expansion delays them.
@@ -348,15 +354,20 @@ class PlaybookRun {
       const conn = await connecting
       // the last identical run's first probe may be on its way already (Connection.openAhead): if it is this one, its answer is ours
       const batch = adoptSentAhead(buildBatch(queries), conn.sentAhead?.(PROBE_COMMAND))
-      hr.warmBatches = 1 // sent, whatever comes back
+      probing = true
       const res = await execProbe(conn, batch.script, opts.probeTimeoutMs)
+      hr.warmBatches = 1
       hr.cache.setAll(parseBatch(batch, res.stdout))
       opts.onFirstProbe?.(host.name, batch.script)
       trace(`${host.name}: probed`)
     } catch (err) {
       // unreachable, an expansion error, a probe that cannot be read: the host's first play reports it;
       // a probe out of time too, but without running it again for as long
-      if (err instanceof ProbeTimeoutError) this.hostRun(host.name).stuck = err
+      if (err instanceof ProbeTimeoutError) {
+        const hr = this.hostRun(host.name)
+        hr.stuck = err
+        if (probing) hr.warmBatches = 1 // the batch went out (not the facts before it)
+      }
     }
   }
 

@@ -14,6 +14,7 @@ import { parseReleaseState, releaseStateCommand, type ReleaseState } from '../..
 import { deploySettings } from '../../resources/deploy/settings.ts'
 import { DeployReporter } from './deploy-report.ts'
 import { interruptible } from '../interrupt.ts'
+import { probeTimeoutMs, probeTimeoutOption } from './run-options.ts'
 
 export interface DeployArgs {
   playbook: string
@@ -28,6 +29,7 @@ export interface DeployArgs {
   acceptNewHostKeys: boolean
   typecheck: boolean
   timeout: number
+  probeTimeout?: number
 }
 
 /** The options deploy and rollback share. */
@@ -44,6 +46,7 @@ export function deployOptions<T>(y: Argv<T>) {
     .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown host keys (changed keys are always refused)' })
     .option('typecheck', { type: 'boolean', default: true, describe: 'type-check the playbook first (cached); --no-typecheck skips it' })
     .option('timeout', { type: 'number', default: 10, describe: 'seconds to connect to a host' })
+    .option('probe-timeout', probeTimeoutOption)
 }
 
 
@@ -57,6 +60,7 @@ export function deployOptions<T>(y: Argv<T>) {
  * its holder is gone).
  */
 export async function runDeploy(action: 'deploy' | 'rollback', args: DeployArgs, out: (line: string) => void = defaultWrite): Promise<number> {
+  probeTimeoutMs(args) // a bad --probe-timeout is a usage error before anything connects
   const vars = parseExtraVars(args.extraVars ?? [])
   if (args.release !== undefined) vars.release = args.release
   if (args.forceUnlock) vars.forceUnlock = true
@@ -84,6 +88,7 @@ export async function runDeploy(action: 'deploy' | 'rollback', args: DeployArgs,
       forks: args.forks,
       diff: false,
       connect: (h) => pool.get(h),
+      ...(probeTimeoutMs(args) !== undefined ? { probeTimeoutMs: probeTimeoutMs(args) } : {}),
       onEvent: reporter.on,
       signal: interrupt.signal,
       startedAt: commandStart(),

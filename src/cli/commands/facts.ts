@@ -4,12 +4,14 @@ import { selectHosts } from '../../inventory/patterns.ts'
 import { ConnectionPool } from '../../ssh/pool.ts'
 import { gatherFacts } from '../../engine/host-facts.ts'
 import { ExitCode } from '../../core/errors.ts'
+import { probeTimeoutMs, probeTimeoutOption } from './run-options.ts'
 
 interface FactsArgs {
   host: string
   inventory: string
   acceptNewHostKeys: boolean
   timeout: number
+  probeTimeout?: number
 }
 
 export const factsCommand: CommandModule<object, FactsArgs> = {
@@ -21,8 +23,10 @@ export const factsCommand: CommandModule<object, FactsArgs> = {
       .option('inventory', { alias: 'i', type: 'string', demandOption: true, describe: 'inventory file' })
       .option('accept-new-host-keys', { type: 'boolean', default: false, describe: 'record unknown host keys' })
       .option('timeout', { type: 'number', default: 10, describe: 'seconds to connect' })
+      .option('probe-timeout', probeTimeoutOption)
       .example('$0 facts web-01 -i inventory/lab.ts', "web-01's facts") as never,
   handler: async (args) => {
+    const probeMs = probeTimeoutMs(args) // a bad --probe-timeout is a usage error before anything connects
     const inv = await loadInventory(args.inventory)
     const names = selectHosts(inv, args.host)
     const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
@@ -31,7 +35,7 @@ export const factsCommand: CommandModule<object, FactsArgs> = {
     try {
       for (const name of names) {
         try {
-          out[name] = await gatherFacts(await pool.get(inv.hosts.get(name)!))
+          out[name] = await gatherFacts(await pool.get(inv.hosts.get(name)!), probeMs)
         } catch (err) {
           bad++
           out[name] = { unreachable: (err as Error).message }

@@ -1,5 +1,22 @@
 import type { Argv } from 'yargs'
-import { PROBE_TIMEOUT_MS } from '../../engine/probe-exec.ts'
+import { MAX_PROBE_TIMEOUT_S, PROBE_TIMEOUT_MS, probeTimeoutFromSeconds } from '../../engine/probe-exec.ts'
+import { UsageError } from '../../core/errors.ts'
+
+/** --probe-timeout, declared once for every command that probes hosts (run, deploy, rollback, facts). */
+export const probeTimeoutOption = {
+  type: 'number',
+  default: PROBE_TIMEOUT_MS / 1000,
+  describe: `seconds a host's read-only probe may run before it is killed and the host fails (a hung mount, a wedged systemd); 0: no limit, at most ${MAX_PROBE_TIMEOUT_S}`,
+} as const
+
+/** --probe-timeout in ms, checked (exit 64 for a value it cannot be): undefined leaves the engine's default (probe-exec.ts). */
+export function probeTimeoutMs(args: { probeTimeout?: number | undefined }): number | undefined {
+  const s = args.probeTimeout
+  if (s === undefined) return undefined
+  const ms = probeTimeoutFromSeconds(s)
+  if (ms === undefined) throw new UsageError(`--probe-timeout takes seconds, at most ${MAX_PROBE_TIMEOUT_S} (0 for no limit), not ${s}`)
+  return ms
+}
 
 /** The options apply and check share, declared once. */
 export function runOptions<T>(y: Argv<T>) {
@@ -24,11 +41,7 @@ export function runOptions<T>(y: Argv<T>) {
         'run even when a --tags, --skip-tags or --limit, or a play\'s hosts pattern, matches nothing (a warning instead of exit 64); a check that checks no resource still never exits 0',
     })
     .option('timeout', { type: 'number', default: 10, describe: 'seconds to connect to a host' })
-    .option('probe-timeout', {
-      type: 'number',
-      default: PROBE_TIMEOUT_MS / 1000,
-      describe: 'seconds a host\'s read-only probe may run before it is killed and the host fails (a hung mount, a wedged systemd); 0: no limit',
-    })
+    .option('probe-timeout', probeTimeoutOption)
     .option('workers', {
       type: 'number',
       default: 1,

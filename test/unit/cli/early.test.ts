@@ -25,6 +25,7 @@ describe('early start: the command line read before the CLI loads', () => {
     // the deadline the probe's channel opened ahead runs under, as the run's probe will ask (ms)
     expect(parseEarly(['check', 'site.ts', '-i', 'inv.ts', '--probe-timeout', '2.5'])).to.include({ probeTimeoutMs: 2500 })
     expect(parseEarly(['check', 'site.ts', '-i', 'inv.ts', '--probe-timeout=0'])).to.include({ probeTimeoutMs: 0 })
+    expect(parseEarly(['check', 'site.ts', '-i', 'inv.ts', '--probe-timeout', '0.0001']), 'never rounded down to no limit').to.include({ probeTimeoutMs: 1 })
     // arrays take the words after them, as yargs's do: the playbook must come before, or after another option
     expect(parseEarly(['check', 'site.ts', '-e', 'a=1', 'b=2', '-i', 'inv.ts', '-t', 'nginx', 'app', '--skip-tags', 'x'])).to.include({ playbook: 'site.ts', inventory: 'inv.ts' })
     expect(parseEarly(['check', '-e', '{not json', '-i', 'inv.ts', 'site.ts'])).to.include({ playbook: 'site.ts' })
@@ -45,6 +46,7 @@ describe('early start: the command line read before the CLI loads', () => {
       ['check', 'site.ts', '-i', 'inv.ts', '-jv'], // grouped short flags
       ['check', 'site.ts', '-i', 'inv.ts', '--timeout', 'soon'],
       ['check', 'site.ts', '-i', 'inv.ts', '--probe-timeout', '-1'], // refused by the run itself
+      ['check', 'site.ts', '-i', 'inv.ts', '--probe-timeout', '1e7'], // over a day: refused too
       ['check', 'site.ts', '-i'],
       ['check', '--', 'site.ts', '-i', 'inv.ts'],
       ['check', 'site.ts', '-i', 'inv.ts', '--json=true'],

@@ -101,6 +101,17 @@ describe('engine: runPlaybook', () => {
     expect(recap.exitCode).to.equal(1)
   })
 
+  it('a stuck host is said once per play: an always play after the failure tries it again, under the same bound', async () => {
+    const stuck = role('stuck', () => [command('true', { unless: 'sleep 7' })])
+    const pb = playbook({ hosts: 'all', roles: [stuck], gatherFacts: false }, { hosts: 'all', roles: [stuck], gatherFacts: false, always: true })
+    const { recap, events, conns } = await run(pb, { mode: 'check', probeTimeoutMs: 300 })
+    expect(events.filter((e) => e.type === 'host:failed').map((e) => (e as { play: string }).play)).to.have.length(2)
+    expect(conns.get('h1')!.probeBatches, 'one probe per play, each a real try').to.equal(2)
+    expect(recap.hosts.h1!.probeBatches).to.equal(2)
+    expect(recap.hosts.h1!.failed, 'one host, failed').to.equal(1)
+    expect(recap.exitCode).to.equal(1)
+  })
+
   it('facts that cannot be read in time fail the host once, counted in the exit code, without reading them again', async () => {
     const reads = role('reads', (ctx) => [kv(join(dir, ctx.facts.hostname ? 'x' : 'y'), '1')])
     const { recap, events, conns } = await run(playbook({ hosts: 'all', roles: [reads] }), { hosts: ['h1', 'h2'], mode: 'check', probeTimeoutMs: 300, stuckFacts: ['h1'] })
