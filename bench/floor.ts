@@ -19,8 +19,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadInventory } from '../src/inventory/load.ts'
-import { repoRoot, runMuster } from './tools/muster.ts'
-import { runTimed } from './lib/proc.ts'
+import { musterArgs, musterEnv, repoRoot, runMuster } from './tools/muster.ts'
+import { runCpu, runTimed } from './lib/proc.ts'
 import { summarize, type Summary } from './lib/stats.ts'
 import { onCpus, pinLab, splitCpus } from './lib/affinity.ts'
 import { labCgroupDir } from '../src/lab/cgroup.ts'
@@ -35,6 +35,11 @@ export interface FloorResult {
   /** muster / floor, pair by pair. */
   ratio: Summary
   pairs: { musterMs: number; floorMs: number }[]
+  /**
+   * CPU time (user + system) of each client's whole run, from separate alternating runs on shared cores: on a
+   * machine the hosts share, every millisecond of it is taken from their probes (bench/HISTORY.md, 2026-12-06).
+   */
+  cpu?: { runs: number; musterMs: Summary; floorMs: Summary }
   /** The same pairs with the hosts and the controller on CPUs of their own (FloorOptions.isolate). */
   isolated?: { cpus: { controller: string; lab: string }; musterMs: Summary; floorMs: Summary; ratio: Summary; pairs: { musterMs: number; floorMs: number }[] }
 }
@@ -91,6 +96,18 @@ export async function runFloor(o: FloorOptions): Promise<FloorResult> {
       return pairs
     }
     const pairs = await runPairs('')
+    // 3. the CPU each uses, in runs of their own (the timed runs stay exactly as they were)
+    const cpuRuns = Math.min(o.pairs, 6)
+    const cpu: { muster: number[]; floor: number[] } = { muster: [], floor: [] }
+    for (let i = 0; i < cpuRuns; i++) {
+      const check = { mode: 'check', playbook: o.playbook, inventory: o.inventory, stateDir: o.stateDir } as const
+      const m = await runCpu(process.execPath, musterArgs(check), { cwd: repoRoot, env: musterEnv(o.stateDir), timeoutMs: 5 * 60_000 })
+      const f = await runCpu(process.execPath, [client, planFile], { cwd: repoRoot, timeoutMs: 5 * 60_000 })
+      if (m.code !== 0 || f.code !== 0) throw new Error(`floor: a CPU run failed (muster exit ${m.code}, floor exit ${f.code})`)
+      cpu.muster.push(m.cpuMs)
+      cpu.floor.push(f.cpuMs)
+    }
+    o.log(`floor: CPU per run, ${cpuRuns} each: muster ${cpu.muster.join(', ')} ms; floor ${cpu.floor.join(', ')} ms`)
     let isolated: FloorResult['isolated']
     if (o.isolate) {
       // the hosts on their CPU, the clients on theirs; every thread's own mask is put back, whatever happens
@@ -108,6 +125,7 @@ export async function runFloor(o: FloorOptions): Promise<FloorResult> {
       opsPerHost: Object.fromEntries(Object.entries(ops).map(([h, list]) => [h, list.length])),
       ...summaries(pairs),
       pairs,
+      cpu: { runs: cpuRuns, musterMs: summarize(cpu.muster), floorMs: summarize(cpu.floor) },
       ...(isolated ? { isolated } : {}),
     }
   } finally {
@@ -128,6 +146,8 @@ export function floorLine(f: FloorResult): string {
   return (
     `Floor: muster's converged check ${secs(f.musterMs.median)} s vs a minimal ssh2 client sending its probe scripts ${secs(f.floorMs.median)} s ` +
     `(${f.hosts.length} hosts, ${Object.values(f.opsPerHost).join('/')} scripts/reads per host), paired ratio ${num(f.ratio.median, 2)} (${num(f.ratio.min, 2)}-${num(f.ratio.max, 2)} over ${f.pairs.length} pairs; target 1.05)` +
+    (f.cpu ? `
+  CPU per run (user + system, median of ${f.cpu.runs}): muster ${secs(f.cpu.musterMs.median)} s, floor ${secs(f.cpu.floorMs.median)} s` : '') +
     (i
       ? `\n  with the hosts on CPU ${i.cpus.lab} and the clients on CPU ${i.cpus.controller} (a controller apart from its servers): ${secs(i.musterMs.median)} s vs ${secs(i.floorMs.median)} s, ` +
         `paired ratio ${num(i.ratio.median, 2)} (${num(i.ratio.min, 2)}-${num(i.ratio.max, 2)} over ${i.pairs.length} pairs)`

@@ -50,11 +50,20 @@ export async function warmMuster(playbook: string): Promise<void> {
   await loadPlaybook(playbook, { typecheck: true })
 }
 
+/** node's arguments for the run `o` asks for: one command line for every bench that runs muster. */
+export function musterArgs(o: MusterRunOptions): string[] {
+  return [join(repoRoot, 'bin/muster.js'), o.mode, o.playbook, '-i', o.inventory, '--json', ...(o.forks ? ['--forks', String(o.forks)] : []), ...(o.extraArgs ?? [])]
+}
+
+/** The environment muster runs in: its own state directory, and plain output as in CI. */
+export function musterEnv(stateDir: string): NodeJS.ProcessEnv {
+  return { ...process.env, MUSTER_STATE_DIR: stateDir, CI: '1' }
+}
+
 export async function runMuster(o: MusterRunOptions): Promise<ToolRun & { recap?: Recap }> {
-  const args = [join(repoRoot, 'bin/muster.js'), o.mode, o.playbook, '-i', o.inventory, '--json', ...(o.forks ? ['--forks', String(o.forks)] : []), ...(o.extraArgs ?? [])]
-  const res = await runTimed(...onCpus(o.cpus, process.execPath, args), {
+  const res = await runTimed(...onCpus(o.cpus, process.execPath, musterArgs(o)), {
     cwd: repoRoot,
-    env: { ...process.env, MUSTER_STATE_DIR: o.stateDir, CI: '1' },
+    env: musterEnv(o.stateDir),
     timeoutMs: o.timeoutMs ?? 30 * 60_000,
   })
   const end = res.stdout
