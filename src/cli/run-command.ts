@@ -64,12 +64,12 @@ export async function saveKnownHostsMemo(): Promise<void> {
 /** apply and check share everything but the mode. */
 export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) => void = defaultWrite): Promise<number> {
   trace('start')
-  probeTimeoutMs(args) // a bad --probe-timeout is a usage error before anything connects
+  const probeMs = probeTimeoutMs(args) // a bad --probe-timeout is a usage error before anything connects
   // the last identical run's hosts: their handshakes overlap loading the playbook and inventory (preconnect.ts)
   const preconnect = preconnectOn() && args.rerun === undefined && (args.workers ?? 1) <= 1 ? preconnectKey(args) : undefined
-  const pool = takeEarlyPool(args, preconnect) ?? newPool(args, preconnect)
+  const pool = takeEarlyPool(args, preconnect, probeDeadline(probeMs)) ?? newPool(args, preconnect, probeDeadline(probeMs))
   try {
-    return await runWithPool(mode, args, out, pool, preconnect)
+    return await runWithPool(mode, args, out, pool, preconnect, probeMs)
   } finally {
     // also when loading failed: connections opened early must not hold the process open. Every
     // command has finished by now: the hosts' answers to our goodbyes are not worth waiting for
@@ -80,30 +80,29 @@ export async function runCommand(mode: Mode, args: RunArgs, out: (line: string) 
 }
 
 /** The pool early.ts started before the CLI loaded, when it read the command line as yargs did; otherwise it is closed unused. */
-function takeEarlyPool(args: RunArgs, preconnect: string | undefined): ConnectionPool | undefined {
+function takeEarlyPool(args: RunArgs, preconnect: string | undefined, aheadTimeoutMs: number | undefined): ConnectionPool | undefined {
   const early = takeEarly()
   if (!early) return undefined
-  if (early.key === preconnect && early.acceptNewHostKeys === args.acceptNewHostKeys && early.timeout === args.timeout && early.probeDeadlineMs === probeDeadline(probeTimeoutMs(args)))
+  if (early.key === preconnect && early.acceptNewHostKeys === args.acceptNewHostKeys && early.timeout === args.timeout && early.probeDeadlineMs === aheadTimeoutMs)
     return early.pool
   trace('early start: the command line reads otherwise; its connections are closed unused')
   void early.pool.closeAll({ wait: false })
   return undefined
 }
 
-function newPool(args: RunArgs, preconnect: string | undefined): ConnectionPool {
+function newPool(args: RunArgs, preconnect: string | undefined, aheadTimeoutMs: number | undefined): ConnectionPool {
   rememberHashedLines(knownHostsMemoFile())
   const pool = new ConnectionPool({ acceptNewHostKeys: args.acceptNewHostKeys, connectTimeoutMs: args.timeout * 1000 })
   // and each one's first probe channel: `sh -s` waits for the script on stdin, so the host's session set-up overlaps too
   if (preconnect !== undefined) {
     const hint = readPreconnectHint(stateDir(), preconnect)
-    const aheadTimeoutMs = probeDeadline(probeTimeoutMs(args))
     // settles without rejecting; the run waits on each host in get()
     void pool.preconnect(hint.hosts, { openAhead: PROBE_COMMAND, ...(aheadTimeoutMs ? { aheadTimeoutMs } : {}), sendAhead: sendAheadOf(hint.probes) })
   }
   return pool
 }
 
-async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => void, pool: ConnectionPool, preconnect: string | undefined): Promise<number> {
+async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => void, pool: ConnectionPool, preconnect: string | undefined, probeMs: number | undefined): Promise<number> {
   const loaded = await loadPlaybook(args.playbook, { typecheck: args.typecheck })
   trace('playbook loaded')
   const inventory = await loadInventory(args.inventory, { extraVars: parseExtraVars(args.extraVars ?? []) })
@@ -166,7 +165,7 @@ async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => voi
       forks: args.forks,
       diff: args.diff,
       connect: (h) => pool.get(h),
-      ...(probeTimeoutMs(args) !== undefined ? { probeTimeoutMs: probeTimeoutMs(args) } : {}),
+      ...(probeMs !== undefined ? { probeTimeoutMs: probeMs } : {}),
       ...(preconnect !== undefined ? { onFirstProbe: (host: string, script: string) => void firstProbes.set(host, script) } : {}),
       onEvent,
       ...(startedAt !== undefined ? { startedAt } : {}),
@@ -215,7 +214,7 @@ async function runWithPool(mode: Mode, args: RunArgs, out: (line: string) => voi
               forks: args.forks,
               diff: args.diff,
               timeoutSeconds: args.timeout,
-              ...(probeTimeoutMs(args) !== undefined ? { probeTimeoutMs: probeTimeoutMs(args) } : {}),
+              ...(probeMs !== undefined ? { probeTimeoutMs: probeMs } : {}),
               acceptNewHostKeys: args.acceptNewHostKeys,
               workers: args.workers ?? 1,
               onEvent: onFirst,

@@ -60,7 +60,7 @@ export function deployOptions<T>(y: Argv<T>) {
  * its holder is gone).
  */
 export async function runDeploy(action: 'deploy' | 'rollback', args: DeployArgs, out: (line: string) => void = defaultWrite): Promise<number> {
-  probeTimeoutMs(args) // a bad --probe-timeout is a usage error before anything connects
+  const probeMs = probeTimeoutMs(args) // a bad --probe-timeout is a usage error before anything connects
   const vars = parseExtraVars(args.extraVars ?? [])
   if (args.release !== undefined) vars.release = args.release
   if (args.forceUnlock) vars.forceUnlock = true
@@ -88,7 +88,7 @@ export async function runDeploy(action: 'deploy' | 'rollback', args: DeployArgs,
       forks: args.forks,
       diff: false,
       connect: (h) => pool.get(h),
-      ...(probeTimeoutMs(args) !== undefined ? { probeTimeoutMs: probeTimeoutMs(args) } : {}),
+      ...(probeMs !== undefined ? { probeTimeoutMs: probeMs } : {}),
       onEvent: reporter.on,
       signal: interrupt.signal,
       startedAt: commandStart(),
